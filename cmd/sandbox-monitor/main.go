@@ -1,0 +1,39 @@
+// Command sandbox-monitor is the lean binary on the hot path of every
+// container start. It has two roles, chosen by its first argument:
+//
+//	sandbox-monitor monitor OPTIONS-JSON   the monitor (package monitor)
+//	sandbox-init init CONFIG-PATH          the init (package nsinit)
+//
+// Both are started by sandbox itself, never by hand. Keeping them out of
+// the sandbox binary keeps containers/storage's start-up cost and memory
+// out of every container.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"sandbox/container/monitor"
+	"sandbox/container/nsinit"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "sandbox-monitor is started by sandbox, not by hand")
+		os.Exit(125)
+	}
+	switch os.Args[1] {
+	case "init":
+		nsinit.Run(os.Args[2])
+	case "monitor":
+		var opts monitor.Options
+		if err := json.Unmarshal([]byte(os.Args[2]), &opts); err != nil {
+			fmt.Fprintf(os.Stderr, "sandbox-monitor: options: %v\n", err)
+			os.Exit(125)
+		}
+		os.Exit(monitor.Run(opts))
+	}
+	fmt.Fprintf(os.Stderr, "sandbox-monitor: unknown role %q\n", os.Args[1])
+	os.Exit(125)
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"sandbox/container"
+
+	"github.com/spf13/cobra"
+)
+
+func newPsCommand(g *globals) *cobra.Command {
+	var all, quiet, noTrunc bool
+	var format string
+	cmd := &cobra.Command{
+		Use:     "ps [flags]",
+		Aliases: []string{"list", "ls"},
+		Short:   "List containers",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			list, err := rt.List(all)
+			if err != nil {
+				return err
+			}
+			if quiet {
+				for _, c := range list {
+					fmt.Println(shortID(c.ID, noTrunc))
+				}
+				return nil
+			}
+			rows := make([]any, len(list))
+			for i, c := range list {
+				rows[i] = psRow{s: c, noTrunc: noTrunc}
+			}
+			return printFormatted(os.Stdout, format, psColumns, rows)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "show all containers (default shows just running)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "only display container ids")
+	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
+	f.StringVar(&format, "format", "", "format: table, json, or a Go template")
+	return cmd
+}
+
+// psRow is one container for --format: the fields docker's templates use.
+type psRow struct {
+	s       container.Summary
+	noTrunc bool
+}
+
+func (r psRow) ID() string        { return shortID(r.s.ID, r.noTrunc) }
+func (r psRow) Names() string     { return r.s.Name }
+func (r psRow) Image() string     { return r.s.Image }
+func (r psRow) State() string     { return r.s.State }
+func (r psRow) Status() string    { return r.s.Status }
+func (r psRow) Ports() string     { return "" }
+func (r psRow) CreatedAt() string { return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
+func (r psRow) RunningFor() string {
+	return container.HumanDuration(time.Since(r.s.Created)) + " ago"
+}
+func (r psRow) Command() string {
+	c := r.s.Command
+	if !r.noTrunc && len([]rune(c)) > 20 {
+		c = string([]rune(c)[:19]) + "…"
+	}
+	return fmt.Sprintf("%q", c)
+}
+func (r psRow) Labels() string {
+	var kv []string
+	for k, v := range r.s.Labels {
+		kv = append(kv, k+"="+v)
+	}
+	return strings.Join(kv, ",")
+}
+func (r psRow) json() any {
+	return map[string]any{
+		"Id": r.s.ID, "Names": []string{r.s.Name}, "Image": r.s.Image, "Command": r.s.Command,
+		"Created": r.s.Created.Unix(), "State": r.s.State, "Status": r.s.Status,
+		"ExitCode": r.s.ExitCode, "Labels": r.s.Labels, "Pid": r.s.Pid,
+	}
+}
+
+var psColumns = []column{
+	{"CONTAINER ID", "{{.ID}}"}, {"IMAGE", "{{.Image}}"}, {"COMMAND", "{{.Command}}"},
+	{"CREATED", "{{.RunningFor}}"}, {"STATUS", "{{.Status}}"}, {"PORTS", "{{.Ports}}"}, {"NAMES", "{{.Names}}"},
+}
+
+func shortID(id string, noTrunc bool) string {
+	if noTrunc || len(id) <= 12 {
+		return id
+	}
+	return id[:12]
+}
+
+func newRmCommand(g *globals) *cobra.Command {
+	var o container.RemoveOptions
+	cmd := &cobra.Command{
+		Use:   "rm [flags] CONTAINER [CONTAINER...]",
+		Short: "Remove containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ref := range args {
+				if err := rt.Remove(cmd.Context(), ref, o); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Println(ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Force, "force", "f", false, "kill and remove a running container")
+	cmd.Flags().BoolP("volumes", "v", false, "remove anonymous volumes (there are none: accepted for compatibility)")
+	return cmd
+}
+
+func newContainerCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
+	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g))
+	return cmd
+}
+
+// newCleanupCommand is what a container's monitor becomes once the
+// container has exited: unmount, and remove with --rm.
+func newCleanupCommand(g *globals) *cobra.Command {
+	var remove bool
+	cmd := &cobra.Command{
+		Use:    "cleanup [--rm] ID",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			return rt.Cleanup(context.Background(), args[0], remove)
+		},
+	}
+	cmd.Flags().BoolVar(&remove, "rm", false, "remove the container")
+	return cmd
+}
+
+// newUnshareCommand runs a command in the keeper's user and mount
+// namespaces, where files of subordinate ids and storage mounts are seen
+// as containers see them (podman unshare).
+func newUnshareCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "unshare [COMMAND [ARG...]]",
+		Short: "Run a command in sandbox's user and mount namespaces",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.store(); err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				shell := os.Getenv("SHELL")
+				if shell == "" {
+					shell = "/bin/sh"
+				}
+				args = []string{shell}
+			}
+			path, err := osexec.LookPath(args[0])
+			if err != nil {
+				return &exitCodeError{code: 127, msg: err.Error()}
+			}
+			return syscall.Exec(path, args, os.Environ())
+		},
+		Args: cobra.ArbitraryArgs,
+	}
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"sandbox/container"
+	"sandbox/storage"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newImagesCommand(g *globals) *cobra.Command {
+	var quiet, noTrunc bool
+	var format string
+	cmd := &cobra.Command{
+		Use:     "images [flags]",
+		Aliases: []string{"ls"},
+		Short:   "List images",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			list, err := s.ListImages()
+			if err != nil {
+				return err
+			}
+			if quiet {
+				seen := map[string]bool{}
+				for _, i := range list {
+					if !seen[i.ID] {
+						seen[i.ID] = true
+						fmt.Println(shortID(i.ID, noTrunc))
+					}
+				}
+				return nil
+			}
+			rows := make([]any, len(list))
+			for i, img := range list {
+				rows[i] = imageRow{s: img, noTrunc: noTrunc}
+			}
+			return printFormatted(os.Stdout, format, imageColumns, rows)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "only show image ids")
+	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
+	f.StringVar(&format, "format", "", "format: table, json, or a Go template")
+	return cmd
+}
+
+type imageRow struct {
+	s       storage.ImageSummary
+	noTrunc bool
+}
+
+func (r imageRow) ID() string         { return shortID(r.s.ID, r.noTrunc) }
+func (r imageRow) Repository() string { return r.s.Repository }
+func (r imageRow) Tag() string        { return r.s.Tag }
+func (r imageRow) CreatedSince() string {
+	return container.HumanDuration(time.Since(r.s.Created)) + " ago"
+}
+func (r imageRow) CreatedAt() string {
+	return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST")
+}
+func (r imageRow) Size() string { return humanSize(r.s.Size) }
+func (r imageRow) json() any {
+	return map[string]any{
+		"Id": r.s.ID, "Repository": r.s.Repository, "Tag": r.s.Tag, "Names": r.s.Names,
+		"Created": r.s.Created.Unix(), "Size": r.s.Size,
+	}
+}
+
+var imageColumns = []column{
+	{"REPOSITORY", "{{.Repository}}"}, {"TAG", "{{.Tag}}"}, {"IMAGE ID", "{{.ID}}"},
+	{"CREATED", "{{.CreatedSince}}"}, {"SIZE", "{{.Size}}"},
+}
+
+// humanSize is docker's size: decimal units, three significant digits.
+func humanSize(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g%s", f, units[i])
+}
+
+// progressWriter is where pulls report: the terminal's standard error, or
+// nothing with --quiet.
+func progressWriter(quiet bool) *os.File {
+	if quiet {
+		return nil
+	}
+	return os.Stderr
+}
+
+func tlsVerify(cmd *cobra.Command, v bool) *bool {
+	if !cmd.Flags().Changed("tls-verify") {
+		return nil
+	}
+	return &v
+}
+
+func newPullCommand(g *globals) *cobra.Command {
+	var quiet, tls bool
+	var authfile string
+	cmd := &cobra.Command{
+		Use:   "pull [flags] IMAGE",
+		Short: "Pull an image from a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			named, err := storage.NormalizeName(args[0])
+			if err != nil {
+				return err
+			}
+			res, err := s.Transfer(cmd.Context(), storage.TransferRequest{
+				Op: storage.OpPull, Ref: named.String(), TLSVerify: tlsVerify(cmd, tls), AuthFile: authfile, Quiet: quiet,
+			}, storage.TransferIO{Progress: progressWriter(quiet)})
+			if err != nil {
+				return fmt.Errorf("pull %s: %w", args[0], err)
+			}
+			fmt.Println(res.IDs[0])
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&tls, "tls-verify", true, "require HTTPS and verify certificates (registries on loopback may use HTTP)")
+	f.StringVar(&authfile, "authfile", "", "credentials file (default: auth.json of containers-auth.json(5))")
+	return cmd
+}
+
+func newPushCommand(g *globals) *cobra.Command {
+	var quiet, tls bool
+	var authfile string
+	cmd := &cobra.Command{
+		Use:   "push [flags] IMAGE [DESTINATION]",
+		Short: "Push an image to a registry",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			req := storage.TransferRequest{Op: storage.OpPush, Ref: args[0], TLSVerify: tlsVerify(cmd, tls), AuthFile: authfile, Quiet: quiet}
+			if len(args) == 2 {
+				req.Dest = args[1]
+			}
+			if _, err := s.Transfer(cmd.Context(), req, storage.TransferIO{Progress: progressWriter(quiet)}); err != nil {
+				return fmt.Errorf("push %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(&tls, "tls-verify", true, "require HTTPS and verify certificates (registries on loopback may use HTTP)")
+	f.StringVar(&authfile, "authfile", "", "credentials file")
+	return cmd
+}
+
+func newImportCommand(g *globals) *cobra.Command {
+	var changes []string
+	var message string
+	cmd := &cobra.Command{
+		Use:   "import [flags] FILE|- [REPOSITORY[:TAG]]",
+		Short: "Create an image from a root filesystem tarball",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := storage.TransferRequest{Op: storage.OpImport, File: args[0], Changes: changes, Message: message}
+			if len(args) == 2 {
+				if _, err := storage.NormalizeName(args[1]); err != nil {
+					return err
+				}
+				req.Ref = args[1]
+			}
+			// Check the changes here, before anything is read.
+			if err := storage.CheckChanges(changes); err != nil {
+				return err
+			}
+			if args[0] != "-" {
+				if _, err := os.Stat(args[0]); err != nil {
+					return fmt.Errorf("import: %w", err)
+				}
+			} else if term.IsTerminal(int(os.Stdin.Fd())) {
+				return errors.New("import -: standard input is a terminal; pipe a tarball into it")
+			}
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			res, err := s.Transfer(cmd.Context(), req, storage.TransferIO{In: os.Stdin, Progress: nil})
+			if err != nil {
+				return err
+			}
+			fmt.Println("sha256:" + res.IDs[0])
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&changes, "change", "c", nil, "apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL")
+	f.StringVarP(&message, "message", "m", "", "commit message of the image's history")
+	return cmd
+}
+
+func newLoadCommand(g *globals) *cobra.Command {
+	var input string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "load [flags]",
+		Short: "Load images from a docker-archive or oci-archive",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			file := input
+			if file == "" || file == "-" {
+				tmp, err := spoolStdin()
+				if err != nil {
+					return err
+				}
+				defer os.Remove(tmp)
+				file = tmp
+			}
+			res, err := s.Transfer(cmd.Context(), storage.TransferRequest{Op: storage.OpLoad, File: file, Quiet: quiet}, storage.TransferIO{Progress: progressWriter(quiet)})
+			if err != nil {
+				return fmt.Errorf("load %s: %w", input, err)
+			}
+			for _, n := range res.Names {
+				fmt.Println("Loaded image: " + storage.FamiliarName(n))
+			}
+			if len(res.Names) == 0 {
+				for _, id := range res.IDs {
+					fmt.Println("Loaded image ID: sha256:" + id)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&input, "input", "i", "", "read from this archive instead of standard input")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+func spoolStdin() (string, error) {
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return "", errors.New("load: standard input is a terminal; give -i FILE or pipe an archive into it")
+	}
+	f, err := os.CreateTemp("", "sandbox-load-*.tar")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.ReadFrom(os.Stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("read standard input: %w", err)
+	}
+	return f.Name(), nil
+}
+
+func newSaveCommand(g *globals) *cobra.Command {
+	var output, format string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "save [flags] IMAGE",
+		Short: "Write an image to a docker-archive or oci-archive",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output == "" {
+				return errors.New("save: give -o FILE (writing an archive to a terminal is refused)")
+			}
+			if format != "docker-archive" && format != "oci-archive" {
+				return fmt.Errorf("invalid --format %q: want docker-archive or oci-archive", format)
+			}
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			if err := os.Remove(output); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("save: replace %s: %w", output, err)
+			}
+			_, err = s.Transfer(cmd.Context(), storage.TransferRequest{Op: storage.OpSave, Ref: args[0], File: output, Format: format, Quiet: quiet},
+				storage.TransferIO{Progress: progressWriter(quiet)})
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&output, "output", "o", "", "write to this file")
+	f.StringVar(&format, "format", "docker-archive", "docker-archive or oci-archive")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+func newTagCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag IMAGE TARGET [TARGET...]",
+		Short: "Give an image more names",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.store()
+			if err != nil {
+				return err
+			}
+			return s.Tag(args[0], args[1:])
+		},
+	}
+}
+
+func newRmiCommand(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rmi [flags] IMAGE [IMAGE...]",
+		Short: "Remove images",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ref := range args {
+				rep, err := rt.RemoveImage(cmd.Context(), ref, force)
+				for _, u := range rep.Untagged {
+					fmt.Println("Untagged: " + storage.FamiliarName(u))
+				}
+				for _, d := range rep.Deleted {
+					fmt.Println("Deleted: sha256:" + d)
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "also remove the containers that use the image")
+	return cmd
+}
+
+func newImageCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
+	ls := newImagesCommand(g)
+	ls.Use, ls.Aliases = "ls [flags]", []string{"list"}
+	rm := newRmiCommand(g)
+	rm.Use = "rm [flags] IMAGE [IMAGE...]"
+	cmd.AddCommand(ls, rm, newPullCommand(g), newPushCommand(g), newTagCommand(g), newImportCommand(g), newLoadCommand(g), newSaveCommand(g))
+	return cmd
+}

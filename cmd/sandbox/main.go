@@ -1,0 +1,144 @@
+// Command sandbox runs OCI containers as an unprivileged user, without a
+// daemon. This package is the command line only: it parses flags into
+// option structs, calls the packages that do the work, and prints. No
+// other package imports cobra.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"sandbox/container"
+	_ "sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces
+	"sandbox/storage"
+	"sandbox/userns"
+
+	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, as docker's.
+const (
+	exitSandbox = 125 // sandbox itself failed
+)
+
+// version is set at build time (-ldflags -X main.version=...).
+var version = "dev"
+
+// globals are the flags every command shares.
+type globals struct {
+	root, runroot, driver string
+}
+
+// exitCodeError ends the command with a status and nothing more printed
+// than Msg (when not empty).
+type exitCodeError struct {
+	code int
+	msg  string
+}
+
+func (e *exitCodeError) Error() string { return e.msg }
+
+func main() {
+	// containers/storage runs some work (untar in a chroot) in a copy of
+	// this binary: that copy stops here.
+	if reexec.Init() {
+		return
+	}
+	g := &globals{}
+	root := newRootCommand(g)
+	err := root.Execute()
+	if err == nil {
+		return
+	}
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		if ec.msg != "" {
+			fmt.Fprintln(os.Stderr, "Error:", ec.msg)
+		}
+		os.Exit(ec.code)
+	}
+	var ee *container.ExitError
+	if errors.As(err, &ee) {
+		fmt.Fprintln(os.Stderr, "Error:", ee.Msg)
+		os.Exit(ee.Code)
+	}
+	fmt.Fprintln(os.Stderr, "Error:", err)
+	os.Exit(exitSandbox)
+}
+
+func newRootCommand(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sandbox",
+		Short:         "Run OCI containers as an unprivileged user, without a daemon",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.root, "root", "", "storage root (default $XDG_DATA_HOME/sandbox/storage)")
+	pf.StringVar(&g.runroot, "runroot", "", "runtime state root (default $XDG_RUNTIME_DIR/sandbox/storage)")
+	pf.StringVar(&g.driver, "storage-driver", "", "storage driver: overlay, fuse-overlayfs or vfs (default: the first that works)")
+	root.AddCommand(
+		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
+		newContainerCommand(g),
+		newImagesCommand(g), newPullCommand(g), newPushCommand(g), newRmiCommand(g), newTagCommand(g),
+		newImportCommand(g), newLoadCommand(g), newSaveCommand(g), newImageCommand(g),
+		newUnshareCommand(g),
+	)
+	return root
+}
+
+// storageOptions turns the global flags into storage options.
+func (g *globals) storageOptions() (storage.Options, error) {
+	o := storage.Options{GraphRoot: g.root, RunRoot: g.runroot, Driver: g.driver}
+	if o.GraphRoot == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return o, fmt.Errorf("no home directory for storage: set HOME or use --root: %w", err)
+		}
+		o.GraphRoot = storage.DefaultGraphRoot(home)
+	}
+	if o.RunRoot == "" {
+		o.RunRoot = filepath.Join(userns.RuntimeDir(), "storage")
+	}
+	for _, p := range []*string{&o.GraphRoot, &o.RunRoot} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return o, err
+		}
+		*p = abs
+	}
+	uids, _, err := userns.CurrentMapping()
+	if err == nil && userns.Size(uids) == 1 {
+		o.SingleID = true
+	}
+	return o, nil
+}
+
+// store enters the keeper's namespaces and opens storage.
+func (g *globals) store() (*storage.Store, error) {
+	if err := userns.Enter(userns.Options{}); err != nil {
+		return nil, err
+	}
+	o, err := g.storageOptions()
+	if err != nil {
+		return nil, err
+	}
+	return storage.Open(o)
+}
+
+// runtime is store plus the container runtime over it.
+func (g *globals) runtime() (*container.Runtime, error) {
+	s, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	return container.New(s)
+}

@@ -1,0 +1,89 @@
+package container
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/moby/sys/capability"
+)
+
+// DefaultCapabilities is docker's default set.
+var DefaultCapabilities = []string{
+	"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP",
+	"CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
+}
+
+// AllCapabilities lists every capability name known to sandbox.
+func AllCapabilities() []string {
+	var out []string
+	for _, c := range capability.ListKnown() {
+		out = append(out, "CAP_"+strings.ToUpper(c.String()))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// normalizeCap turns "net_admin", "NET_ADMIN" or "CAP_NET_ADMIN" into
+// "CAP_NET_ADMIN", and "all" into "ALL".
+func normalizeCap(name string, known map[string]bool) (string, error) {
+	n := strings.ToUpper(strings.TrimSpace(name))
+	if n == "ALL" {
+		return n, nil
+	}
+	if !strings.HasPrefix(n, "CAP_") {
+		n = "CAP_" + n
+	}
+	if !known[n] {
+		return "", fmt.Errorf("unknown capability %q: want a name like NET_ADMIN (see capabilities(7)) or ALL", name)
+	}
+	return n, nil
+}
+
+// Capabilities applies --cap-add and --cap-drop to the default set (drops
+// first, as docker does; ALL in either means every capability).
+func Capabilities(add, drop []string, privileged bool) ([]string, error) {
+	all := AllCapabilities()
+	if privileged {
+		return all, nil
+	}
+	known := map[string]bool{}
+	for _, c := range all {
+		known[c] = true
+	}
+	set := map[string]bool{}
+	for _, c := range DefaultCapabilities {
+		set[c] = true
+	}
+	for _, d := range drop {
+		n, err := normalizeCap(d, known)
+		if err != nil {
+			return nil, fmt.Errorf("--cap-drop: %w", err)
+		}
+		if n == "ALL" {
+			set = map[string]bool{}
+			continue
+		}
+		delete(set, n)
+	}
+	for _, a := range add {
+		n, err := normalizeCap(a, known)
+		if err != nil {
+			return nil, fmt.Errorf("--cap-add: %w", err)
+		}
+		if n == "ALL" {
+			for _, c := range all {
+				set[c] = true
+			}
+			continue
+		}
+		set[n] = true
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,601 @@
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"sandbox/container/spec"
+	"sandbox/internal/atomicfile"
+	"sandbox/internal/proc"
+	"sandbox/storage"
+	"sandbox/userns"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/idtools"
+	"go.podman.io/storage/types"
+)
+
+// Pull policies of --pull.
+const (
+	PullMissing = "missing"
+	PullAlways  = "always"
+	PullNever   = "never"
+)
+
+// CreateOptions are the flags of create and run. Zero values are docker's
+// defaults.
+type CreateOptions struct {
+	Image string
+	// Pull is PullMissing (also ""), PullAlways or PullNever.
+	Pull string
+	// Command replaces the image's Cmd when not empty.
+	Command []string
+	// Entrypoint replaces the image's Entrypoint when not nil; "" clears it.
+	Entrypoint *string
+	Name       string
+	Env        []string // -e KEY=VALUE or KEY
+	EnvFiles   []string
+	Workdir    string
+	User       string
+	Hostname   string
+	Volumes    []string // -v
+	Mounts     []string // --mount
+	Tmpfs      []string
+	ReadOnly   bool
+	// Interactive keeps stdin open (-i); TTY allocates a terminal (-t).
+	Interactive bool
+	TTY         bool
+	Rows, Cols  uint16
+	Remove      bool
+	// UserNS is "" (share the keeper's user namespace) or "keep-id".
+	UserNS     string
+	CapAdd     []string
+	CapDrop    []string
+	Privileged bool
+	// Network is spec.NetworkNone (also "") or spec.NetworkHost.
+	Network string
+	Labels  []string
+	// Pulls report progress here; nil discards it.
+	Progress io.Writer
+}
+
+// flags is the part of CreateOptions that needs no image: checked before
+// anything is created, so bad input leaves nothing behind.
+type flags struct {
+	env     []string
+	mounts  []spec.Mount
+	caps    []string
+	labels  map[string]string
+	network string
+}
+
+func (o *CreateOptions) check() (*flags, error) {
+	f := &flags{labels: map[string]string{}}
+	switch o.Pull {
+	case "", PullMissing, PullAlways, PullNever:
+	default:
+		return nil, fmt.Errorf("invalid --pull %q: want missing, always or never", o.Pull)
+	}
+	switch o.Network {
+	case "", spec.NetworkNone:
+		f.network = spec.NetworkNone
+	case spec.NetworkHost:
+		f.network = spec.NetworkHost
+	default:
+		return nil, fmt.Errorf("invalid --network %q: want none or host", o.Network)
+	}
+	switch o.UserNS {
+	case "", "keep-id":
+	default:
+		return nil, fmt.Errorf("invalid --userns %q: want keep-id (or leave it out)", o.UserNS)
+	}
+	if o.Name != "" && !validName(o.Name) {
+		return nil, fmt.Errorf("invalid container name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", o.Name)
+	}
+	if o.Workdir != "" && !path.IsAbs(o.Workdir) {
+		return nil, fmt.Errorf("invalid --workdir %q: must be an absolute path", o.Workdir)
+	}
+	if o.Hostname != "" && !validHostname(o.Hostname) {
+		return nil, fmt.Errorf("invalid --hostname %q: want letters, digits, '-' and '.', at most 64 characters", o.Hostname)
+	}
+	for _, file := range o.EnvFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--env-file: %w", err)
+		}
+		env, err := ParseEnvFile(data, file, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		f.env = append(f.env, env...)
+	}
+	for _, e := range o.Env {
+		kv, ok, err := ParseEnv(e, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			f.env = append(f.env, kv)
+		}
+	}
+	for _, v := range o.Volumes {
+		m, err := ParseVolume(v)
+		if err != nil {
+			return nil, err
+		}
+		f.mounts = append(f.mounts, m)
+	}
+	for _, v := range o.Mounts {
+		m, err := ParseMount(v)
+		if err != nil {
+			return nil, err
+		}
+		f.mounts = append(f.mounts, m)
+	}
+	for _, v := range o.Tmpfs {
+		m, err := ParseTmpfs(v)
+		if err != nil {
+			return nil, err
+		}
+		f.mounts = append(f.mounts, m)
+	}
+	seen := map[string]bool{}
+	for _, m := range f.mounts {
+		if seen[m.Destination] {
+			return nil, fmt.Errorf("duplicate mount point %s", m.Destination)
+		}
+		seen[m.Destination] = true
+		if m.Type == "bind" {
+			if _, err := os.Stat(m.Source); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return nil, fmt.Errorf("bind source path does not exist: %s", m.Source)
+				}
+				return nil, fmt.Errorf("bind source %s: %w", m.Source, err)
+			}
+		}
+	}
+	caps, err := Capabilities(o.CapAdd, o.CapDrop, o.Privileged)
+	if err != nil {
+		return nil, err
+	}
+	f.caps = caps
+	for _, l := range o.Labels {
+		k, v, err := ParseLabel(l)
+		if err != nil {
+			return nil, err
+		}
+		f.labels[k] = v
+	}
+	return f, nil
+}
+
+func validName(n string) bool {
+	for i, c := range n {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '_' && c != '.' && c != '-')) {
+			return false
+		}
+	}
+	return n != ""
+}
+
+func validHostname(h string) bool {
+	if len(h) > 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Create makes a container: its layer in storage, mounted, and its
+// configuration written, in state "creating" (owned by this process) until
+// the caller marks it created or starts it. On error nothing is left.
+func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, retErr error) {
+	f, err := o.check()
+	if err != nil {
+		return nil, err
+	}
+	img, err := r.image(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	name := o.Name
+	if name == "" {
+		if name, err = r.freeName(); err != nil {
+			return nil, err
+		}
+	}
+	uidMap, gidMap, err := userNSMaps(o.UserNS)
+	if err != nil {
+		return nil, err
+	}
+	copts := &cstorage.ContainerOptions{}
+	if uidMap != nil {
+		copts.IDMappingOptions = types.IDMappingOptions{UIDMap: toIDTools(uidMap), GIDMap: toIDTools(gidMap)}
+	}
+	// Claim the container before it exists: a command that finds it in
+	// state creating with this process gone removes it.
+	runDir := r.runDir(id)
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return nil, fmt.Errorf("container run directory: %w", err)
+	}
+	self, err := proc.StartTime(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.WriteState(runDir, &spec.State{Status: statusCreating, MonitorPid: os.Getpid(), MonitorStart: self}); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			if err := r.deleteStorage(id, true); err != nil {
+				retErr = fmt.Errorf("%w (and removing the half-created container: %v)", retErr, err)
+			}
+		}
+	}()
+	sc, err := r.Store.CreateContainer(id, []string{name}, img.ID, "", "", copts)
+	if errors.Is(err, cstorage.ErrDuplicateName) {
+		other, _ := r.Lookup(name)
+		if other != nil {
+			return nil, fmt.Errorf("%w: the name %q is used by container %.12s: remove or rename it first", ErrNameInUse, name, other.ID)
+		}
+		return nil, fmt.Errorf("%w: %q", ErrNameInUse, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	c, err = r.load(sc)
+	if err != nil {
+		return nil, err
+	}
+	rootfs, err := r.Store.Mount(id, "")
+	if err != nil {
+		return nil, fmt.Errorf("mount container root filesystem: %w", err)
+	}
+	cfg := &spec.Config{
+		ID:      id,
+		Name:    name,
+		Created: time.Now().UTC(),
+		Image:   o.Image,
+		ImageID: img.ID,
+		Labels:  mergeLabels(imgCfg.Config.Labels, f.labels),
+		Remove:  o.Remove,
+		Storage: r.storageRef(),
+	}
+	if err := r.buildSpec(cfg, o, f, &imgCfg.Config, rootfs, c.Dir, uidMap, gidMap); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(c.Dir, "config.json"), data, 0o600); err != nil {
+		return nil, err
+	}
+	c.Config = cfg
+	return c, nil
+}
+
+// statusCreating is a container whose creating command (MonitorPid) has not
+// finished yet; it is never shown.
+const statusCreating = "creating"
+
+// MarkCreated ends the creating state of a container made by create.
+func (r *Runtime) MarkCreated(c *Container) error {
+	return spec.UpdateState(c.RunDir, func(s *spec.State) error {
+		*s = spec.State{Status: spec.StatusCreated}
+		return nil
+	})
+}
+
+// image finds the image of o, pulling it as the pull policy says.
+func (r *Runtime) image(ctx context.Context, o *CreateOptions) (*storage.Image, error) {
+	if o.Pull == PullAlways {
+		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
+			return nil, err
+		}
+	}
+	img, err := r.Store.ResolveImage(o.Image)
+	if errors.Is(err, storage.ErrNoSuchImage) && (o.Pull == "" || o.Pull == PullMissing) {
+		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
+			return nil, err
+		}
+		img, err = r.Store.ResolveImage(o.Image)
+	}
+	if errors.Is(err, storage.ErrNoSuchImage) && o.Pull == PullNever {
+		return nil, fmt.Errorf("%w (and --pull=never)", err)
+	}
+	return img, err
+}
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("container id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func mergeLabels(image, flags map[string]string) map[string]string {
+	if len(image) == 0 && len(flags) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range image {
+		out[k] = v
+	}
+	for k, v := range flags {
+		out[k] = v
+	}
+	return out
+}
+
+// userNSMaps returns the maps of a container user namespace, or nil to
+// share the keeper's.
+func userNSMaps(mode string) (uidMap, gidMap []userns.IDMap, err error) {
+	if mode != "keep-id" {
+		return nil, nil, nil
+	}
+	uids, gids, err := userns.CurrentMapping()
+	if err != nil {
+		return nil, nil, fmt.Errorf("--userns=keep-id: %w", err)
+	}
+	uid, gid := userns.HostIDs()
+	if uidMap, err = userns.KeepID(uint32(uid), userns.Size(uids)); err != nil {
+		return nil, nil, fmt.Errorf("--userns=keep-id: %w", err)
+	}
+	if gidMap, err = userns.KeepID(uint32(gid), userns.Size(gids)); err != nil {
+		return nil, nil, fmt.Errorf("--userns=keep-id: %w", err)
+	}
+	return uidMap, gidMap, nil
+}
+
+func toIDTools(m []userns.IDMap) []idtools.IDMap {
+	out := make([]idtools.IDMap, len(m))
+	for i, e := range m {
+		out[i] = idtools.IDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)}
+	}
+	return out
+}
+
+func toSpecMap(m []userns.IDMap) []spec.IDMap {
+	out := make([]spec.IDMap, len(m))
+	for i, e := range m {
+		out[i] = spec.IDMap{ContainerID: e.ContainerID, HostID: e.HostID, Size: e.Size}
+	}
+	return out
+}
+
+// Docker's masked and read-only paths.
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+	}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// buildSpec fills cfg.Spec from the image's configuration and the flags.
+func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v1.ImageConfig, rootfs, dir string, uidMap, gidMap []userns.IDMap) error {
+	s := &cfg.Spec
+	s.Rootfs = rootfs
+	s.Network = f.network
+	s.ReadOnly = o.ReadOnly
+	s.Privileged = o.Privileged
+	s.MaskedPaths, s.ReadonlyPaths = maskedPaths, readonlyPaths
+	if uidMap != nil {
+		s.UserNS = &spec.UserNS{UIDMap: toSpecMap(uidMap), GIDMap: toSpecMap(gidMap)}
+	}
+
+	// Command: docker drops the image's Cmd when --entrypoint is given.
+	entrypoint, cmd := img.Entrypoint, img.Cmd
+	if o.Entrypoint != nil {
+		entrypoint, cmd = nil, nil
+		if *o.Entrypoint != "" {
+			entrypoint = []string{*o.Entrypoint}
+		}
+	}
+	if len(o.Command) > 0 {
+		cmd = o.Command
+	}
+	args := append(append([]string{}, entrypoint...), cmd...)
+	if len(args) == 0 {
+		return fmt.Errorf("no command: the image %s has no Cmd or Entrypoint; give a command after the image", o.Image)
+	}
+	cfg.Command = args
+
+	hostname := o.Hostname
+	if hostname == "" {
+		hostname = cfg.ID[:12]
+		if f.network == spec.NetworkHost {
+			if h, err := os.Hostname(); err == nil {
+				hostname = h
+			}
+		}
+	}
+	s.Hostname = hostname
+
+	// User: -u, else the image's USER, else keep-id's own ids, else root.
+	userSpec := o.User
+	if userSpec == "" {
+		userSpec = img.User
+	}
+	if userSpec == "" && o.UserNS == "keep-id" {
+		uid, gid := userns.HostIDs()
+		userSpec = fmt.Sprintf("%d:%d", uid, gid)
+	}
+	user, err := resolveUser(rootfs, userSpec)
+	if err != nil {
+		return err
+	}
+
+	env := []string{"HOSTNAME=" + hostname}
+	if o.TTY {
+		env = append(env, "TERM=xterm")
+	}
+	env = MergeEnv(env, img.Env, f.env)
+	if !hasEnv(env, "PATH") {
+		env = append([]string{defaultPath}, env...)
+	}
+	if !hasEnv(env, "HOME") {
+		env = append(env, "HOME="+user.Home)
+	}
+
+	cwd := o.Workdir
+	if cwd == "" {
+		cwd = img.WorkingDir
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	s.Process = spec.Process{
+		Args:           args,
+		Env:            env,
+		Cwd:            path.Clean(cwd),
+		UID:            user.UID,
+		GID:            user.GID,
+		AdditionalGIDs: user.AdditionalGIDs,
+		Capabilities:   f.caps,
+		Terminal:       o.TTY,
+		Stdin:          o.Interactive,
+		Rows:           o.Rows,
+		Cols:           o.Cols,
+	}
+
+	etc, err := writeEtcFiles(dir, f.network, hostname, cfg.Name)
+	if err != nil {
+		return err
+	}
+	s.Mounts = containerMounts(f.mounts, etc, gid5Mapped(uidMap != nil))
+	return nil
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func resolveUser(rootfs, userSpec string) (ExecUser, error) {
+	read := func(name string) []byte {
+		p, err := securejoin.SecureJoin(rootfs, name)
+		if err != nil {
+			return nil
+		}
+		data, _ := os.ReadFile(p) // a missing file means no entries
+		return data
+	}
+	return ResolveUser(userSpec, ParsePasswd(read("/etc/passwd")), ParseGroup(read("/etc/group")))
+}
+
+// gid5Mapped reports whether the tty group (gid 5) exists in the
+// container's user namespace, for the gid= option of /dev/pts.
+func gid5Mapped(ownUserNS bool) bool {
+	if ownUserNS {
+		return true // keep-id maps every id of the keeper's namespace
+	}
+	_, gids, err := userns.CurrentMapping()
+	if err != nil {
+		return false
+	}
+	_, ok := userns.ToHost(gids, 5)
+	return ok
+}
+
+// writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf for
+// the container into dir and returns bind mounts of them.
+func writeEtcFiles(dir, network, hostname, name string) ([]spec.Mount, error) {
+	hostHosts, err := os.ReadFile("/etc/hosts")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read /etc/hosts: %w", err)
+	}
+	hostResolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read /etc/resolv.conf: %w", err)
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"hostname", []byte(hostname + "\n")},
+		{"hosts", HostsFile(network, hostname, name, hostHosts)},
+		{"resolv.conf", ResolvConf(network, hostResolv)},
+	}
+	var mounts []spec.Mount
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: "/etc/" + f.name})
+	}
+	return mounts, nil
+}
+
+// containerMounts is the full mount list: the standard file systems, the
+// user's mounts, then the /etc files unless the user mounted over them;
+// parents before children, otherwise in order.
+func containerMounts(user, etc []spec.Mount, gid5 bool) []spec.Mount {
+	pts := "newinstance,ptmxmode=0666,mode=0620"
+	if gid5 {
+		pts += ",gid=5"
+	}
+	ms := []spec.Mount{
+		{Type: "proc", Destination: "/proc", Flags: []string{"nosuid", "noexec", "nodev"}},
+		{Type: "tmpfs", Destination: "/dev", Data: "mode=755,size=65536k", Flags: []string{"nosuid", "strictatime"}},
+		{Type: "devpts", Destination: "/dev/pts", Data: pts, Flags: []string{"nosuid", "noexec"}},
+		{Type: "tmpfs", Destination: "/dev/shm", Data: "mode=1777,size=65536k", Flags: []string{"nosuid", "noexec", "nodev"}},
+		{Type: "mqueue", Destination: "/dev/mqueue", Flags: []string{"nosuid", "noexec", "nodev"}},
+		{Type: "sysfs", Destination: "/sys", ReadOnly: true, Flags: []string{"nosuid", "noexec", "nodev"}},
+	}
+	taken := map[string]bool{}
+	for _, m := range user {
+		taken[m.Destination] = true
+	}
+	ms = append(ms, user...)
+	for _, m := range etc {
+		if !taken[m.Destination] {
+			ms = append(ms, m)
+		}
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return depth(ms[i].Destination) < depth(ms[j].Destination) })
+	return ms
+}
+
+func depth(p string) int {
+	if p == "/" {
+		return 0
+	}
+	return strings.Count(path.Clean(p), "/")
+}

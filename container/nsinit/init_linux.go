@@ -1,0 +1,265 @@
+// Package nsinit is the init role: the first process in a container's new
+// namespaces. Started by the monitor through clone(2) with the new mount,
+// pid, uts, ipc, network and cgroup namespaces (and a user namespace of its
+// own for --userns=keep-id), it builds the container and becomes its
+// command. In order:
+//
+//  1. make every mount private, bind the root filesystem onto itself;
+//  2. the spec's mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm,
+//     /dev/mqueue, /sys, volumes, tmpfs, /etc/hostname, /etc/hosts,
+//     /etc/resolv.conf), then the masked and read-only paths;
+//  3. pivot_root into the root filesystem and detach the old root;
+//  4. the root read-only (--read-only), hostname, loopback up;
+//  5. standard streams: a terminal from the container's own /dev/pts (its
+//     master end goes to the monitor) or the monitor's pipes;
+//  6. working directory, bounding set, groups and user, capabilities;
+//  7. execve of the command, found through the container's PATH.
+//
+// It reports to the monitor over the SOCK_SEQPACKET socket on fd 3 (see
+// Message); that socket closes on execve, which is how the monitor learns
+// the command started. It runs in a lean binary: standard library,
+// x/sys/unix, securejoin and moby/sys/capability only.
+package nsinit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"sandbox/container/spec"
+
+	"golang.org/x/sys/unix"
+)
+
+// SyncFd is the descriptor of the init's socket to the monitor.
+const SyncFd = 3
+
+// Message is what the init sends the monitor before it execs.
+type Message struct {
+	// Pty: the message carries the terminal's master end (SCM_RIGHTS).
+	Pty bool `json:"pty,omitempty"`
+	// Error is why the container could not start; Code the exit status to
+	// report: 125 setup failed, 126 the command cannot be invoked, 127 it
+	// was not found.
+	Error string `json:"error,omitempty"`
+	Code  int    `json:"code,omitempty"`
+}
+
+// codedError carries the exit status to report with an error.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+// Run is the init role. It does not return when the command starts.
+func Run(configPath string) {
+	runtime.LockOSThread()
+	err := run(configPath)
+	code := 125
+	var ce *codedError
+	if errors.As(err, &ce) {
+		code = ce.code
+	}
+	send(Message{Error: err.Error(), Code: code}, -1)
+	os.Exit(code)
+}
+
+func run(configPath string) error {
+	unix.CloseOnExec(SyncFd)
+	cfg, err := spec.ReadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	s := &cfg.Spec
+	if err := setupRootfs(s); err != nil {
+		return err
+	}
+	if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+		return fmt.Errorf("set hostname %q: %w", s.Hostname, err)
+	}
+	if s.Network == spec.NetworkNone {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if s.Process.Terminal {
+		if err := setupTerminal(&s.Process); err != nil {
+			return err
+		}
+	}
+	if err := unix.Chdir(s.Process.Cwd); err != nil {
+		return fmt.Errorf("change to working directory %s: %w", s.Process.Cwd, err)
+	}
+	if err := setUser(s); err != nil {
+		return err
+	}
+	closeExtraFds()
+	return execProcess(&s.Process)
+}
+
+// send writes one message to the monitor, with fd attached when fd >= 0.
+func send(m Message, fd int) {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	// Nothing useful can be done if the monitor is gone.
+	_ = unix.Sendmsg(SyncFd, data, oob, nil, 0)
+}
+
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("loopback: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: get flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: bring up: %w", err)
+	}
+	return nil
+}
+
+// setupTerminal opens a terminal from the container's /dev/pts, hands its
+// master end to the monitor, and makes its other end the controlling
+// terminal and the standard streams.
+func setupTerminal(p *spec.Process) error {
+	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock terminal: %w", err)
+	}
+	// TIOCGPTPEER opens the peer through the master, never by path.
+	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY)
+	if errno != 0 {
+		return fmt.Errorf("open terminal peer: %w", errno)
+	}
+	slave := int(r)
+	if p.Rows > 0 && p.Cols > 0 {
+		if err := unix.IoctlSetWinsize(slave, unix.TIOCSWINSZ, &unix.Winsize{Row: p.Rows, Col: p.Cols}); err != nil {
+			return fmt.Errorf("set terminal size: %w", err)
+		}
+	}
+	send(Message{Pty: true}, master)
+	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	for fd := 0; fd <= 2; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			return fmt.Errorf("terminal as fd %d: %w", fd, err)
+		}
+	}
+	if slave > 2 {
+		unix.Close(slave)
+	}
+	return nil
+}
+
+// closeExtraFds marks every descriptor above 2 close-on-exec.
+func closeExtraFds() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &fd); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}
+
+// execProcess finds the command through the container's PATH and becomes it.
+func execProcess(p *spec.Process) error {
+	if len(p.Args) == 0 {
+		return &codedError{127, errors.New("no command: give one or use an image with Cmd or Entrypoint")}
+	}
+	path, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
+	if err != nil {
+		return err
+	}
+	err = unix.Exec(path, p.Args, p.Env)
+	code := 126
+	if errors.Is(err, unix.ENOENT) {
+		code = 127
+	}
+	return &codedError{code, fmt.Errorf("exec %s: %w", p.Args[0], err)}
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func lookPath(name, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, checkExecutable(name, name)
+	}
+	if path == "" {
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, name)
+		err := checkExecutable(name, candidate)
+		if err == nil {
+			return candidate, nil
+		}
+		var ce *codedError
+		if errors.As(err, &ce) && ce.code == 126 && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", denied
+	}
+	return "", &codedError{127, fmt.Errorf("exec %s: executable file not found in $PATH", name)}
+}
+
+func checkExecutable(name, path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return &codedError{127, fmt.Errorf("exec %s: no such file or directory", name)}
+		}
+		return &codedError{126, fmt.Errorf("exec %s: %w", name, err)}
+	}
+	if st.IsDir() {
+		return &codedError{126, fmt.Errorf("exec %s: is a directory", name)}
+	}
+	if err := unix.Access(path, unix.X_OK); err != nil {
+		return &codedError{126, fmt.Errorf("exec %s: permission denied", name)}
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package nsinit
+
+import (
+	"fmt"
+	"strings"
+
+	"sandbox/container/spec"
+
+	"github.com/moby/sys/capability"
+	"golang.org/x/sys/unix"
+)
+
+// setUser limits the bounding set, changes to the container's user and
+// groups, and leaves the capabilities of the spec: effective and permitted
+// for uid 0, none for other users (they keep only the bounding set, as in
+// docker). The bounding set is cut first because that needs CAP_SETPCAP,
+// and the user is changed with keep-caps so that uid 0's set survives.
+func setUser(s *spec.Spec) error {
+	p := &s.Process
+	caps, err := capability.NewPid2(0)
+	if err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	if err := caps.Load(); err != nil {
+		return fmt.Errorf("read capabilities: %w", err)
+	}
+	want, err := capList(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	caps.Clear(capability.BOUNDING)
+	caps.Set(capability.BOUNDING, want...)
+	if err := caps.Apply(capability.BOUNDING); err != nil {
+		return fmt.Errorf("limit bounding set: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("keep capabilities: %w", err)
+	}
+	groups := make([]int, len(p.AdditionalGIDs))
+	for i, g := range p.AdditionalGIDs {
+		groups[i] = int(g)
+	}
+	// With a single-id mapping setgroups(2) is denied; with no groups to
+	// set that costs nothing.
+	if err := unix.Setgroups(groups); err != nil && !(err == unix.EPERM && len(groups) == 0) {
+		return fmt.Errorf("set groups %v: %w", groups, err)
+	}
+	if err := unix.Setresgid(int(p.GID), int(p.GID), int(p.GID)); err != nil {
+		return fmt.Errorf("set gid %d: %w (is it mapped? see /etc/subgid)", p.GID, err)
+	}
+	if err := unix.Setresuid(int(p.UID), int(p.UID), int(p.UID)); err != nil {
+		return fmt.Errorf("set uid %d: %w (is it mapped? see /etc/subuid)", p.UID, err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear keep-capabilities: %w", err)
+	}
+	caps.Clear(capability.CAPS | capability.AMBIENT)
+	if p.UID == 0 {
+		caps.Set(capability.EFFECTIVE|capability.PERMITTED, want...)
+	}
+	if err := caps.Apply(capability.CAPS | capability.AMBIENT); err != nil {
+		return fmt.Errorf("set capabilities: %w", err)
+	}
+	return nil
+}
+
+// capList turns names like "CAP_CHOWN" into the capabilities this kernel
+// knows; names it does not know are skipped, as runc does.
+func capList(names []string) ([]capability.Cap, error) {
+	last, err := capability.LastCap()
+	if err != nil {
+		return nil, fmt.Errorf("read last capability: %w", err)
+	}
+	byName := map[string]capability.Cap{}
+	for _, c := range capability.List() {
+		byName["CAP_"+strings.ToUpper(c.String())] = c
+	}
+	var out []capability.Cap
+	for _, n := range names {
+		c, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("unknown capability %q", n)
+		}
+		if c <= last {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,102 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"sandbox/container/spec"
+
+	"golang.org/x/sys/unix"
+)
+
+// RemoveOptions are the flags of rm.
+type RemoveOptions struct {
+	// Force kills a running container first.
+	Force bool
+}
+
+// Remove removes a container. A running one is refused unless Force, in
+// which case it is killed and its monitor waited for. A failed removal
+// leaves the container as it was.
+func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error {
+	c, err := r.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st, err := r.State(c)
+	if errors.Is(err, ErrNoSuchContainer) {
+		return fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+	}
+	if err != nil {
+		return err
+	}
+	if st.Status == spec.StatusRunning {
+		if !o.Force {
+			return fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, ref)
+		}
+		if err := r.kill(ctx, st); err != nil {
+			return err
+		}
+	}
+	if err := r.deleteStorage(c.ID, true); err != nil {
+		return fmt.Errorf("remove %s: %w", ref, err)
+	}
+	return nil
+}
+
+// kill sends SIGKILL to a running container and waits until its monitor
+// has recorded the exit and finished cleanup (or is gone), so that nothing
+// of it is still at work when the caller removes it.
+func (r *Runtime) kill(ctx context.Context, st *spec.State) error {
+	if alive(st.Pid, st.PidStart) {
+		if err := signalProcess(st.Pid, st.PidStart, unix.SIGKILL); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(st.Pid, st.PidStart) || alive(st.MonitorPid, st.MonitorStart) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container pid %d or its monitor pid %d still running 10s after SIGKILL", st.Pid, st.MonitorPid)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// signalProcess signals pid through a pidfd, after checking it is still the
+// process that started at start.
+func signalProcess(pid int, start uint64, sig unix.Signal) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open pid %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if !alive(pid, start) {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("signal %v to pid %d: %w", sig, pid, err)
+	}
+	return nil
+}
+
+// Cleanup is what a container's monitor becomes after the container exits:
+// the root filesystem is unmounted, and with remove the container deleted.
+func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
+	if remove {
+		return r.deleteStorage(id, true)
+	}
+	if _, err := r.Store.Unmount(id, false); err != nil {
+		return fmt.Errorf("unmount %.12s: %w", id, err)
+	}
+	return nil
+}

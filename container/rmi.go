@@ -1,0 +1,75 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"sandbox/storage"
+
+	cstorage "go.podman.io/storage"
+)
+
+// RemoveImageReport is what rmi did: names removed and images deleted.
+type RemoveImageReport struct {
+	Untagged []string
+	Deleted  []string
+}
+
+// RemoveImage removes an image, as docker rmi does: a name of an image
+// that has more names only loses that name; otherwise the image is deleted,
+// which fails while containers use it unless force, which removes those
+// containers first.
+func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (RemoveImageReport, error) {
+	var rep RemoveImageReport
+	img, err := r.Store.ResolveImage(ref)
+	if err != nil {
+		return rep, err
+	}
+	if named, err := storage.NormalizeName(ref); err == nil && len(img.Names) > 1 {
+		for _, n := range img.Names {
+			if n == named.String() {
+				if err := r.Store.RemoveNames(img.ID, []string{n}); err != nil {
+					return rep, fmt.Errorf("untag %s: %w", ref, err)
+				}
+				rep.Untagged = append(rep.Untagged, n)
+				return rep, nil
+			}
+		}
+	}
+	users, err := r.containersOf(img.ID)
+	if err != nil {
+		return rep, err
+	}
+	if len(users) > 0 && !force {
+		return rep, fmt.Errorf("image %s is in use by container %.12s: remove the container first, or use rmi -f", ref, users[0])
+	}
+	for _, id := range users {
+		if err := r.Remove(ctx, id, RemoveOptions{Force: true}); err != nil && !errors.Is(err, ErrNoSuchContainer) {
+			return rep, err
+		}
+	}
+	if _, err := r.Store.DeleteImage(img.ID, true); err != nil {
+		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
+			return rep, fmt.Errorf("image %s is in use by a container: remove it first, or use rmi -f", ref)
+		}
+		return rep, fmt.Errorf("remove image %s: %w", ref, err)
+	}
+	rep.Untagged = append(rep.Untagged, img.Names...)
+	rep.Deleted = append(rep.Deleted, img.ID)
+	return rep, nil
+}
+
+func (r *Runtime) containersOf(imageID string) ([]string, error) {
+	all, err := r.Store.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var ids []string
+	for _, c := range all {
+		if c.ImageID == imageID {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,141 @@
+// Package container drives containers from the command line's side: it
+// turns the options of create and run into a configuration (image config,
+// flags, user, mounts, capabilities), creates the container's layer in
+// storage, starts its monitor (package monitor) and attaches to it, and
+// lists, inspects and removes containers, reconciling what a killed
+// command or monitor left behind.
+//
+// What runs beside and inside the container (the monitor and the init) is
+// in the subpackages monitor and nsinit, with the types they share in spec;
+// they must not import this package, which depends on storage.
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sandbox/container/spec"
+	"sandbox/internal/helperpath"
+	"sandbox/storage"
+
+	cstorage "go.podman.io/storage"
+)
+
+// Errors callers test for.
+var (
+	ErrNoSuchContainer = errors.New("no such container")
+	ErrAmbiguous       = errors.New("ambiguous container id")
+	ErrNameInUse       = errors.New("container name in use")
+	ErrRunning         = errors.New("container is running")
+)
+
+// Runtime is the command line's handle on containers: an open store and
+// the helper binaries.
+type Runtime struct {
+	Store *storage.Store
+	// Monitor is the sandbox-monitor binary; Self the sandbox binary that
+	// the monitor runs for cleanup.
+	Monitor string
+	Self    string
+}
+
+// New returns a runtime over an open store.
+func New(store *storage.Store) (*Runtime, error) {
+	mon, err := helperpath.Find("sandbox-monitor")
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	return &Runtime{Store: store, Monitor: mon, Self: self}, nil
+}
+
+// Container is a container as found in storage, with its configuration.
+type Container struct {
+	*cstorage.Container
+	Config *spec.Config
+	// RunDir holds state.json and the lock; Dir holds config.json and logs.
+	RunDir string
+	Dir    string
+}
+
+// Name is the container's name.
+func (c *Container) Name() string {
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return ""
+}
+
+// Lookup finds a container by full id, name, or unique id prefix.
+func (r *Runtime) Lookup(ref string) (*Container, error) {
+	all, err := r.Store.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var match *cstorage.Container
+	for i := range all {
+		c := &all[i]
+		if c.ID == ref {
+			match = c
+			break
+		}
+		for _, n := range c.Names {
+			if n == ref {
+				match = c
+			}
+		}
+	}
+	if match == nil && ref != "" {
+		for i := range all {
+			if strings.HasPrefix(all[i].ID, ref) {
+				if match != nil {
+					return nil, fmt.Errorf("%w %q: it matches %.12s and %.12s; give more of the id", ErrAmbiguous, ref, match.ID, all[i].ID)
+				}
+				match = &all[i]
+			}
+		}
+	}
+	if match == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+	}
+	return r.load(match)
+}
+
+func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
+	dir, err := r.Store.ContainerDirectory(c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("container %.12s directory: %w", c.ID, err)
+	}
+	out := &Container{Container: c, Dir: dir, RunDir: r.runDir(c.ID)}
+	cfg, err := spec.ReadConfig(filepath.Join(dir, "config.json"))
+	if err == nil {
+		out.Config = cfg
+	}
+	// A container without config was never fully created: Reconcile
+	// decides what to do with it.
+	return out, nil
+}
+
+// runDir is a container's runtime directory (state.json, lock, monitor
+// log): sandbox's own, beside containers/storage's in the run root, so that
+// it can exist before the container does.
+func (r *Runtime) runDir(id string) string {
+	return filepath.Join(r.Store.RunRoot(), "sandbox-containers", id)
+}
+
+// storageRef is how cleanup reopens this store.
+func (r *Runtime) storageRef() spec.StorageRef {
+	o := r.Store.Options
+	return spec.StorageRef{GraphRoot: o.GraphRoot, RunRoot: o.RunRoot, Driver: r.Store.DriverName}
+}
+
+// GlobalArgs are the sandbox flags that select a store.
+func GlobalArgs(s spec.StorageRef) []string {
+	return []string{"--root", s.GraphRoot, "--runroot", s.RunRoot, "--storage-driver", s.Driver}
+}

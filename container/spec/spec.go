@@ -1,0 +1,128 @@
+// Package spec holds what the command line, the monitor and the init of a
+// container share: the container's configuration as written to config.json
+// when it is created, and its runtime state (state.json). It is on the hot
+// path of every container start, so it imports the standard library only.
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Network modes of this version. User-mode networking is not yet here.
+const (
+	NetworkNone = "none" // own network namespace with loopback only
+	NetworkHost = "host" // the host's network namespace
+)
+
+// Config is a container as created: written once to config.json in the
+// container's storage directory and read by the monitor, inspect and ps.
+type Config struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// Image is the reference as the user gave it; ImageID what it resolved to.
+	Image   string `json:"image"`
+	ImageID string `json:"imageID"`
+	// Command is what ps shows: the entrypoint and command as given.
+	Command []string          `json:"command"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// Remove: the monitor removes the container when it exits (--rm).
+	Remove bool `json:"remove,omitempty"`
+	// Storage is how the sandbox command opened storage, so that cleanup
+	// run by the monitor opens the same store.
+	Storage StorageRef `json:"storage"`
+	Spec    Spec       `json:"spec"`
+}
+
+// StorageRef names a store: the global flags that select it.
+type StorageRef struct {
+	GraphRoot string `json:"graphRoot"`
+	RunRoot   string `json:"runRoot"`
+	Driver    string `json:"driver"`
+}
+
+// Spec is everything the init needs to build the container.
+type Spec struct {
+	// Rootfs is the container's root filesystem, mounted in the keeper's
+	// mount namespace.
+	Rootfs   string  `json:"rootfs"`
+	Process  Process `json:"process"`
+	Hostname string  `json:"hostname"`
+	// Network is NetworkNone or NetworkHost.
+	Network string `json:"network"`
+	// ReadOnly makes the root filesystem read-only (--read-only).
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Mounts are made in order, after /proc, /dev and /sys.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// MaskedPaths are hidden (dirs under an empty read-only tmpfs, files
+	// under /dev/null); ReadonlyPaths are remounted read-only.
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	// UserNS, when set, puts the container in a user namespace of its own,
+	// nested in the keeper's, with these maps (inside id → keeper id).
+	UserNS *UserNS `json:"userns,omitempty"`
+	// Privileged keeps all capabilities and leaves /proc and /sys unmasked.
+	Privileged bool `json:"privileged,omitempty"`
+}
+
+// Process is the container's command and how it runs.
+type Process struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Cwd  string   `json:"cwd"`
+	UID  uint32   `json:"uid"`
+	GID  uint32   `json:"gid"`
+	// AdditionalGIDs are the supplementary groups.
+	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Capabilities are names like "CAP_CHOWN": bounding set for every
+	// user, and effective/permitted for uid 0.
+	Capabilities []string `json:"capabilities"`
+	Terminal     bool     `json:"terminal,omitempty"`
+	// Stdin keeps standard input open (-i).
+	Stdin bool `json:"stdin,omitempty"`
+	// Rows and Cols are the terminal's first size.
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+}
+
+// Mount is one mount inside the container.
+type Mount struct {
+	// Type is "bind", "tmpfs", "proc", "sysfs", "devpts", "mqueue".
+	Type        string `json:"type"`
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"readOnly,omitempty"`
+	// Data is passed to mount(2), like "size=65536k,mode=1777".
+	Data string `json:"data,omitempty"`
+	// Flags are extra names: "nosuid", "nodev", "noexec", "strictatime".
+	Flags []string `json:"flags,omitempty"`
+}
+
+// UserNS is a container's own user namespace.
+type UserNS struct {
+	UIDMap []IDMap `json:"uidMap"`
+	GIDMap []IDMap `json:"gidMap"`
+}
+
+// IDMap maps Size ids from ContainerID onto the keeper's ids from HostID.
+type IDMap struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
+}
+
+// ReadConfig reads a config.json.
+func ReadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read container config: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("container config %s: %w", path, err)
+	}
+	return &c, nil
+}

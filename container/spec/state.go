@@ -1,0 +1,93 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"sandbox/internal/atomicfile"
+	"sandbox/internal/lockfile"
+)
+
+// Status values, as docker names them.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusExited  = "exited"
+	// StatusRemoving: exited with --rm; cleanup is under way.
+	StatusRemoving = "removing"
+)
+
+// State is a container's runtime state, kept in state.json in its run
+// directory. It is written whole (atomically) under the directory's lock.
+type State struct {
+	Status string `json:"status"`
+	// Pid is the container's first process as the host sees it, with its
+	// start time so that a reused pid is never taken for it.
+	Pid      int    `json:"pid,omitempty"`
+	PidStart uint64 `json:"pidStart,omitempty"`
+	// MonitorPid and MonitorStart name the container's monitor.
+	MonitorPid   int       `json:"monitorPid,omitempty"`
+	MonitorStart uint64    `json:"monitorStart,omitempty"`
+	StartedAt    time.Time `json:"startedAt,omitempty"`
+	FinishedAt   time.Time `json:"finishedAt,omitempty"`
+	ExitCode     int       `json:"exitCode"`
+	// Error is why the container failed to start, if it did.
+	Error string `json:"error,omitempty"`
+}
+
+// StateFile and LockFile are the names of the files in a container's run
+// directory.
+const (
+	StateFile  = "state.json"
+	LockFile   = "lock"
+	AttachFile = "attach"
+)
+
+// ReadState reads dir/state.json. A missing file is reported with
+// fs.ErrNotExist.
+func ReadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("container state %s: %w", dir, err)
+	}
+	return &s, nil
+}
+
+// WriteState replaces dir/state.json.
+func WriteState(dir string, s *State) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, StateFile), data, 0o600)
+}
+
+// UpdateState applies change to the state in dir under its lock. A missing
+// state starts from the zero State.
+func UpdateState(dir string, change func(*State) error) error {
+	l, err := lockfile.Acquire(filepath.Join(dir, LockFile))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	s, err := ReadState(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		s, err = &State{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := change(s); err != nil {
+		return err
+	}
+	return WriteState(dir, s)
+}

@@ -1,0 +1,113 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"sandbox/container/spec"
+	"sandbox/internal/proc"
+
+	cstorage "go.podman.io/storage"
+)
+
+// alive reports whether pid is the process that started at start.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := proc.ReadStat(pid)
+	return err == nil && st.StartTime == start && st.State != 'Z' && st.State != 'X'
+}
+
+// State returns a container's state as it really is, repairing what a
+// killed command, a killed monitor or a reboot left behind:
+//
+//   - creating, its creator gone: the container was never made whole; it is
+//     removed and ErrNoSuchContainer returned;
+//   - running, with container and monitor gone: exited, status unknown (-1);
+//   - removing, its monitor (by then the cleanup) gone: removed;
+//   - no state at all (the run directory went with a reboot): exited, or
+//     removed when it was --rm.
+//
+// A container that is being created or removed by a live process reads as
+// ErrNoSuchContainer: it is not there for other commands.
+func (r *Runtime) State(c *Container) (*spec.State, error) {
+	st, err := spec.ReadState(c.RunDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if c.Config == nil || c.Config.Remove {
+			return nil, r.removeLeftover(c)
+		}
+		st = &spec.State{Status: spec.StatusExited, ExitCode: -1, Error: "state lost (reboot?)"}
+		if err := os.MkdirAll(c.RunDir, 0o700); err != nil {
+			return nil, err
+		}
+		return st, spec.WriteState(c.RunDir, st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch st.Status {
+	case statusCreating:
+		if alive(st.MonitorPid, st.MonitorStart) {
+			return nil, fmt.Errorf("%w: %.12s is being created", ErrNoSuchContainer, c.ID)
+		}
+		return nil, r.removeLeftover(c)
+	case spec.StatusRemoving:
+		if alive(st.MonitorPid, st.MonitorStart) {
+			return nil, fmt.Errorf("%w: %.12s is being removed", ErrNoSuchContainer, c.ID)
+		}
+		return nil, r.removeLeftover(c)
+	case spec.StatusRunning:
+		if alive(st.Pid, st.PidStart) || alive(st.MonitorPid, st.MonitorStart) {
+			return st, nil
+		}
+		// Container and monitor both gone without a word: the monitor was
+		// killed. Record it, and do what its cleanup would have done.
+		err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
+			if s.Status == spec.StatusRunning {
+				s.Status, s.ExitCode, s.Error = spec.StatusExited, -1, "monitor killed"
+				s.FinishedAt = time.Now().UTC()
+			}
+			st = s
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if c.Config != nil && c.Config.Remove {
+			return nil, r.removeLeftover(c)
+		}
+		if _, err := r.Store.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+			return nil, fmt.Errorf("unmount %.12s: %w", c.ID, err)
+		}
+		return st, nil
+	}
+	return st, nil
+}
+
+// removeLeftover removes a container that no live process owns, and
+// reports it as gone.
+func (r *Runtime) removeLeftover(c *Container) error {
+	if err := r.deleteStorage(c.ID, true); err != nil {
+		return fmt.Errorf("remove leftover container %.12s: %w", c.ID, err)
+	}
+	return fmt.Errorf("%w: %.12s (a leftover, now removed)", ErrNoSuchContainer, c.ID)
+}
+
+// deleteStorage unmounts and deletes a container's layer and directories,
+// its run directory last (it holds the claim of whoever is deleting).
+func (r *Runtime) deleteStorage(id string, force bool) error {
+	if _, err := r.Store.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmount: %w", err)
+	}
+	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if err := os.RemoveAll(r.runDir(id)); err != nil {
+		return fmt.Errorf("remove run directory: %w", err)
+	}
+	return nil
+}

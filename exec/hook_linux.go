@@ -1,0 +1,235 @@
+package exec
+
+// This file holds the only cgo of sandbox: a constructor that runs before the
+// Go runtime starts, while the process still has one thread. A multithreaded
+// process cannot join a user or mount namespace, so every namespace change
+// that a sandbox process needs for itself happens here.
+//
+// Protocol, read from the environment by the constructor (in this order):
+//
+//	_SANDBOX_ROLE=keeper
+//	    The process is the per-user keeper, started by userns.StartKeeper in
+//	    fresh user and mount namespaces. It never reaches Go: it holds the
+//	    namespaces by sleeping until it is killed.
+//	_SANDBOX_RUNTIME_DIR=DIR, _SANDBOX_HOST_UID=N, _SANDBOX_IN_KEEPER=1
+//	    Set by a sandbox process for the sandbox processes it starts from
+//	    inside the keeper's namespaces (monitor, image helper, cleanup): they
+//	    are already inside, so nothing is joined.
+//	(none of the above)
+//	    The runtime directory is $XDG_RUNTIME_DIR/sandbox when that directory
+//	    belongs to the user, else /tmp/sandbox-run-UID. If DIR/keeper.pid names
+//	    a live keeper ("PID STARTTIME", STARTTIME from /proc/PID/stat), the
+//	    process joins its user and mount namespaces (through a pidfd, so a
+//	    reused pid is never joined) and returns to its working directory.
+//	    Otherwise it starts unjoined and Go decides (userns.Enter).
+//
+// The outcome is left in the sandbox_hook_* variables, read by Go below.
+
+/*
+#cgo CFLAGS: -Wall -O2
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
+
+int sandbox_hook_state;
+int sandbox_hook_fallback;
+unsigned int sandbox_hook_host_uid;
+unsigned int sandbox_hook_host_gid;
+char sandbox_hook_runtime_dir[PATH_MAX];
+char sandbox_hook_error[512];
+
+static void hook_error(const char *what, int err) {
+	snprintf(sandbox_hook_error, sizeof sandbox_hook_error, "%s: %s", what, strerror(err));
+}
+
+// keeper_main never returns: the keeper only holds its namespaces.
+static void keeper_main(void) {
+	sigset_t all;
+	prctl(PR_SET_NAME, "sandbox-keeper", 0, 0, 0);
+	sigfillset(&all);
+	sigdelset(&all, SIGTERM);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGINT);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (;;)
+		pause();
+}
+
+// proc_start_time reads field 22 of /proc/PID/stat, or 0.
+static unsigned long long proc_start_time(long pid) {
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	// The command name may hold spaces and parentheses: count from the last ')'.
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static void runtime_dir(void) {
+	const char *dir = getenv("_SANDBOX_RUNTIME_DIR");
+	if (dir && *dir) {
+		snprintf(sandbox_hook_runtime_dir, sizeof sandbox_hook_runtime_dir, "%s", dir);
+		return;
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	if (xdg && *xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == sandbox_hook_host_uid) {
+		snprintf(sandbox_hook_runtime_dir, sizeof sandbox_hook_runtime_dir, "%s/sandbox", xdg);
+		return;
+	}
+	sandbox_hook_fallback = 1;
+	snprintf(sandbox_hook_runtime_dir, sizeof sandbox_hook_runtime_dir, "/tmp/sandbox-run-%u", sandbox_hook_host_uid);
+}
+
+static void join_keeper(void) {
+	char path[PATH_MAX + 32], buf[128], cwd[PATH_MAX];
+	snprintf(path, sizeof path, "%s/keeper.pid", sandbox_hook_runtime_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			hook_error("open keeper.pid", errno);
+		return;
+	}
+	struct stat st;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && st.st_uid == sandbox_hook_host_uid)
+		n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0) {
+		hook_error("read keeper.pid", n < 0 ? EPERM : EINVAL);
+		return;
+	}
+	buf[n] = 0;
+	long pid;
+	unsigned long long start;
+	if (sscanf(buf, "%ld %llu", &pid, &start) != 2 || pid <= 0) {
+		hook_error("parse keeper.pid", EINVAL);
+		return;
+	}
+	// Open first, then check the start time: the descriptors are then known
+	// to belong to the keeper even if the pid has been reused since.
+	int pidfd = syscall(SYS_pidfd_open, pid, 0);
+	int userfd = -1, mntfd = -1;
+	snprintf(path, sizeof path, "/proc/%ld/ns/user", pid);
+	userfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pidfd < 0) {
+		snprintf(path, sizeof path, "/proc/%ld/ns/mnt", pid);
+		mntfd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (proc_start_time(pid) != start || userfd < 0 || (pidfd < 0 && mntfd < 0)) {
+		hook_error("keeper is gone", ESRCH);
+		goto out;
+	}
+	// A process started from inside (by a library re-executing itself) is
+	// there already.
+	struct stat ours, theirs;
+	if (stat("/proc/self/ns/user", &ours) == 0 && fstat(userfd, &theirs) == 0 &&
+	    ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino) {
+		sandbox_hook_state = HOOK_INHERITED;
+		goto out;
+	}
+	if (!getcwd(cwd, sizeof cwd))
+		cwd[0] = 0;
+	int rc;
+	if (pidfd >= 0) {
+		rc = setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS);
+	} else {
+		rc = setns(userfd, CLONE_NEWUSER);
+		if (rc == 0)
+			rc = setns(mntfd, CLONE_NEWNS);
+	}
+	if (rc < 0) {
+		hook_error("join keeper namespaces", errno);
+		goto out;
+	}
+	// Joining a mount namespace moves the working directory to its root.
+	if (cwd[0] && chdir(cwd) < 0 && chdir("/") < 0)
+		hook_error("return to working directory", errno);
+	sandbox_hook_state = HOOK_JOINED;
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (userfd >= 0)
+		close(userfd);
+	if (mntfd >= 0)
+		close(mntfd);
+}
+
+__attribute__((constructor)) static void sandbox_hook(void) {
+	const char *role = getenv("_SANDBOX_ROLE");
+	if (role && strcmp(role, "keeper") == 0)
+		keeper_main();
+
+	sandbox_hook_host_uid = getuid();
+	sandbox_hook_host_gid = getgid();
+	const char *uid = getenv("_SANDBOX_HOST_UID");
+	const char *gid = getenv("_SANDBOX_HOST_GID");
+	if (getenv("_SANDBOX_IN_KEEPER") && uid && gid) {
+		sandbox_hook_host_uid = strtoul(uid, NULL, 10);
+		sandbox_hook_host_gid = strtoul(gid, NULL, 10);
+		runtime_dir();
+		sandbox_hook_state = HOOK_INHERITED;
+		return;
+	}
+	runtime_dir();
+	join_keeper();
+}
+*/
+import "C"
+
+// KeeperState tells how the hook left this process.
+type KeeperState int
+
+const (
+	// Unjoined: no live keeper was found (or joining it failed: see HookError).
+	Unjoined KeeperState = iota
+	// Joined: the hook joined the keeper's user and mount namespaces.
+	Joined
+	// Inherited: the process was started inside the keeper's namespaces.
+	Inherited
+)
+
+// State reports what the hook did before the Go runtime started.
+func State() KeeperState { return KeeperState(C.sandbox_hook_state) }
+
+// RuntimeDir is the per-user runtime directory the hook used.
+func RuntimeDir() string { return C.GoString(&C.sandbox_hook_runtime_dir[0]) }
+
+// RuntimeDirFallback reports that XDG_RUNTIME_DIR was unset or not the user's.
+func RuntimeDirFallback() bool { return C.sandbox_hook_fallback != 0 }
+
+// HostIDs are the user's uid and gid outside every user namespace.
+func HostIDs() (uid, gid int) {
+	return int(C.sandbox_hook_host_uid), int(C.sandbox_hook_host_gid)
+}
+
+// HookError is why the hook did not join a keeper it found, or "".
+func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }

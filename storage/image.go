@@ -1,0 +1,170 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.podman.io/image/v5/docker/reference"
+	istorage "go.podman.io/image/v5/storage"
+	cstorage "go.podman.io/storage"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ErrNoSuchImage is returned when no image matches a reference.
+var ErrNoSuchImage = errors.New("no such image")
+
+var idPrefix = regexp.MustCompile(`^(sha256:)?[0-9a-f]{3,64}$`)
+
+// NormalizeName turns a reference as users type it into the name images
+// are stored under: short names go to docker.io (library/ for one
+// component) and a missing tag is latest. The error names the reference
+// and the expected form.
+func NormalizeName(ref string) (reference.Named, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: want NAME[:TAG] or NAME@DIGEST, lower case (%v)", ref, err)
+	}
+	return reference.TagNameOnly(named), nil
+}
+
+// FamiliarName is how docker shows a stored name: docker.io/library/x:t
+// becomes x:t.
+func FamiliarName(name string) string {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return name
+	}
+	return reference.FamiliarString(named)
+}
+
+// Image is an image in the store.
+type Image struct {
+	*cstorage.Image
+}
+
+// ResolveImage finds an image by id, unique id prefix, or name.
+func (s *Store) ResolveImage(ref string) (*Image, error) {
+	if idPrefix.MatchString(ref) {
+		if img, err := s.Image(strings.TrimPrefix(ref, "sha256:")); err == nil {
+			return &Image{img}, nil
+		}
+	}
+	named, err := NormalizeName(ref)
+	if err != nil {
+		return nil, err
+	}
+	if digested, ok := named.(reference.Digested); ok {
+		imgs, err := s.ImagesByDigest(digested.Digest())
+		if err == nil && len(imgs) > 0 {
+			return &Image{imgs[0]}, nil
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchImage, ref)
+	}
+	img, err := s.Image(named.String())
+	if errors.Is(err, cstorage.ErrImageUnknown) {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchImage, ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up image %s: %w", ref, err)
+	}
+	return &Image{img}, nil
+}
+
+// ImageConfig reads an image's OCI configuration (Env, Cmd, Entrypoint,
+// WorkingDir, User, ...).
+func (s *Store) ImageConfig(ctx context.Context, id string) (*v1.Image, error) {
+	ref, err := istorage.Transport.NewStoreReference(s.Store, nil, id)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", id, err)
+	}
+	img, err := ref.NewImage(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open image %s: %w", id, err)
+	}
+	defer img.Close()
+	cfg, err := img.OCIConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("image %s configuration: %w", id, err)
+	}
+	return cfg, nil
+}
+
+// ImageSummary is one line of `images`.
+type ImageSummary struct {
+	ID         string
+	Repository string
+	Tag        string
+	Created    time.Time
+	Size       int64
+	Names      []string
+}
+
+// ListImages lists images, newest first, one entry per name (an image
+// without a name shows as <none>:<none>).
+func (s *Store) ListImages() ([]ImageSummary, error) {
+	imgs, err := s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var out []ImageSummary
+	for _, img := range imgs {
+		size, err := s.ImageSize(img.ID)
+		if err != nil {
+			size = -1
+		}
+		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names}
+		if len(img.Names) == 0 {
+			base.Repository, base.Tag = "<none>", "<none>"
+			out = append(out, base)
+			continue
+		}
+		for _, n := range img.Names {
+			e := base
+			e.Repository, e.Tag = splitName(n)
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+func splitName(name string) (repo, tag string) {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return name, "<none>"
+	}
+	repo = reference.FamiliarName(named)
+	tag = "<none>"
+	if t, ok := named.(reference.Tagged); ok {
+		tag = t.Tag()
+	} else if d, ok := named.(reference.Digested); ok {
+		tag = d.Digest().String()
+	}
+	return repo, tag
+}
+
+// Tag adds names to an image.
+func (s *Store) Tag(ref string, targets []string) error {
+	img, err := s.ResolveImage(ref)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, t := range targets {
+		named, err := NormalizeName(t)
+		if err != nil {
+			return err
+		}
+		names = append(names, named.String())
+	}
+	if err := s.AddNames(img.ID, names); err != nil {
+		return fmt.Errorf("tag %s: %w", ref, err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+// Package storage owns images and container root filesystems, kept by
+// containers/storage (go.podman.io/storage): which driver (native overlay in
+// the user namespace, fuse-overlayfs, vfs) and where, image lookup and
+// configuration, and container layers and their mounts. It runs inside the
+// keeper's namespaces (package userns). Moving images in and out of the
+// store (pull, push, load, save, import) is in storage/transfer, which only
+// the image helper binary links: its dependencies cost tens of milliseconds
+// at every process start.
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/types"
+)
+
+// Driver names accepted by --storage-driver.
+const (
+	DriverOverlay = "overlay"        // native overlay, mounted with userxattr
+	DriverFuse    = "fuse-overlayfs" // overlay through the fuse-overlayfs program
+	DriverVFS     = "vfs"            // full copies, works everywhere
+)
+
+// Options say where storage lives and how. Zero values mean the defaults.
+type Options struct {
+	// GraphRoot holds layers, images and containers. Default:
+	// $XDG_DATA_HOME/sandbox/storage (~/.local/share/sandbox/storage).
+	GraphRoot string `json:"graphRoot"`
+	// RunRoot holds what a reboot should forget (mount counts, container
+	// runtime state). Default: the runtime directory's storage/.
+	RunRoot string `json:"runRoot"`
+	// Driver is one of the Driver* names; "" picks the one recorded in the
+	// graph root, or else the first that works.
+	Driver string `json:"driver,omitempty"`
+	// SingleID says the user namespace maps one id only: ownership changes
+	// that cannot be represented are ignored instead of failing.
+	SingleID bool `json:"singleID,omitempty"`
+}
+
+// Store is an open containers/storage store and how it was opened.
+type Store struct {
+	cstorage.Store
+	Options Options
+	// DriverName is the driver in use (one of the Driver* names).
+	DriverName string
+}
+
+// DefaultGraphRoot is $XDG_DATA_HOME/sandbox/storage.
+func DefaultGraphRoot(home string) string {
+	data := os.Getenv("XDG_DATA_HOME")
+	if data == "" || !filepath.IsAbs(data) {
+		data = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(data, "sandbox", "storage")
+}
+
+// driverRecord is graphroot/sandbox-driver.json: the driver a store was
+// created with, so later commands never mix layers of two drivers.
+type driverRecord struct {
+	Driver string `json:"driver"`
+}
+
+func recordPath(graphRoot string) string { return filepath.Join(graphRoot, "sandbox-driver.json") }
+
+// Open opens (creating if needed) the store described by opts.
+func Open(opts Options) (*Store, error) {
+	if opts.GraphRoot == "" || opts.RunRoot == "" {
+		return nil, errors.New("storage: graph root and run root must be set")
+	}
+	switch opts.Driver {
+	case "", DriverOverlay, DriverFuse, DriverVFS:
+	default:
+		return nil, fmt.Errorf("unknown storage driver %q: want %s, %s or %s", opts.Driver, DriverOverlay, DriverFuse, DriverVFS)
+	}
+	if err := os.MkdirAll(opts.GraphRoot, 0o700); err != nil {
+		return nil, fmt.Errorf("create graph root: %w", err)
+	}
+	recorded, err := readRecord(opts.GraphRoot)
+	if err != nil {
+		return nil, err
+	}
+	if recorded != "" {
+		if opts.Driver != "" && opts.Driver != recorded {
+			return nil, fmt.Errorf("storage driver %q: %s was created with %q; use --storage-driver %s or another --root", opts.Driver, opts.GraphRoot, recorded, recorded)
+		}
+		return openWith(opts, recorded)
+	}
+	candidates := []string{opts.Driver}
+	if opts.Driver == "" {
+		candidates = []string{DriverOverlay, DriverFuse, DriverVFS}
+	}
+	var errs []error
+	for _, name := range candidates {
+		s, err := openWith(opts, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		data, _ := json.Marshal(driverRecord{Driver: name})
+		if err := os.WriteFile(recordPath(opts.GraphRoot), data, 0o600); err != nil {
+			return nil, fmt.Errorf("record storage driver: %w", err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("no storage driver works in %s: %w", opts.GraphRoot, errors.Join(errs...))
+}
+
+func readRecord(graphRoot string) (string, error) {
+	data, err := os.ReadFile(recordPath(graphRoot))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read storage driver record: %w", err)
+	}
+	var r driverRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return "", fmt.Errorf("storage driver record %s: %w", recordPath(graphRoot), err)
+	}
+	return r.Driver, nil
+}
+
+func openWith(opts Options, name string) (*Store, error) {
+	so := types.StoreOptions{
+		GraphRoot:       opts.GraphRoot,
+		RunRoot:         opts.RunRoot,
+		GraphDriverName: name,
+	}
+	prefix := name
+	switch name {
+	case DriverFuse:
+		prog, err := osexec.LookPath("fuse-overlayfs")
+		if err != nil {
+			return nil, fmt.Errorf("fuse-overlayfs not found: install the fuse-overlayfs package (apt-get install fuse-overlayfs)")
+		}
+		so.GraphDriverName, prefix = DriverOverlay, DriverOverlay
+		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mount_program="+prog)
+	case DriverOverlay:
+		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mountopt=nodev")
+	}
+	if opts.SingleID {
+		so.GraphDriverOptions = append(so.GraphDriverOptions, prefix+".ignore_chown_errors=true")
+	}
+	s, err := cstorage.GetStore(so)
+	if err != nil {
+		return nil, err
+	}
+	if name == DriverOverlay && usesMountProgram(opts.GraphRoot) {
+		// containers/storage falls back to fuse-overlayfs by itself when
+		// native overlay fails; sandbox names that driver itself.
+		if _, err := s.Shutdown(true); err != nil {
+			return nil, fmt.Errorf("native overlay is not supported here, and closing the store failed: %w", err)
+		}
+		return nil, fmt.Errorf("native overlay is not supported here: %w", errNativeOverlay)
+	}
+	return &Store{Store: s, Options: opts, DriverName: name}, nil
+}
+
+var errNativeOverlay = errors.New("the kernel refused an overlay mount in the user namespace")
+
+// usesMountProgram reads containers/storage's record of whether its
+// overlay driver mounts through a program (fuse-overlayfs).
+func usesMountProgram(graphRoot string) bool {
+	data, err := os.ReadFile(filepath.Join(graphRoot, "overlay", ".has-mount-program"))
+	return err == nil && strings.TrimSpace(string(data)) == "true"
+}
+
+// Status reports the driver's own key/value status (backing filesystem,
+// d_type support, ...), for info.
+func (s *Store) Status() ([][2]string, error) {
+	d, err := s.GraphDriver()
+	if err != nil {
+		return nil, err
+	}
+	return d.Status(), nil
+}
