@@ -241,14 +241,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, r
 	// Claim the container before it exists: a command that finds it in
 	// state creating with this process gone removes it.
 	runDir := r.runDir(id)
-	if err := os.MkdirAll(runDir, 0o700); err != nil {
-		return nil, fmt.Errorf("container run directory: %w", err)
-	}
-	self, err := proc.StartTime(os.Getpid())
-	if err != nil {
-		return nil, err
-	}
-	if err := spec.WriteState(runDir, &spec.State{Status: statusCreating, MonitorPid: os.Getpid(), MonitorStart: self}); err != nil {
+	if err := r.claim(runDir); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -259,6 +252,12 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, r
 		}
 	}()
 	sc, err := r.Store.CreateContainer(id, []string{name}, img.ID, "", "", copts)
+	if errors.Is(err, cstorage.ErrDuplicateName) {
+		// The name may belong to a container that --rm is removing.
+		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
+			sc, err = r.Store.CreateContainer(id, []string{name}, img.ID, "", "", copts)
+		}
+	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		other, _ := r.Lookup(name)
 		if other != nil {
@@ -299,6 +298,34 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, r
 	}
 	c.Config = cfg
 	return c, nil
+}
+
+// claim makes a container's run directory, already holding a state that
+// names this process as its creator: the directory is filled under a
+// temporary name (which says who made it) and renamed into place.
+func (r *Runtime) claim(runDir string) error {
+	self, err := proc.StartTime(os.Getpid())
+	if err != nil {
+		return err
+	}
+	parent := filepath.Dir(runDir)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return fmt.Errorf("container run directory: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, fmt.Sprintf(".new-%d-%d-", os.Getpid(), self))
+	if err != nil {
+		return fmt.Errorf("container run directory: %w", err)
+	}
+	st := &spec.State{Status: statusCreating, MonitorPid: os.Getpid(), MonitorStart: self}
+	if err := spec.WriteState(tmp, st); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, runDir); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("container run directory: %w", err)
+	}
+	return nil
 }
 
 // statusCreating is a container whose creating command (MonitorPid) has not

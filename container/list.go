@@ -3,12 +3,17 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"sandbox/container/spec"
 	"sandbox/storage"
+
+	cstorage "go.podman.io/storage"
 )
 
 // Summary is one container as ps shows it.
@@ -34,9 +39,19 @@ func (r *Runtime) List(all bool) ([]Summary, error) {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	now := time.Now()
+	known := map[string]bool{}
+	for _, c := range cs {
+		known[c.ID] = true
+	}
+	if err := r.reapRunDirs(known); err != nil {
+		return nil, err
+	}
 	var out []Summary
 	for i := range cs {
 		c, err := r.load(&cs[i])
+		if errors.Is(err, cstorage.ErrContainerUnknown) {
+			continue // removed since the list was read
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -54,6 +69,39 @@ func (r *Runtime) List(all bool) ([]Summary, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
+}
+
+// reapRunDirs removes run directories that no container and no live
+// process owns: what a command killed while claiming a container left.
+func (r *Runtime) reapRunDirs(known map[string]bool) error {
+	parent := filepath.Dir(r.runDir("x"))
+	entries, err := os.ReadDir(parent)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list run directories: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if known[name] {
+			continue
+		}
+		var pid int
+		var start uint64
+		if strings.HasPrefix(name, ".new-") {
+			fmt.Sscanf(name, ".new-%d-%d-", &pid, &start)
+		} else if st, err := spec.ReadState(filepath.Join(parent, name)); err == nil && st.Status == statusCreating {
+			pid, start = st.MonitorPid, st.MonitorStart
+		}
+		if pid > 0 && alive(pid, start) {
+			continue // being created right now
+		}
+		if err := os.RemoveAll(filepath.Join(parent, name)); err != nil {
+			return fmt.Errorf("remove leftover run directory: %w", err)
+		}
+	}
+	return nil
 }
 
 func summarize(c *Container, st *spec.State, now time.Time) Summary {

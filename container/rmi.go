@@ -37,7 +37,7 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 			}
 		}
 	}
-	users, err := r.containersOf(img.ID)
+	users, err := r.containersOf(ctx, img.ID)
 	if err != nil {
 		return rep, err
 	}
@@ -60,14 +60,16 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 	return rep, nil
 }
 
-func (r *Runtime) containersOf(imageID string) ([]string, error) {
+// containersOf lists the containers made from an image, after waiting
+// for those being removed.
+func (r *Runtime) containersOf(ctx context.Context, imageID string) ([]string, error) {
 	all, err := r.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	var ids []string
 	for _, c := range all {
-		if c.ImageID == imageID {
+		if c.ImageID == imageID && !r.awaitRemoval(ctx, c.ID) {
 			ids = append(ids, c.ID)
 		}
 	}

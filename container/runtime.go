@@ -109,6 +109,9 @@ func (r *Runtime) Lookup(ref string) (*Container, error) {
 
 func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
 	dir, err := r.Store.ContainerDirectory(c.ID)
+	if errors.Is(err, cstorage.ErrContainerUnknown) {
+		return nil, fmt.Errorf("%w: %.12s: %w", ErrNoSuchContainer, c.ID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("container %.12s directory: %w", c.ID, err)
 	}

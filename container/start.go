@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"sandbox/container/monitor"
+	"sandbox/internal/atomicfile"
 	"sandbox/userns"
 
 	"golang.org/x/sys/unix"
@@ -67,7 +68,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 		cleanup = append(cleanup, "--rm")
 	}
 	cleanup = append(cleanup, c.ID)
-	opts, err := json.Marshal(monitor.Options{
+	opts, err := json.Marshal(&monitor.Options{
 		ConfigPath: filepath.Join(c.Dir, "config.json"),
 		RunDir:     c.RunDir,
 		LogPath:    filepath.Join(c.Dir, "ctr.log"),
@@ -77,6 +78,9 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err != nil {
 		return nil, err
 	}
+	if err := atomicfile.Write(filepath.Join(c.RunDir, monitor.OptionsFile), opts, 0o600); err != nil {
+		return nil, err
+	}
 	monLog, err := os.OpenFile(filepath.Join(c.RunDir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("monitor log: %w", err)
@@ -84,7 +88,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	defer monLog.Close()
 	cmd := &osexec.Cmd{
 		Path:        r.Monitor,
-		Args:        []string{"sandbox-monitor", "monitor", string(opts)},
+		Args:        []string{"sandbox-monitor", "monitor", c.RunDir},
 		Env:         append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
 		Dir:         "/",
 		Stdout:      monLog,

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,6 +87,33 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		return st, nil
 	}
 	return st, nil
+}
+
+// awaitRemoval waits while the container id is being removed by a live
+// process (a monitor's cleanup after --rm): commands that would collide
+// with it (a name taken again, an image removed) then see it gone, as
+// after docker's run --rm. It returns true when the container is gone.
+func (r *Runtime) awaitRemoval(ctx context.Context, id string) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := spec.ReadState(r.runDir(id))
+		if err != nil || st.Status != spec.StatusRemoving {
+			_, cerr := r.Store.Container(id)
+			return errors.Is(cerr, cstorage.ErrContainerUnknown)
+		}
+		if !alive(st.MonitorPid, st.MonitorStart) {
+			if c, err := r.Lookup(id); err == nil {
+				r.State(c) // reaps it
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 // removeLeftover removes a container that no live process owns, and

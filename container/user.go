@@ -129,11 +129,11 @@ func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (ExecUser,
 				return ExecUser{}, fmt.Errorf("unable to find group %s: no matching entries in the container's /etc/group", groupPart)
 			}
 		}
-		return u, nil
 	}
-	if name != "" {
-		// As docker does, the primary group is also a supplementary one.
-		u.AdditionalGIDs = append(u.AdditionalGIDs, u.GID)
+	// As docker does, the primary group is also a supplementary one; the
+	// group file adds the user's other groups unless a group was given.
+	u.AdditionalGIDs = []uint32{u.GID}
+	if name != "" && !hasGroup {
 		for _, g := range groups {
 			if g.GID == u.GID {
 				continue

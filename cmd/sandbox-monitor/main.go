@@ -1,8 +1,9 @@
 // Command sandbox-monitor is the lean binary on the hot path of every
 // container start. It has two roles, chosen by its first argument:
 //
-//	sandbox-monitor monitor OPTIONS-JSON   the monitor (package monitor)
-//	sandbox-init init CONFIG-PATH          the init (package nsinit)
+//	sandbox-monitor monitor RUN-DIR   the monitor (package monitor), its
+//	                                  options in RUN-DIR/monitor.json
+//	sandbox-init init CONFIG-PATH     the init (package nsinit)
 //
 // Both are started by sandbox itself, never by hand. Keeping them out of
 // the sandbox binary keeps containers/storage's start-up cost and memory
@@ -10,7 +11,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -27,9 +27,9 @@ func main() {
 	case "init":
 		nsinit.Run(os.Args[2])
 	case "monitor":
-		var opts monitor.Options
-		if err := json.Unmarshal([]byte(os.Args[2]), &opts); err != nil {
-			fmt.Fprintf(os.Stderr, "sandbox-monitor: options: %v\n", err)
+		opts, err := monitor.ReadOptions(os.Args[2])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sandbox-monitor: %v\n", err)
 			os.Exit(125)
 		}
 		os.Exit(monitor.Run(opts))

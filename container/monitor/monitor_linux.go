@@ -23,6 +23,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -35,7 +36,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Options are passed by the sandbox command, as JSON in argv[2].
+// OptionsFile is the name of the monitor's options in the run directory.
+const OptionsFile = "monitor.json"
+
+// ReadOptions reads runDir/monitor.json.
+func ReadOptions(runDir string) (Options, error) {
+	var o Options
+	data, err := os.ReadFile(filepath.Join(runDir, OptionsFile))
+	if err != nil {
+		return o, fmt.Errorf("monitor options: %w", err)
+	}
+	if err := json.Unmarshal(data, &o); err != nil {
+		return o, fmt.Errorf("monitor options %s: %w", runDir, err)
+	}
+	return o, nil
+}
+
+// Options are written by the sandbox command to RUN-DIR/monitor.json.
 type Options struct {
 	ConfigPath string `json:"config"`
 	RunDir     string `json:"runDir"`
@@ -281,6 +298,10 @@ func initAttr(s *spec.Spec) *syscall.SysProcAttr {
 	if s.UserNS != nil {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
 		attr.GidMappingsEnableSetgroups = true
+		// The clone keeps this process's ids, which the new maps show as
+		// the user's; become 0 there so that the init keeps its
+		// capabilities across execve.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 		for _, e := range s.UserNS.UIDMap {
 			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
 		}

@@ -1,0 +1,98 @@
+#!/bin/sh
+# Host set-up for sandbox and its tests, idempotent.
+#
+# As root: installs the Debian packages, creates the unprivileged test user
+# (TEST_USER, default sbx) with subordinate id ranges and its runtime
+# directory, and opens /dev/net/tun and /dev/fuse to users. Runs with no
+# standard input (CI).
+# As any other user: changes nothing; checks, and prints each missing piece
+# with the command that fixes it. Exits 1 when something is missing.
+set -eu
+
+TEST_USER=${TEST_USER:-sbx}
+PACKAGES="uidmap slirp4netns passt fuse-overlayfs busybox-static docker-registry podman runc bubblewrap iperf3 qemu-system-x86 cpio kmod ca-certificates"
+missing=0
+
+say() { printf 'setup: %s\n' "$*"; }
+need() { # need WHAT FIX
+	missing=1
+	printf 'setup: missing: %s\n       fix: %s\n' "$1" "$2"
+}
+
+missing_packages() {
+	out=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out="$out $p"
+	done
+	echo "$out"
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	pkgs=$(missing_packages)
+	if [ -n "$pkgs" ]; then
+		say "installing:$pkgs"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $pkgs </dev/null >/dev/null
+	fi
+	# Packages may start services; sandbox's tests start their own registry.
+	if [ -f /etc/debian_version ] && command -v docker-registry >/dev/null; then
+		pkill -x docker-registry 2>/dev/null || true
+	fi
+
+	if ! id "$TEST_USER" >/dev/null 2>&1; then
+		say "creating user $TEST_USER"
+		useradd --create-home --shell /bin/bash "$TEST_USER"
+	fi
+	uid=$(id -u "$TEST_USER")
+	gid=$(id -g "$TEST_USER")
+	home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+	for f in /etc/subuid /etc/subgid; do
+		touch "$f"
+		if ! grep -q "^$TEST_USER:" "$f"; then
+			# The next free block of 65536 ids at or above 100000.
+			start=$(awk -F: 'BEGIN{m=100000} {e=$2+$3; if (e>m) m=e} END{print m}' "$f")
+			say "granting $TEST_USER ids $start-$((start + 65535)) in $f"
+			echo "$TEST_USER:$start:65536" >>"$f"
+		fi
+	done
+	install -d -m 0700 -o "$uid" -g "$gid" "/run/user/$uid"
+	chown "$uid:$gid" "/run/user/$uid"
+	chmod 0700 "/run/user/$uid"
+
+	[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
+	[ -e /dev/fuse ] || mknod -m 0666 /dev/fuse c 10 229
+	chmod 0666 /dev/net/tun /dev/fuse
+
+	if [ -r /proc/sys/kernel/unprivileged_userns_clone ] && [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
+		say "allowing unprivileged user namespaces"
+		sysctl -q -w kernel.unprivileged_userns_clone=1
+	fi
+	if [ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ]; then
+		sysctl -q -w user.max_user_namespaces=28633
+	fi
+	# The tests' files must be readable by the test user.
+	say "ok: user $TEST_USER (uid $uid, home $home), packages, devices"
+	exit 0
+fi
+
+# Not root: check only.
+pkgs=$(missing_packages)
+[ -z "$pkgs" ] || need "Debian packages:$pkgs" "sudo apt-get install$pkgs"
+me=$(id -un)
+grep -q "^\($me\|$(id -u)\):" /etc/subuid 2>/dev/null ||
+	need "subordinate uids for $me in /etc/subuid" "sudo usermod --add-subuids 100000-165535 $me"
+grep -q "^\($me\|$(id -u)\):" /etc/subgid 2>/dev/null ||
+	need "subordinate gids for $me in /etc/subgid" "sudo usermod --add-subgids 100000-165535 $me"
+for d in /dev/net/tun /dev/fuse; do
+	[ -r "$d" ] && [ -w "$d" ] || need "read/write access to $d" "sudo chmod 0666 $d"
+done
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -O "${XDG_RUNTIME_DIR:-/nonexistent}" ]; then
+	need "XDG_RUNTIME_DIR owned by you" "log in through a session (systemd-logind), or: sudo install -d -m 0700 -o $me /run/user/$(id -u) && export XDG_RUNTIME_DIR=/run/user/$(id -u)"
+fi
+if [ "$missing" -ne 0 ]; then
+	echo "setup: run 'sudo make setup' to fix all of the above"
+	exit 1
+fi
+say "ok"

@@ -1,0 +1,290 @@
+// Package integration holds the rootless integration tests: real
+// containers run by an unprivileged user (privilege tier: rootless
+// integration). `make test-integration` builds this package's test binary
+// and runs it as the test user; run as root, the tests refuse to start.
+//
+// The harness (TestMain) gives every run its own store (--root and
+// --runroot under temporary directories), imports the busybox image built
+// offline from the host's busybox-static, and starts Debian's
+// docker-registry on a free loopback port. With SANDBOX_TEST_STRICT=1 (set
+// by the Makefile) a missing requirement fails the run instead of skipping.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+var env struct {
+	bin      string // the sandbox binary
+	repo     string // the repository root
+	root     string // --root of this run
+	runroot  string // --runroot of this run
+	registry string // host:port of the test registry
+	tarball  string // the busybox root filesystem tarball
+}
+
+func TestMain(m *testing.M) {
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: %v\n", err)
+		if os.Getenv("SANDBOX_TEST_STRICT") == "1" {
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "integration: SKIPPED every test (set SANDBOX_TEST_STRICT=1 to make this a failure)")
+		os.Exit(0)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	if os.Geteuid() == 0 {
+		return 0, errors.New("the rootless tests must run as an unprivileged user (make test-integration runs them as the test user)")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	env.repo = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if dir := os.Getenv("SANDBOX_REPO"); dir != "" {
+		env.repo = dir
+	}
+	env.bin = filepath.Join(env.repo, "bin", "sandbox")
+	if b := os.Getenv("SANDBOX_BIN"); b != "" {
+		env.bin = b
+	}
+	if _, err := os.Stat(env.bin); err != nil {
+		return 0, fmt.Errorf("sandbox binary: %w (run make build)", err)
+	}
+	for _, tool := range []string{"newuidmap", "newgidmap", "docker-registry"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return 0, fmt.Errorf("%s not found: run hack/setup.sh as root", tool)
+		}
+	}
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		return 0, errors.New("XDG_RUNTIME_DIR is not set")
+	}
+	tmp, err := os.MkdirTemp("", "sandbox-it-")
+	if err != nil {
+		return 0, err
+	}
+	env.root = filepath.Join(tmp, "root")
+	env.runroot, err = os.MkdirTemp(os.Getenv("XDG_RUNTIME_DIR"), "sandbox-it-")
+	if err != nil {
+		return 0, err
+	}
+	env.tarball = filepath.Join(tmp, "busybox.tar")
+	if out, err := exec.Command(filepath.Join(env.repo, "hack", "mkimage-busybox.sh"), env.tarball).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build busybox tarball: %v: %s", err, out)
+	}
+	if r := sbRaw(nil, "import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
+		return 0, fmt.Errorf("import busybox: %s", r)
+	}
+	stopRegistry, err := startRegistry(tmp)
+	if err != nil {
+		return 0, err
+	}
+	code := m.Run()
+	stopRegistry()
+	// Remove what the run left: containers, then the store, whose files
+	// belong to subordinate ids and so are removed from inside.
+	if r := sbRaw(nil, "ps", "-aq", "--no-trunc"); r.code == 0 {
+		for _, id := range strings.Fields(r.stdout) {
+			sbRaw(nil, "rm", "-f", id)
+		}
+	}
+	sbRaw(nil, "unshare", "rm", "-rf", env.root)
+	os.RemoveAll(tmp)
+	os.RemoveAll(env.runroot)
+	return code, nil
+}
+
+// startRegistry runs Debian's docker-registry on a free loopback port.
+func startRegistry(dir string) (func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	env.registry = l.Addr().String()
+	l.Close()
+	cfg := filepath.Join(dir, "registry.yml")
+	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
+		filepath.Join(dir, "registry"), env.registry)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("docker-registry", "serve", cfg)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start docker-registry: %w", err)
+	}
+	stop := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", env.registry); err == nil {
+			c.Close()
+			return stop, nil
+		}
+	}
+	stop()
+	return nil, fmt.Errorf("docker-registry did not listen on %s: %s", env.registry, logs.String())
+}
+
+// result is what a sandbox command did.
+type result struct {
+	args           []string
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("sandbox %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// cmdOpts tune one command.
+type cmdOpts struct {
+	stdin   string
+	env     []string // added to the environment
+	timeout time.Duration
+}
+
+func globalArgs() []string {
+	return []string{"--root", env.root, "--runroot", env.runroot}
+}
+
+// command prepares a sandbox command against this run's store.
+func command(ctx context.Context, o *cmdOpts, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, env.bin, append(globalArgs(), args...)...)
+	cmd.Env = os.Environ()
+	if o != nil {
+		cmd.Env = append(cmd.Env, o.env...)
+		if o.stdin != "" {
+			cmd.Stdin = strings.NewReader(o.stdin)
+		}
+	}
+	return cmd
+}
+
+func sbRaw(o *cmdOpts, args ...string) result {
+	timeout := 60 * time.Second
+	if o != nil && o.timeout > 0 {
+		timeout = o.timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := command(ctx, o, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		r.code = -1
+		r.stderr += err.Error()
+	}
+	if ctx.Err() != nil {
+		r.code = -1
+		r.stderr += "\n(timed out)"
+	}
+	return r
+}
+
+// sb runs a sandbox command.
+func sb(t *testing.T, args ...string) result {
+	t.Helper()
+	return sbRaw(nil, args...)
+}
+
+// sbWith runs a sandbox command with options.
+func sbWith(t *testing.T, o cmdOpts, args ...string) result {
+	t.Helper()
+	return sbRaw(&o, args...)
+}
+
+// ok runs a sandbox command that must succeed and returns its stdout.
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	r := sb(t, args...)
+	if r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	return r.stdout
+}
+
+// fails runs a command that must exit with code and print one line naming
+// every one of want.
+func fails(t *testing.T, code int, want []string, args ...string) result {
+	t.Helper()
+	r := sb(t, args...)
+	if r.code != code {
+		t.Fatalf("want exit %d\n%s", code, r)
+	}
+	msg := strings.TrimSpace(r.stderr)
+	if code == 125 && strings.Count(msg, "\n") != 0 {
+		t.Errorf("want a one-line error, got:\n%s", msg)
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not name %q", msg, w)
+		}
+	}
+	return r
+}
+
+// run runs a container with --rm and returns its output.
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	return ok(t, append([]string{"run", "--rm"}, args...)...)
+}
+
+// containerIDs lists every container of this run's store.
+func containerIDs(t *testing.T) []string {
+	t.Helper()
+	return strings.Fields(ok(t, "ps", "-aq", "--no-trunc"))
+}
+
+// storeMounts lists the mounts under this run's store in the keeper's
+// mount namespace.
+func storeMounts(t *testing.T) []string {
+	t.Helper()
+	out := ok(t, "unshare", "cat", "/proc/self/mountinfo")
+	var ms []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		// containers/storage binds its overlay directory onto itself.
+		if len(f) > 4 && strings.HasPrefix(f[4], env.root) && f[4] != filepath.Join(env.root, "overlay") {
+			ms = append(ms, f[4])
+		}
+	}
+	return ms
+}
+
+// eventually retries check until it returns nil or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
