@@ -114,10 +114,7 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	}
 	var out []ImageSummary
 	for _, img := range imgs {
-		size, err := s.ImageSize(img.ID)
-		if err != nil {
-			size = -1
-		}
+		size := s.layersSize(img.TopLayer)
 		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names}
 		if len(img.Names) == 0 {
 			base.Repository, base.Tag = "<none>", "<none>"
@@ -132,6 +129,22 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
+}
+
+// layersSize is the unpacked size of a layer and its parents, as docker
+// reports an image's size (ImageSize would also count id-mapped copies made
+// for --userns=keep-id). -1 when unknown.
+func (s *Store) layersSize(top string) int64 {
+	var total int64
+	for id := top; id != ""; {
+		l, err := s.Layer(id)
+		if err != nil || l.UncompressedSize < 0 {
+			return -1
+		}
+		total += l.UncompressedSize
+		id = l.Parent
+	}
+	return total
 }
 
 func splitName(name string) (repo, tag string) {
@@ -167,4 +180,25 @@ func (s *Store) Tag(ref string, targets []string) error {
 		return fmt.Errorf("tag %s: %w", ref, err)
 	}
 	return nil
+}
+
+// FilterImages keeps the entries whose repository (and tag, when the
+// reference has one) match ref, as `docker images REPOSITORY[:TAG]` does.
+func FilterImages(list []ImageSummary, ref string) ([]ImageSummary, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: want REPOSITORY[:TAG]", ref)
+	}
+	repo := reference.FamiliarName(named)
+	tag := ""
+	if t, ok := named.(reference.Tagged); ok {
+		tag = t.Tag()
+	}
+	var out []ImageSummary
+	for _, i := range list {
+		if i.Repository == repo && (tag == "" || i.Tag == tag) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }

@@ -17,10 +17,10 @@ func newImagesCommand(g *globals) *cobra.Command {
 	var quiet, noTrunc bool
 	var format string
 	cmd := &cobra.Command{
-		Use:     "images [flags]",
+		Use:     "images [flags] [REPOSITORY[:TAG]]",
 		Aliases: []string{"ls"},
 		Short:   "List images",
-		Args:    cobra.NoArgs,
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := g.store()
 			if err != nil {
@@ -29,6 +29,11 @@ func newImagesCommand(g *globals) *cobra.Command {
 			list, err := s.ListImages()
 			if err != nil {
 				return err
+			}
+			if len(args) == 1 {
+				if list, err = storage.FilterImages(list, args[0]); err != nil {
+					return err
+				}
 			}
 			if quiet {
 				seen := map[string]bool{}
