@@ -10,6 +10,8 @@
 set -eu
 
 TEST_USER=${TEST_USER:-sbx}
+# A second test user without subordinate ids, for the single-id mapping.
+NOSUB_USER=${NOSUB_USER:-sbxnosub}
 PACKAGES="uidmap slirp4netns passt fuse-overlayfs busybox-static docker-registry podman runc bubblewrap iperf3 qemu-system-x86 cpio kmod ca-certificates"
 missing=0
 
@@ -57,9 +59,18 @@ if [ "$(id -u)" -eq 0 ]; then
 			echo "$TEST_USER:$start:65536" >>"$f"
 		fi
 	done
-	install -d -m 0700 -o "$uid" -g "$gid" "/run/user/$uid"
-	chown "$uid:$gid" "/run/user/$uid"
-	chmod 0700 "/run/user/$uid"
+	if ! id "$NOSUB_USER" >/dev/null 2>&1; then
+		say "creating user $NOSUB_USER (no subordinate ids)"
+		useradd --create-home --shell /bin/bash "$NOSUB_USER"
+	fi
+	# useradd may have granted ranges; this user must have none.
+	sed -i "/^$NOSUB_USER:/d" /etc/subuid /etc/subgid
+	for u in "$TEST_USER" "$NOSUB_USER"; do
+		u_id=$(id -u "$u")
+		install -d -m 0700 -o "$u_id" -g "$(id -g "$u")" "/run/user/$u_id"
+		chown "$u_id:$(id -g "$u")" "/run/user/$u_id"
+		chmod 0700 "/run/user/$u_id"
+	done
 
 	[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
 	[ -e /dev/fuse ] || mknod -m 0666 /dev/fuse c 10 229

@@ -2,6 +2,7 @@ package nsinit
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"sandbox/container/spec"
@@ -40,9 +41,9 @@ func setUser(s *spec.Spec) error {
 	for i, g := range p.AdditionalGIDs {
 		groups[i] = int(g)
 	}
-	// With a single-id mapping setgroups(2) is denied; with no groups to
-	// set that costs nothing.
-	if err := unix.Setgroups(groups); err != nil && !(err == unix.EPERM && len(groups) == 0) {
+	// With a single-id mapping setgroups(2) is denied for the whole user
+	// namespace: the process keeps the groups it has (none of them mapped).
+	if err := unix.Setgroups(groups); err != nil && !(err == unix.EPERM && setgroupsDenied()) {
 		return fmt.Errorf("set groups %v: %w", groups, err)
 	}
 	if err := unix.Setresgid(int(p.GID), int(p.GID), int(p.GID)); err != nil {
@@ -86,4 +87,9 @@ func capList(names []string) ([]capability.Cap, error) {
 		}
 	}
 	return out, nil
+}
+
+func setgroupsDenied() bool {
+	data, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(data)) == "deny"
 }

@@ -81,7 +81,13 @@ func (t *transfer) progress() io.Writer {
 // as --tls-verify says, and, as docker does, plain HTTP allowed for
 // registries on loopback.
 func (t *transfer) registryContext(named reference.Named) *types.SystemContext {
-	sys := &types.SystemContext{AuthFilePath: t.req.AuthFile}
+	// As podman does, REGISTRY_AUTH_FILE names the credentials when
+	// --authfile does not; else containers-auth.json(5)'s places are read.
+	auth := t.req.AuthFile
+	if auth == "" {
+		auth = os.Getenv("REGISTRY_AUTH_FILE")
+	}
+	sys := &types.SystemContext{AuthFilePath: auth}
 	switch {
 	case t.req.TLSVerify != nil:
 		sys.DockerInsecureSkipTLSVerify = types.NewOptionalBool(!*t.req.TLSVerify)

@@ -108,36 +108,48 @@ func setup(m *testing.M) (int, error) {
 
 // startRegistry runs Debian's docker-registry on a free loopback port.
 func startRegistry(dir string) (func(), error) {
+	addr, stop, err := registry(dir, "")
+	env.registry = addr
+	return stop, err
+}
+
+// registry starts a docker-registry keeping its data in dir, with basic
+// authentication from the htpasswd file when one is given, and returns its
+// address.
+func registry(dir, htpasswd string) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	env.registry = l.Addr().String()
+	addr := l.Addr().String()
 	l.Close()
 	cfg := filepath.Join(dir, "registry.yml")
 	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "registry"), env.registry)
+		filepath.Join(dir, "registry"), addr)
+	if htpasswd != "" {
+		conf += fmt.Sprintf("auth:\n  htpasswd:\n    realm: sandbox-test\n    path: %s\n", htpasswd)
+	}
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cmd := exec.Command("docker-registry", "serve", cfg)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start docker-registry: %w", err)
+		return "", nil, fmt.Errorf("start docker-registry: %w", err)
 	}
 	stop := func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", env.registry); err == nil {
+		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return stop, nil
+			return addr, stop, nil
 		}
 	}
 	stop()
-	return nil, fmt.Errorf("docker-registry did not listen on %s: %s", env.registry, logs.String())
+	return "", nil, fmt.Errorf("docker-registry did not listen on %s: %s", addr, logs.String())
 }
 
 // result is what a sandbox command did.
