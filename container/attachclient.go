@@ -108,6 +108,7 @@ func forwardSignals(o AttachOptions, send func(byte, []byte) error, in *os.File)
 				pidfd = fd
 			} else {
 				unix.Close(fd)
+				fmt.Fprintf(os.Stderr, "WARN: container pid %d is not the process that started (start time %d, want %d): signals will not be forwarded\n", o.Pid, t, o.PidStart)
 			}
 		}
 	}

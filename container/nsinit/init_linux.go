@@ -117,8 +117,10 @@ func send(m Message, fd int) {
 	if fd >= 0 {
 		oob = unix.UnixRights(fd)
 	}
-	// Nothing useful can be done if the monitor is gone.
-	_ = unix.Sendmsg(SyncFd, data, oob, nil, 0)
+	if err := unix.Sendmsg(SyncFd, data, oob, nil, 0); err != nil {
+		// The monitor is gone: stderr is all that is left to tell.
+		fmt.Fprintf(os.Stderr, "sandbox-init: report to monitor: %v\n", err)
+	}
 }
 
 func loopbackUp() error {

@@ -323,8 +323,11 @@ func (t *transfer) loadOCI(ctx context.Context) (*storage.TransferResult, error)
 	}
 	var named reference.Named
 	if desc, err := ociarchive.LoadManifestDescriptor(src); err == nil {
-		if n, ok := desc.Annotations[v1.AnnotationRefName]; ok {
-			named, _ = storage.NormalizeName(n) // a bare tag is no name to use
+		// A bare tag ("latest") is no name to use: the image loads unnamed.
+		if n := desc.Annotations[v1.AnnotationRefName]; strings.ContainsAny(n, "/:") {
+			if parsed, err := storage.NormalizeName(n); err == nil {
+				named = parsed
+			}
 		}
 	}
 	dest, err := t.storeRef(ctx, named, src)

@@ -97,7 +97,10 @@ func setup(m *testing.M) (int, error) {
 	// belong to subordinate ids and so are removed from inside.
 	if r := sbRaw(nil, "ps", "-aq", "--no-trunc"); r.code == 0 {
 		for _, id := range strings.Fields(r.stdout) {
-			sbRaw(nil, "rm", "-f", id)
+			if rr := sbRaw(nil, "rm", "-f", id); rr.code != 0 {
+				fmt.Fprintf(os.Stderr, "integration: cleanup: %s\n", rr)
+				code = 1
+			}
 		}
 	}
 	sbRaw(nil, "unshare", "rm", "-rf", env.root)
