@@ -56,6 +56,7 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	for _, c := range DefaultCapabilities {
 		set[c] = true
 	}
+	dropped := map[string]bool{}
 	for _, d := range drop {
 		n, err := normalizeCap(d, known)
 		if err != nil {
@@ -66,6 +67,7 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 			continue
 		}
 		delete(set, n)
+		dropped[n] = true
 	}
 	for _, a := range add {
 		n, err := normalizeCap(a, known)
@@ -73,8 +75,11 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 			return nil, fmt.Errorf("--cap-add: %w", err)
 		}
 		if n == "ALL" {
+			// As docker does, --cap-add ALL --cap-drop X leaves X out.
 			for _, c := range all {
-				set[c] = true
+				if !dropped[c] {
+					set[c] = true
+				}
 			}
 			continue
 		}

@@ -167,7 +167,13 @@ func ParseTmpfs(v string) (spec.Mount, error) {
 					return spec.Mount{}, fmt.Errorf("invalid tmpfs %q: %w", v, err)
 				}
 				data = append(data, "size="+strconv.FormatInt(n, 10))
-			case "mode", "uid", "gid", "nr_inodes":
+			case "mode":
+				// The kernel reads mode in octal, whatever its spelling.
+				if _, err := strconv.ParseUint(val, 8, 32); err != nil {
+					return spec.Mount{}, fmt.Errorf("invalid tmpfs %q: mode=%q is not an octal mode", v, val)
+				}
+				data = append(data, o)
+			case "uid", "gid", "nr_inodes":
 				if _, err := strconv.ParseUint(val, 0, 32); err != nil {
 					return spec.Mount{}, fmt.Errorf("invalid tmpfs %q: %s=%q is not a number", v, key, val)
 				}

@@ -123,7 +123,11 @@ func keyValues(s string, legacy bool) ([][2]string, error) {
 		return nil, err
 	}
 	if legacy && len(words) > 0 && !strings.Contains(words[0], "=") {
-		key, val, _ := strings.Cut(s, " ")
+		// The key ends at the first blank, a tab as much as a space.
+		key, val := s, ""
+		if i := strings.IndexAny(s, " \t"); i >= 0 {
+			key, val = s[:i], s[i+1:]
+		}
 		return [][2]string{{key, strings.TrimSpace(val)}}, nil
 	}
 	var out [][2]string

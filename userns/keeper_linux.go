@@ -213,7 +213,11 @@ func startKeeper(dir string, warn io.Writer) (retErr error) {
 	single := len(subUIDs) == 0 || len(subGIDs) == 0
 	var newuidmap, newgidmap string
 	if single {
-		fmt.Fprintf(warn, "WARN: no subordinate ids for uid %d in /etc/subuid and /etc/subgid: containers get a single-id mapping, so images with files of other owners cannot be used fully (fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER)\n", uid)
+		name := strconv.Itoa(uid)
+		if u, err := user.LookupId(name); err == nil {
+			name = u.Username
+		}
+		fmt.Fprintf(warn, "WARN: no subordinate ids for %s in /etc/subuid and /etc/subgid: containers get a single-id mapping, so images with files of other owners cannot be used fully (fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s)\n", name, name)
 	} else {
 		if newuidmap, err = osexec.LookPath("newuidmap"); err != nil {
 			return fmt.Errorf("newuidmap: %w: install the uidmap package (apt-get install uidmap)", ErrMissingTool)
