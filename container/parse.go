@@ -32,6 +32,9 @@ func ParseVolume(v string) (spec.Mount, error) {
 	if !path.IsAbs(dst) {
 		return bad("destination is not an absolute path")
 	}
+	if path.Clean(dst) == "/" {
+		return bad("destination cannot be /")
+	}
 	m := spec.Mount{Type: "bind", Source: path.Clean(src), Destination: path.Clean(dst)}
 	if len(parts) == 3 {
 		seen := map[string]bool{}

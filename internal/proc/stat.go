@@ -42,8 +42,11 @@ func ParseStat(data []byte) (Stat, error) {
 	}
 	fields := strings.Fields(string(data[i+1:]))
 	// fields[0] is field 3 (state); the start time is field 22.
-	if len(fields) < 20 || len(fields[0]) != 1 {
+	if len(fields) < 20 {
 		return Stat{}, fmt.Errorf("proc stat: %d fields after the name, want at least 20", len(fields))
+	}
+	if len(fields[0]) != 1 {
+		return Stat{}, fmt.Errorf("proc stat: state %q, want one letter", fields[0])
 	}
 	start, err := strconv.ParseUint(fields[19], 10, 64)
 	if err != nil {

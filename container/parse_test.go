@@ -1,0 +1,611 @@
+// Unit tests (privilege tier: none) of the flag parsers: volumes, mounts,
+// tmpfs, sizes, environment and labels.
+
+package container
+
+import (
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sandbox/container/spec"
+)
+
+// checkErr fails unless err matches wantErr: nil for "", else an error
+// containing wantErr. It reports whether the call was expected to succeed.
+func checkErr(t *testing.T, call string, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil {
+			t.Fatalf("%s: %v", call, err)
+		}
+		return true
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Fatalf("%s error = %v, want one containing %q", call, err, wantErr)
+	}
+	return false
+}
+
+func isAbsClean(p string) bool { return path.IsAbs(p) && path.Clean(p) == p }
+
+func TestParseVolume(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    spec.Mount
+		wantErr string
+	}{
+		{in: "/src:/dst", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst"}},
+		{in: "/src:/dst:ro", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", ReadOnly: true}},
+		{in: "/src:/dst:rw", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst"}},
+		{in: "/src:/dst:z", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst"}},
+		{in: "/src:/dst:Z,ro", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", ReadOnly: true}},
+		{in: "/a/b/../c/:/x//y/.", want: spec.Mount{Type: "bind", Source: "/a/c", Destination: "/x/y"}},
+		{in: "/:/host", want: spec.Mount{Type: "bind", Source: "/", Destination: "/host"}},
+		{in: "/src:/", wantErr: `invalid volume "/src:/": destination cannot be /`},
+		{in: "/src:/x/..", wantErr: "destination cannot be /"},
+		{in: "/src", wantErr: `invalid volume "/src": wrong number of ':'-separated fields`},
+		{in: "/a:/b:ro:x", wantErr: `invalid volume "/a:/b:ro:x": wrong number`},
+		{in: ":/dst", wantErr: `invalid volume ":/dst": empty path`},
+		{in: "/src:", wantErr: `invalid volume "/src:": empty path`},
+		{in: "myvol:/data", wantErr: `invalid volume "myvol:/data": source is not an absolute path (named volumes are not supported)`},
+		{in: "./rel:/data", wantErr: "source is not an absolute path"},
+		{in: "/src:data", wantErr: `invalid volume "/src:data": destination is not an absolute path`},
+		{in: "/src:/dst:ro,rw", wantErr: `invalid volume "/src:/dst:ro,rw": ro and rw given twice`},
+		{in: "/src:/dst:ro,ro", wantErr: "ro and rw given twice"},
+		{in: "/src:/dst:nocopy", wantErr: `invalid volume "/src:/dst:nocopy": unknown option "nocopy"`},
+		{in: "/src:/dst:", wantErr: `unknown option ""`},
+		{in: "/src:/dst:RO", wantErr: `unknown option "RO"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseVolume(tt.in)
+		if checkErr(t, "ParseVolume("+strconv.Quote(tt.in)+")", err, tt.wantErr) && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseVolume(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseVolume(f *testing.F) {
+	for _, s := range []string{"/src:/dst", "/src:/dst:ro", "/a/../b:/c/./d:Z,rw", "vol:/x", "/a:b", "/a:/b:ro,rw"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		m, err := ParseVolume(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(v)) {
+				t.Fatalf("ParseVolume(%q) error %q does not name the value", v, err)
+			}
+			return
+		}
+		if m.Type != "bind" || !isAbsClean(m.Source) || !isAbsClean(m.Destination) {
+			t.Fatalf("ParseVolume(%q) = %+v: want a bind mount with absolute, clean paths", v, m)
+		}
+		// The canonical spelling of the result parses to the same mount.
+		canon := m.Source + ":" + m.Destination
+		if m.ReadOnly {
+			canon += ":ro"
+		}
+		again, err := ParseVolume(canon)
+		if err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("ParseVolume(%q) = %+v, %v; want %+v", canon, again, err, m)
+		}
+	})
+}
+
+func TestParseMount(t *testing.T) {
+	tmpfsFlags := []string{"nosuid", "nodev"}
+	tests := []struct {
+		in      string
+		want    spec.Mount
+		wantErr string
+	}{
+		{in: "type=bind,source=/src,target=/dst",
+			want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst"}},
+		{in: "type=bind,src=/src/,dst=/dst/,readonly",
+			want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", ReadOnly: true}},
+		{in: "TYPE=bind,Source=/src,Destination=/dst,ro=true",
+			want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", ReadOnly: true}},
+		{in: "type=bind,source=/src,target=/dst,readonly=false,bind-propagation=rprivate,consistency=cached",
+			want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst"}},
+		{in: "type=tmpfs,target=/cache",
+			want: spec.Mount{Type: "tmpfs", Destination: "/cache", Flags: tmpfsFlags}},
+		{in: "type=tmpfs,target=/cache,tmpfs-size=64m,tmpfs-mode=1770",
+			want: spec.Mount{Type: "tmpfs", Destination: "/cache", Flags: tmpfsFlags, Data: "size=67108864,mode=1770"}},
+		{in: "type=tmpfs,dst=/cache,ro,tmpfs-mode=700",
+			want: spec.Mount{Type: "tmpfs", Destination: "/cache", ReadOnly: true, Flags: tmpfsFlags, Data: "mode=700"}},
+		{in: "type=bind,source=/src", wantErr: `invalid mount "type=bind,source=/src": no target`},
+		{in: "type=bind,source=/src,target=dst", wantErr: "target is not an absolute path"},
+		{in: "source=/src,target=/dst", wantErr: `invalid mount "source=/src,target=/dst": no type`},
+		{in: "type=volume,source=v,target=/dst", wantErr: `type "volume" is not supported (bind or tmpfs)`},
+		{in: "type=bind,target=/dst", wantErr: "bind source must be an absolute path"},
+		{in: "type=bind,source=rel,target=/dst", wantErr: "bind source must be an absolute path"},
+		{in: "type=bind,source=/src,target=/dst,tmpfs-size=1m", wantErr: "tmpfs options on a bind mount"},
+		{in: "type=tmpfs,source=/src,target=/dst", wantErr: "tmpfs takes no source"},
+		{in: "type=bind,source=/src,target=/dst,readonly=maybe", wantErr: `readonly="maybe" is not true or false`},
+		{in: "type=tmpfs,target=/dst,tmpfs-size=huge", wantErr: `invalid size "huge"`},
+		{in: "type=tmpfs,target=/dst,tmpfs-mode=999", wantErr: `tmpfs-mode="999" is not an octal mode`},
+		{in: "type=bind,source=/src,target=/dst,volume-nocopy", wantErr: `unknown key "volume-nocopy"`},
+		{in: "type=bind,,source=/src,target=/dst", wantErr: `unknown key ""`},
+		{in: "", wantErr: `invalid mount "": unknown key ""`},
+	}
+	for _, tt := range tests {
+		got, err := ParseMount(tt.in)
+		if checkErr(t, "ParseMount("+strconv.Quote(tt.in)+")", err, tt.wantErr) && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseMount(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseMount(f *testing.F) {
+	for _, s := range []string{
+		"type=bind,source=/src,target=/dst,readonly",
+		"type=tmpfs,target=/cache,tmpfs-size=64m,tmpfs-mode=1770",
+		"type=bind,src=a,dst=b,ro=maybe",
+		"type=tmpfs,source=/x,target=/y",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		m, err := ParseMount(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(v)) {
+				t.Fatalf("ParseMount(%q) error %q does not name the value", v, err)
+			}
+			return
+		}
+		if !isAbsClean(m.Destination) {
+			t.Fatalf("ParseMount(%q) = %+v: destination not absolute and clean", v, m)
+		}
+		switch m.Type {
+		case "bind":
+			if !isAbsClean(m.Source) || m.Data != "" || m.Flags != nil {
+				t.Fatalf("ParseMount(%q) = %+v: bad bind mount", v, m)
+			}
+		case "tmpfs":
+			if m.Source != "" || !reflect.DeepEqual(m.Flags, []string{"nosuid", "nodev"}) {
+				t.Fatalf("ParseMount(%q) = %+v: bad tmpfs mount", v, m)
+			}
+			checkTmpfsData(t, v, m.Data)
+		default:
+			t.Fatalf("ParseMount(%q) = %+v: type not bind or tmpfs", v, m)
+		}
+	})
+}
+
+// checkTmpfsData asserts that the mount(2) data of a tmpfs holds only
+// options the kernel's tmpfs takes, with values it accepts.
+func checkTmpfsData(t *testing.T, in, data string) {
+	t.Helper()
+	if data == "" {
+		return
+	}
+	for _, o := range strings.Split(data, ",") {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			t.Fatalf("%q: tmpfs data %q: option %q has no value", in, data, o)
+		}
+		var err error
+		switch k {
+		case "size":
+			var n int64
+			n, err = strconv.ParseInt(v, 10, 64)
+			if err == nil && n < 0 {
+				t.Fatalf("%q: tmpfs data %q: negative size", in, data)
+			}
+		case "mode":
+			_, err = strconv.ParseUint(v, 8, 32) // the kernel reads mode in octal
+		case "uid", "gid", "nr_inodes":
+			_, err = strconv.ParseUint(v, 0, 32)
+		default:
+			t.Fatalf("%q: tmpfs data %q: unknown option %q", in, data, k)
+		}
+		if err != nil {
+			t.Fatalf("%q: tmpfs data %q: option %q: %v", in, data, o, err)
+		}
+	}
+}
+
+func TestParseTmpfs(t *testing.T) {
+	def := []string{"nosuid", "nodev", "noexec"}
+	tests := []struct {
+		in      string
+		want    spec.Mount
+		wantErr string
+	}{
+		{in: "/run", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def}},
+		{in: "/run/", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def}},
+		{in: "/run:", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def}},
+		{in: "/run:size=64m,mode=1777",
+			want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def, Data: "size=67108864,mode=1777"}},
+		{in: "/run:ro,exec,uid=1000,gid=0x3e8,nr_inodes=1000",
+			want: spec.Mount{Type: "tmpfs", Destination: "/run", ReadOnly: true, Flags: []string{"nosuid", "nodev"}, Data: "uid=1000,gid=0x3e8,nr_inodes=1000"}},
+		{in: "/run:ro,rw", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def}},
+		{in: "/run:suid,dev,exec", want: spec.Mount{Type: "tmpfs", Destination: "/run"}},
+		{in: "/run:exec,noexec", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def}},
+		{in: "/run:mode=0755", want: spec.Mount{Type: "tmpfs", Destination: "/run", Flags: def, Data: "mode=0755"}},
+		{in: "run", wantErr: `invalid tmpfs "run": "run" is not an absolute path`},
+		{in: "", wantErr: `invalid tmpfs "": "" is not an absolute path`},
+		{in: ":size=1m", wantErr: "is not an absolute path"},
+		{in: "/run:size=lots", wantErr: `invalid tmpfs "/run:size=lots": invalid size "lots"`},
+		{in: "/run:size=", wantErr: `invalid size ""`},
+		{in: "/run:uid=me", wantErr: `invalid tmpfs "/run:uid=me": uid="me" is not a number`},
+		{in: "/run:mode=-1", wantErr: `invalid tmpfs "/run:mode=-1": mode="-1" is not`},
+		// The kernel reads mode in octal: a mode with 8 or 9 in it, or in
+		// another base, must not get through to mount(2).
+		{in: "/run:mode=1789", wantErr: `mode="1789" is not`},
+		{in: "/run:mode=0x1ff", wantErr: `mode="0x1ff" is not`},
+		{in: "/run:nosymfollow", wantErr: `invalid tmpfs "/run:nosymfollow": unknown option "nosymfollow"`},
+		{in: "/run:size=1m,,mode=1777", wantErr: `unknown option ""`},
+	}
+	for _, tt := range tests {
+		got, err := ParseTmpfs(tt.in)
+		if checkErr(t, "ParseTmpfs("+strconv.Quote(tt.in)+")", err, tt.wantErr) && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseTmpfs(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseTmpfs(f *testing.F) {
+	for _, s := range []string{"/run", "/run:size=64m,mode=1777", "/run:ro,exec,uid=1000,gid=0x3e8", "run:x", "/run:mode=1789"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		m, err := ParseTmpfs(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(v)) {
+				t.Fatalf("ParseTmpfs(%q) error %q does not name the value", v, err)
+			}
+			return
+		}
+		if m.Type != "tmpfs" || m.Source != "" || !isAbsClean(m.Destination) {
+			t.Fatalf("ParseTmpfs(%q) = %+v", v, m)
+		}
+		for _, fl := range m.Flags {
+			if fl != "nosuid" && fl != "nodev" && fl != "noexec" {
+				t.Fatalf("ParseTmpfs(%q) = %+v: flag %q", v, m, fl)
+			}
+		}
+		checkTmpfsData(t, v, m.Data)
+	})
+}
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr string
+	}{
+		{in: "0", want: 0},
+		{in: "1", want: 1},
+		{in: "512b", want: 512},
+		{in: "512B", want: 512},
+		{in: "1k", want: 1024},
+		{in: "1K", want: 1024},
+		{in: "1kb", want: 1024},
+		{in: "1KB", want: 1024},
+		{in: "64m", want: 64 << 20},
+		{in: "64mb", want: 64 << 20},
+		{in: "2g", want: 2 << 30},
+		{in: "2GB", want: 2 << 30},
+		{in: "1.5k", want: 1536},
+		{in: "0.5", want: 0},
+		{in: ".5m", want: 512 << 10},
+		{in: "  10m  ", want: 10 << 20},
+		{in: "4294967296g", want: 1 << 62},
+		{in: "4611686018427387904", want: 1 << 62},
+		{in: "", wantErr: `invalid size "": want a number with an optional unit b, k, m or g`},
+		{in: "b", wantErr: `invalid size "b"`},
+		{in: "kb", wantErr: `invalid size "kb"`},
+		{in: "-1", wantErr: `invalid size "-1"`},
+		{in: "-0", wantErr: `invalid size "-0"`},
+		{in: "+1", wantErr: `invalid size "+1"`},
+		{in: "1e3", wantErr: `invalid size "1e3"`},
+		{in: "0x10", wantErr: `invalid size "0x10"`},
+		{in: "0x1p4", wantErr: `invalid size "0x1p4"`},
+		{in: "1_000", wantErr: `invalid size "1_000"`},
+		{in: "NaN", wantErr: `invalid size "NaN"`},
+		{in: "inf", wantErr: `invalid size "inf"`},
+		{in: "Infinity", wantErr: `invalid size "Infinity"`},
+		{in: "1t", wantErr: `invalid size "1t"`},
+		{in: "1kib", wantErr: `invalid size "1kib"`},
+		{in: "1 k", wantErr: `invalid size "1 k"`},
+		{in: "1bb", wantErr: `invalid size "1bb"`},
+		{in: "1.2.3", wantErr: `invalid size "1.2.3"`},
+		{in: "4294967297g", wantErr: `invalid size "4294967297g": too large`},
+		{in: "4611686018427387905000", wantErr: "too large"},
+		{in: strings.Repeat("9", 400), wantErr: "invalid size"},
+	}
+	for _, tt := range tests {
+		got, err := ParseBytes(tt.in)
+		if checkErr(t, "ParseBytes("+strconv.Quote(tt.in)+")", err, tt.wantErr) && got != tt.want {
+			t.Errorf("ParseBytes(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseBytes(f *testing.F) {
+	for _, s := range []string{"0", "512b", "1.5k", "64MB", "2g", "-1", "1e3", "NaN", "4294967297g", ".5m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseBytes(s)
+		if err != nil {
+			if n != 0 {
+				t.Fatalf("ParseBytes(%q) = %d with error %v", s, n, err)
+			}
+			if !strings.Contains(err.Error(), strconv.Quote(s)) {
+				t.Fatalf("ParseBytes(%q) error %q does not name the value", s, err)
+			}
+			return
+		}
+		if n < 0 || n > 1<<62 {
+			t.Fatalf("ParseBytes(%q) = %d, out of [0, 2^62]", s, n)
+		}
+		// The result is a byte count: written in decimal it reads back as
+		// itself, with or without the unit b.
+		for _, again := range []string{strconv.FormatInt(n, 10), strconv.FormatInt(n, 10) + "b"} {
+			if m, err := ParseBytes(again); err != nil || m != n {
+				t.Fatalf("ParseBytes(%q) = %d, %v; want %d (from %q)", again, m, err, n, s)
+			}
+		}
+		// A plain number of kibibytes is 1024 times as many bytes.
+		if len(s) <= 15 && strings.Trim(s, "0123456789") == "" {
+			if k, err := ParseBytes(s + "k"); err != nil || k != n<<10 {
+				t.Fatalf("ParseBytes(%q) = %d, %v; want %d", s+"k", k, err, n<<10)
+			}
+		}
+	})
+}
+
+func lookupFrom(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
+
+func TestParseEnv(t *testing.T) {
+	lookup := lookupFrom(map[string]string{"HOME": "/home/alice", "EMPTY": ""})
+	tests := []struct {
+		in      string
+		want    string
+		wantOK  bool
+		wantErr string
+	}{
+		{in: "A=1", want: "A=1", wantOK: true},
+		{in: "A=", want: "A=", wantOK: true},
+		{in: "A=b=c", want: "A=b=c", wantOK: true},
+		{in: "A= spaced value ", want: "A= spaced value ", wantOK: true},
+		{in: `A="quoted"`, want: `A="quoted"`, wantOK: true},
+		{in: "HOME", want: "HOME=/home/alice", wantOK: true},
+		{in: "EMPTY", want: "EMPTY=", wantOK: true},
+		{in: "UNSET"},
+		{in: "", wantErr: `invalid environment variable "": want KEY=VALUE or KEY`},
+		{in: "=1", wantErr: `invalid environment variable "=1"`},
+		{in: "A B=1", wantErr: `invalid environment variable "A B=1"`},
+		{in: "A\tB", wantErr: `invalid environment variable "A\tB"`},
+		{in: "A\nB=1", wantErr: `invalid environment variable "A\nB=1"`},
+		{in: "A\x00=1", wantErr: `invalid environment variable "A\x00=1"`},
+		{in: "A=x\x00y", wantErr: `invalid environment variable "A": value holds a NUL byte`},
+	}
+	for _, tt := range tests {
+		got, ok, err := ParseEnv(tt.in, lookup)
+		if checkErr(t, "ParseEnv("+strconv.Quote(tt.in)+")", err, tt.wantErr) && (got != tt.want || ok != tt.wantOK) {
+			t.Errorf("ParseEnv(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func FuzzParseEnv(f *testing.F) {
+	for _, s := range []string{"A=1", "HOME", "UNSET", "A B=1", "=x", "A=x\x00"} {
+		f.Add(s, "value")
+	}
+	f.Fuzz(func(t *testing.T, v, outside string) {
+		lookup := func(string) (string, bool) { return outside, outside != "unset" }
+		kv, ok, err := ParseEnv(v, lookup)
+		if err != nil {
+			if ok || kv != "" {
+				t.Fatalf("ParseEnv(%q) = %q, %v with error %v", v, kv, ok, err)
+			}
+			return
+		}
+		key, _, hasVal := strings.Cut(v, "=")
+		if !ok {
+			if hasVal || outside != "unset" || kv != "" {
+				t.Fatalf("ParseEnv(%q) dropped the variable", v)
+			}
+			return
+		}
+		k, val, _ := strings.Cut(kv, "=")
+		if k != key || k == "" || strings.ContainsAny(k, "\x00 \t\n") {
+			t.Fatalf("ParseEnv(%q) = %q: key %q", v, kv, k)
+		}
+		if hasVal && kv != v {
+			t.Fatalf("ParseEnv(%q) = %q, want it unchanged", v, kv)
+		}
+		if !hasVal && val != outside {
+			t.Fatalf("ParseEnv(%q) = %q, want the value %q from outside", v, kv, outside)
+		}
+	})
+}
+
+func TestParseEnvFile(t *testing.T) {
+	lookup := lookupFrom(map[string]string{"HOME": "/home/alice"})
+	tests := []struct {
+		name    string
+		data    string
+		want    []string
+		wantErr string
+	}{
+		{name: "empty", data: ""},
+		{name: "pairs, comments, blanks",
+			data: "# settings\nA=1\n\n   \n  # indented comment\nB=two words\n",
+			want: []string{"A=1", "B=two words"}},
+		{name: "quotes kept as docker does", data: `Q="quoted"` + "\n" + `S='single'`,
+			want: []string{`Q="quoted"`, `S='single'`}},
+		{name: "bare keys from outside, unset dropped", data: "HOME\nUNSET\n",
+			want: []string{"HOME=/home/alice"}},
+		{name: "CRLF line ends", data: "A=1\r\nB=2\r\n\r\n",
+			want: []string{"A=1", "B=2"}},
+		{name: "leading blanks trimmed, trailing kept", data: "  \tA=1  \n",
+			want: []string{"A=1  "}},
+		{name: "bad key names file and line", data: "A=1\n# c\nBAD KEY=2\n",
+			wantErr: `env file ./my.env line 3: invalid environment variable "BAD KEY=2"`},
+		{name: "bare key with trailing blank", data: "HOME \n",
+			wantErr: `env file ./my.env line 1: invalid environment variable "HOME "`},
+		{name: "empty key", data: "=x\n",
+			wantErr: "env file ./my.env line 1"},
+		{name: "line too long", data: "A=" + strings.Repeat("x", 1<<20) + "\n",
+			wantErr: "env file ./my.env: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEnvFile([]byte(tt.data), "./my.env", lookup)
+			if checkErr(t, "ParseEnvFile", err, tt.wantErr) && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseEnvFile(%q) = %q, want %q", tt.data, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseEnvFile(f *testing.F) {
+	f.Add([]byte("# c\nA=1\n\nHOME\r\nB=\"x y\"\n"))
+	f.Add([]byte("BAD KEY=1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := ParseEnvFile(data, "f", lookupFrom(map[string]string{"HOME": "/root"}))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "env file f") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if len(env) > strings.Count(string(data), "\n")+1 {
+			t.Fatalf("%d variables from %d lines", len(env), strings.Count(string(data), "\n")+1)
+		}
+		for _, kv := range env {
+			k, _, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || strings.ContainsAny(k, "\x00 \t\n") || strings.HasPrefix(k, "#") {
+				t.Fatalf("ParseEnvFile(%q) gave %q", data, kv)
+			}
+		}
+	})
+}
+
+func TestMergeEnv(t *testing.T) {
+	tests := []struct {
+		name      string
+		base      []string
+		overrides [][]string
+		want      []string
+	}{
+		{name: "nothing", want: []string{}},
+		{name: "base only", base: []string{"A=1", "B=2"}, want: []string{"A=1", "B=2"}},
+		{name: "replace in place, append new", base: []string{"PATH=/bin", "A=1", "B=2"},
+			overrides: [][]string{{"A=x", "C=3"}},
+			want:      []string{"PATH=/bin", "A=x", "B=2", "C=3"}},
+		{name: "later override wins", base: []string{"A=1"},
+			overrides: [][]string{{"A=2", "B=1"}, {"B=2", "A=3"}},
+			want:      []string{"A=3", "B=2"}},
+		{name: "keys without '='", base: []string{"A"}, overrides: [][]string{{"A=1", "B"}},
+			want: []string{"A=1", "B"}},
+		{name: "empty value replaces", base: []string{"A=1"}, overrides: [][]string{{"A="}},
+			want: []string{"A="}},
+		{name: "key prefix is a different key", base: []string{"AB=1"}, overrides: [][]string{{"A=2"}},
+			want: []string{"AB=1", "A=2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := append([]string(nil), tt.base...)
+			got := MergeEnv(tt.base, tt.overrides...)
+			if !reflect.DeepEqual(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+				t.Errorf("MergeEnv(%q, %q) = %q, want %q", tt.base, tt.overrides, got, tt.want)
+			}
+			if !reflect.DeepEqual(before, tt.base) {
+				t.Errorf("MergeEnv changed its base to %q", tt.base)
+			}
+		})
+	}
+}
+
+func FuzzMergeEnv(f *testing.F) {
+	f.Add("PATH=/bin\nA=1", "A=2\nB=3", "B=4")
+	f.Fuzz(func(t *testing.T, base, o1, o2 string) {
+		split := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return strings.Split(s, "\n")
+		}
+		b := split(base)
+		// Only the environment of one process is meaningful: unique keys.
+		seen := map[string]bool{}
+		var uniq []string
+		for _, kv := range b {
+			k, _, _ := strings.Cut(kv, "=")
+			if !seen[k] {
+				seen[k] = true
+				uniq = append(uniq, kv)
+			}
+		}
+		got := MergeEnv(uniq, split(o1), split(o2))
+		want := map[string]string{}
+		var order []string
+		for _, list := range [][]string{uniq, split(o1), split(o2)} {
+			for _, kv := range list {
+				k, _, _ := strings.Cut(kv, "=")
+				if _, ok := want[k]; !ok {
+					order = append(order, k)
+				}
+				want[k] = kv
+			}
+		}
+		if len(got) != len(order) {
+			t.Fatalf("MergeEnv gave %d variables, want %d: %q", len(got), len(order), got)
+		}
+		for i, kv := range got {
+			// Keys keep the place they first took; the last value wins.
+			if kv != want[order[i]] {
+				t.Fatalf("MergeEnv()[%d] = %q, want %q", i, kv, want[order[i]])
+			}
+		}
+	})
+}
+
+func TestParseLabel(t *testing.T) {
+	tests := []struct {
+		in, wantKey, wantVal string
+		wantErr              string
+	}{
+		{in: "a=b", wantKey: "a", wantVal: "b"},
+		{in: "com.example.x=y=z", wantKey: "com.example.x", wantVal: "y=z"},
+		{in: "flag", wantKey: "flag"},
+		{in: "k=", wantKey: "k"},
+		{in: "", wantErr: `invalid label "": want KEY=VALUE`},
+		{in: "=v", wantErr: `invalid label "=v"`},
+	}
+	for _, tt := range tests {
+		k, v, err := ParseLabel(tt.in)
+		if checkErr(t, "ParseLabel("+strconv.Quote(tt.in)+")", err, tt.wantErr) && (k != tt.wantKey || v != tt.wantVal) {
+			t.Errorf("ParseLabel(%q) = %q, %q; want %q, %q", tt.in, k, v, tt.wantKey, tt.wantVal)
+		}
+	}
+}
+
+func FuzzParseLabel(f *testing.F) {
+	f.Add("a=b")
+	f.Add("=v")
+	f.Fuzz(func(t *testing.T, in string) {
+		k, v, err := ParseLabel(in)
+		if err != nil {
+			return
+		}
+		if k == "" || strings.Contains(k, "=") {
+			t.Fatalf("ParseLabel(%q) key %q", in, k)
+		}
+		if strings.Contains(in, "=") && k+"="+v != in || !strings.Contains(in, "=") && (k != in || v != "") {
+			t.Fatalf("ParseLabel(%q) = %q, %q loses text", in, k, v)
+		}
+	})
+}
