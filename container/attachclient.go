@@ -6,14 +6,52 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"sandbox/container/attach"
+	"sandbox/container/spec"
 	"sandbox/internal/proc"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
+
+// dialAttach connects to a container's attach socket, through
+// /proc/self/fd so that a long run directory path fits a socket address.
+func dialAttach(runDir string) (*os.File, error) {
+	dir, err := unix.Open(runDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("attach: %w", err)
+	}
+	defer unix.Close(dir)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("attach: %w", err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", dir, spec.AttachFile)}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("attach: connect: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "attach"), nil
+}
+
+// waitExitFrame reads an attach stream until the exit status.
+func waitExitFrame(conn *os.File) (int, error) {
+	defer conn.Close()
+	var buf []byte
+	for {
+		typ, payload, err := attach.ReadFrame(conn, buf)
+		if err != nil {
+			return 0, err
+		}
+		if typ == attach.Exit {
+			return attach.ParseExit(payload)
+		}
+		buf = payload[:0]
+	}
+}
 
 // Stdio is the terminal or streams of the attaching command.
 type Stdio struct {
@@ -31,6 +69,93 @@ type AttachOptions struct {
 	// signals sent to this command are forwarded.
 	Pid      int
 	PidStart uint64
+	// DetachKeys, typed on standard input, detach and leave the container
+	// running (see ParseDetachKeys); empty means none.
+	DetachKeys []byte
+}
+
+// ErrDetached is an attach that ended by the detach keys.
+var ErrDetached = errors.New("detached")
+
+// DefaultDetachKeys are docker's: ctrl-p ctrl-q.
+const DefaultDetachKeys = "ctrl-p,ctrl-q"
+
+// ParseDetachKeys reads docker's --detach-keys form: a comma list of
+// single characters and ctrl-X (X a letter or one of @ [ \ ] ^ _).
+func ParseDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var keys []byte
+	for _, k := range strings.Split(s, ",") {
+		switch {
+		case len(k) == 1:
+			keys = append(keys, k[0])
+		case len(k) == 6 && strings.HasPrefix(strings.ToLower(k), "ctrl-"):
+			c := k[5]
+			switch {
+			case c >= 'a' && c <= 'z':
+				keys = append(keys, c-'a'+1)
+			case c >= 'A' && c <= 'Z':
+				keys = append(keys, c-'A'+1)
+			case strings.IndexByte("@[\\]^_", c) >= 0:
+				keys = append(keys, c-'@')
+			default:
+				return nil, fmt.Errorf("invalid detach keys %q: %q is not ctrl-LETTER or ctrl-@ [ \\ ] ^ _", s, k)
+			}
+		default:
+			return nil, fmt.Errorf("invalid detach keys %q: %q is not one character or ctrl-X", s, k)
+		}
+	}
+	return keys, nil
+}
+
+// detacher finds the detach keys in the input stream. Bytes that begin the
+// sequence are held back until it is complete (detach) or broken (sent).
+type detacher struct {
+	keys    []byte
+	matched int
+}
+
+// scan returns what to send of p, and whether the sequence completed.
+func (d *detacher) scan(p []byte) ([]byte, bool) {
+	if len(d.keys) == 0 {
+		return p, false
+	}
+	var out []byte
+	for _, b := range p {
+		if b == d.keys[d.matched] {
+			d.matched++
+			if d.matched == len(d.keys) {
+				return out, true
+			}
+			continue
+		}
+		out = append(out, d.keys[:d.matched]...)
+		d.matched = 0
+		if b == d.keys[0] {
+			d.matched = 1
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, false
+}
+
+// AttachTo connects to a running container's monitor.
+func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error) {
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !running(st) {
+		return nil, nil, nil, fmt.Errorf("%w: %s: you cannot attach to a stopped container, start it first", ErrNotRunning, ref)
+	}
+	conn, err := dialAttach(c.RunDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, st, conn, nil
 }
 
 // Attach streams a container's output to st and st.In to the container
@@ -53,13 +178,21 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 	}
 	stopSignals := forwardSignals(o, send, st.In)
 	defer stopSignals()
+	var detached atomic.Bool
 	if o.Stdin {
 		go func() {
+			d := &detacher{keys: o.DetachKeys}
 			buf := make([]byte, 32<<10)
 			for {
 				n, err := st.In.Read(buf)
 				if n > 0 {
-					if send(attach.Stdin, buf[:n]) != nil {
+					out, detach := d.scan(buf[:n])
+					if len(out) > 0 && send(attach.Stdin, out) != nil {
+						return
+					}
+					if detach {
+						detached.Store(true)
+						conn.Close()
 						return
 					}
 				}
@@ -74,6 +207,9 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 	for {
 		typ, payload, err := attach.ReadFrame(conn, buf)
 		if err != nil {
+			if detached.Load() {
+				return 0, ErrDetached
+			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return 125, errors.New("the container's monitor went away before the container exited: see sandbox ps -a")
 			}

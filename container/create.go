@@ -26,6 +26,7 @@ import (
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
 	"go.podman.io/storage/types"
+	"golang.org/x/sys/unix"
 )
 
 // Pull policies of --pull.
@@ -68,6 +69,13 @@ type CreateOptions struct {
 	// Network is spec.NetworkNone (also "") or spec.NetworkHost.
 	Network string
 	Labels  []string
+	// StopSignal ("" means the image's, else SIGTERM) and StopTimeout in
+	// seconds (nil means 10) are what stop uses.
+	StopSignal  string
+	StopTimeout *int
+	// Restart is --restart; LogOpts are --log-opt values.
+	Restart string
+	LogOpts []string
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -80,6 +88,8 @@ type flags struct {
 	caps    []string
 	labels  map[string]string
 	network string
+	restart spec.RestartPolicy
+	log     spec.LogConfig
 }
 
 func (o *CreateOptions) check() (*flags, error) {
@@ -172,6 +182,23 @@ func (o *CreateOptions) check() (*flags, error) {
 		return nil, err
 	}
 	f.caps = caps
+	if o.StopSignal != "" {
+		if _, err := ParseSignal(o.StopSignal); err != nil {
+			return nil, fmt.Errorf("--stop-signal: %w", err)
+		}
+	}
+	if o.StopTimeout != nil && *o.StopTimeout < 0 {
+		return nil, fmt.Errorf("invalid --stop-timeout %d: want seconds, 0 or more", *o.StopTimeout)
+	}
+	if f.restart, err = ParseRestart(o.Restart); err != nil {
+		return nil, err
+	}
+	if o.Remove && f.restart.Name != spec.RestartNo {
+		return nil, fmt.Errorf("--restart %s and --rm conflict: a removed container cannot restart", o.Restart)
+	}
+	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
+		return nil, err
+	}
 	for _, l := range o.Labels {
 		k, v, err := ParseLabel(l)
 		if err != nil {
@@ -458,6 +485,29 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		return fmt.Errorf("no command: the image %s has no Cmd or Entrypoint; give a command after the image", o.Image)
 	}
 	cfg.Command = args
+	stopSignal := o.StopSignal
+	if stopSignal == "" {
+		stopSignal = img.StopSignal
+	}
+	stop := unix.SIGTERM
+	if stopSignal != "" {
+		sig, err := ParseSignal(stopSignal)
+		if err != nil {
+			return fmt.Errorf("the image's StopSignal: %w", err)
+		}
+		stop = sig
+	}
+	stopTimeout := 10
+	if o.StopTimeout != nil {
+		stopTimeout = *o.StopTimeout
+	}
+	cfg.Host = spec.HostConfig{
+		Entrypoint: entrypoint, Cmd: cmd,
+		Binds: o.Volumes, Mounts: o.Mounts, Tmpfs: o.Tmpfs,
+		CapAdd: o.CapAdd, CapDrop: o.CapDrop, Privileged: o.Privileged, ReadOnly: o.ReadOnly,
+		NetworkMode: f.network, UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
+		StopSignal: SignalName(stop), StopTimeout: stopTimeout, Restart: f.restart, Log: f.log,
+	}
 
 	hostname := o.Hostname
 	if hostname == "" {
@@ -483,6 +533,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if err != nil {
 		return err
 	}
+	cfg.Host.User = userSpec
 
 	env := []string{"HOSTNAME=" + hostname}
 	if o.TTY {

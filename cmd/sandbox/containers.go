@@ -132,7 +132,8 @@ func newRmCommand(g *globals) *cobra.Command {
 
 func newContainerCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
-	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g))
+	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g),
+		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g))
 	return cmd
 }
 

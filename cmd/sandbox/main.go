@@ -87,6 +87,7 @@ func newRootCommand(g *globals) *cobra.Command {
 	pf.StringVar(&g.driver, "storage-driver", "", "storage driver: overlay, fuse-overlayfs or vfs (default: the first that works)")
 	root.AddCommand(
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
+		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
 		newContainerCommand(g),
 		newImagesCommand(g), newPullCommand(g), newPushCommand(g), newRmiCommand(g), newTagCommand(g),
 		newImportCommand(g), newLoadCommand(g), newSaveCommand(g), newImageCommand(g),

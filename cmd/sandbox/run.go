@@ -16,7 +16,7 @@ import (
 )
 
 // createFlags binds the flags that create and run share.
-func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *string) {
+func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *string, stopTimeout *int) {
 	fs.SetInterspersed(false)
 	fs.StringVar(&o.Name, "name", "", "assign a name to the container")
 	fs.StringArrayVarP(&o.Env, "env", "e", nil, "set an environment variable (KEY=VALUE, or KEY to copy it)")
@@ -41,41 +41,45 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.Lookup("net").Hidden = true
 	fs.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label KEY=VALUE")
 	fs.StringVar(&o.Pull, "pull", container.PullMissing, "pull the image: missing, always or never")
+	fs.StringVar(&o.StopSignal, "stop-signal", "", "signal that stop sends first (default: the image's, else SIGTERM)")
+	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
+	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
+	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N")
 	fs.BoolP("help", "", false, "help for this command")
 }
 
 func newRunCommand(g *globals) *cobra.Command {
 	o := &container.CreateOptions{}
 	var entrypoint string
+	var stopTimeout int
 	var detach bool
+	var detachKeys string
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create and run a container",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("entrypoint") {
-				o.Entrypoint = &entrypoint
-			}
+			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
-			return runContainer(cmd.Context(), g, o, detach)
+			return runContainer(cmd.Context(), g, o, detach, detachKeys)
 		},
 	}
-	createFlags(cmd.Flags(), o, &entrypoint)
+	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container id")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
 	return cmd
 }
 
 func newCreateCommand(g *globals) *cobra.Command {
 	o := &container.CreateOptions{}
 	var entrypoint string
+	var stopTimeout int
 	cmd := &cobra.Command{
 		Use:   "create [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create a container without starting it",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("entrypoint") {
-				o.Entrypoint = &entrypoint
-			}
+			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
 			rt, err := g.runtime()
 			if err != nil {
@@ -93,11 +97,21 @@ func newCreateCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	createFlags(cmd.Flags(), o, &entrypoint)
+	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	return cmd
 }
 
-func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, detach bool) error {
+// optionalFlags sets the options whose zero value differs from "not given".
+func optionalFlags(cmd *cobra.Command, o *container.CreateOptions, entrypoint *string, stopTimeout *int) {
+	if cmd.Flags().Changed("entrypoint") {
+		o.Entrypoint = entrypoint
+	}
+	if cmd.Flags().Changed("stop-timeout") {
+		o.StopTimeout = stopTimeout
+	}
+}
+
+func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, detach bool, detachKeys string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -143,58 +157,21 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 		fmt.Println(c.ID)
 		return nil
 	}
-	code, err := container.Attach(started.Conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
-		container.AttachOptions{Stdin: o.Interactive, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart})
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &exitCodeError{code: code}
-	}
-	return nil
+	return attachStreams(started.Conn, container.AttachOptions{Stdin: o.Interactive, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
 }
 
-func newStartCommand(g *globals) *cobra.Command {
-	var attach bool
-	cmd := &cobra.Command{
-		Use:   "start [flags] CONTAINER",
-		Short: "Start a created container",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := g.runtime()
-			if err != nil {
-				return err
-			}
-			return startContainer(cmd.Context(), rt, args[0], attach)
-		},
-	}
-	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output and wait for it")
-	return cmd
-}
-
-func startContainer(ctx context.Context, rt *container.Runtime, ref string, attach bool) error {
-	c, err := rt.Lookup(ref)
+// attachStreams attaches this command's terminal or streams and ends with
+// the container's status (or 0 when detached).
+func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) error {
+	keys, err := container.ParseDetachKeys(detachKeys)
 	if err != nil {
 		return err
 	}
-	st, err := rt.State(c)
-	if err != nil {
-		return err
-	}
-	if st.Status != "created" {
-		return fmt.Errorf("container %s is %s: only a created container can be started here", ref, st.Status)
-	}
-	started, err := rt.Start(ctx, c, attach)
-	if err != nil {
-		return err
-	}
-	if !attach {
-		fmt.Println(ref)
+	o.DetachKeys = keys
+	code, err := container.Attach(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o)
+	if errors.Is(err, container.ErrDetached) {
 		return nil
 	}
-	p := c.Config.Spec.Process
-	code, err := container.Attach(started.Conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
-		container.AttachOptions{Stdin: p.Stdin, TTY: p.Terminal, Pid: started.Pid, PidStart: started.PidStart})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -29,7 +30,6 @@ import (
 	"time"
 
 	"sandbox/container/attach"
-	"sandbox/container/nsinit"
 	"sandbox/container/spec"
 	"sandbox/internal/proc"
 
@@ -84,8 +84,12 @@ type monitor struct {
 	log  *LogWriter
 
 	mu      sync.Mutex
-	clients []*os.File // attached clients, guarded by mu
-	stdin   *os.File   // the container's standard input (pipe or terminal), guarded by mu
+	clients []io.ReadWriteCloser // attached clients, guarded by mu
+	stdin   *os.File             // the container's standard input (pipe or terminal), guarded by mu
+
+	// listener is the attach socket, closed before the exit status goes
+	// out so that no client connects after it and waits in vain.
+	listener *listener
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
@@ -93,12 +97,12 @@ func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
-	sync := os.NewFile(syncFd, "sync")
+	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
 		m.clients = append(m.clients, os.NewFile(attachFd, "attach"))
 	}
-	code := m.run(sync)
+	code := m.run(syncPipe)
 	if len(opts.Cleanup) == 0 {
 		return code
 	}
@@ -114,32 +118,60 @@ func (m *monitor) run(syncPipe *os.File) int {
 	}
 	m.cfg = cfg
 	log.SetPrefix("sandbox-monitor " + cfg.ID[:12] + ": ")
-	logFile, err := os.OpenFile(m.opts.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return m.failed(syncPipe, 125, fmt.Errorf("open log: %w", err))
+	if m.log, err = OpenLog(m.opts.LogPath, cfg.Host.Log); err != nil {
+		return m.failed(syncPipe, 125, err)
 	}
-	defer logFile.Close()
-	m.log = NewLogWriter(logFile)
+	defer m.log.Close()
+	if m.listener, err = m.listen(); err != nil {
+		return m.failed(syncPipe, 125, err)
+	}
+	m.mu.Lock()
+	for _, c := range m.clients {
+		go m.readClient(c)
+	}
+	m.mu.Unlock()
 
+	// Each pass runs the container once; the restart policy decides
+	// whether there is another.
+	for restarts := 0; ; restarts++ {
+		code, errMsg, started := m.runOnce(syncPipe, restarts)
+		syncPipe = nil // only the first start is reported to the caller
+		if !started || !m.restart(code, restarts) {
+			return m.finish(code, errMsg)
+		}
+	}
+}
+
+// runOnce starts the container and waits for it to exit; a start that
+// fails returns started false. The start is reported through syncPipe
+// unless it is nil.
+func (m *monitor) runOnce(syncPipe *os.File, restarts int) (code int, errMsg string, started bool) {
 	proc, streams, err := m.startInit()
 	if err != nil {
+		code := 125
 		var se *startError
 		if errors.As(err, &se) {
-			return m.failed(syncPipe, se.code, se.err)
+			code = se.code
 		}
-		return m.failed(syncPipe, 125, err)
+		if syncPipe != nil {
+			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})
+		}
+		return code, err.Error(), false
 	}
 	pid := proc.Pid
 	start := startTime(pid)
 	now := time.Now().UTC()
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
 		*s = spec.State{Status: spec.StatusRunning, Pid: pid, PidStart: start,
-			MonitorPid: os.Getpid(), MonitorStart: startTime(os.Getpid()), StartedAt: now}
+			MonitorPid: os.Getpid(), MonitorStart: startTime(os.Getpid()), StartedAt: now,
+			RestartCount: restarts, StopRequested: restarts > 0 && s.StopRequested}
 		return nil
 	}); err != nil {
 		log.Printf("record running state: %v", err)
 	}
-	writeSync(syncPipe, SyncMessage{Pid: pid, PidStart: start})
+	if syncPipe != nil {
+		writeSync(syncPipe, SyncMessage{Pid: pid, PidStart: start})
+	}
 
 	var drained sync.WaitGroup
 	for _, s := range streams {
@@ -149,254 +181,56 @@ func (m *monitor) run(syncPipe *os.File) int {
 			m.copyOut(s.name, s.frame, s.r)
 		}()
 	}
-	m.mu.Lock()
-	clients := append([]*os.File(nil), m.clients...)
-	m.mu.Unlock()
-	for _, c := range clients {
-		go m.readClient(c)
-	}
-
 	status, err := proc.Wait()
-	code := 125
+	code = 125
 	if err == nil {
 		code = exitCode(status.Sys().(syscall.WaitStatus))
 	} else {
 		log.Printf("wait for container: %v", err)
 	}
 	drained.Wait()
-	m.finish(code, "")
-	return code
+	return code, "", true
 }
 
-type stream struct {
-	name  string
-	frame byte
-	r     *os.File
-}
-
-// startError is a container that could not start, with its exit status.
-type startError struct {
-	code int
-	err  error
-}
-
-func (e *startError) Error() string { return e.err.Error() }
-
-// startInit starts the init in the container's namespaces and waits until
-// the container's command runs.
-func (m *monitor) startInit() (*os.Process, []stream, error) {
-	p := &m.cfg.Spec.Process
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("init socket: %w", err)
+// restart applies the restart policy to an exit: it records the exit, waits
+// the back-off (100 ms doubling to 10 s, as docker does), and reports
+// whether to run the container again. A stop asked for meanwhile ends it.
+func (m *monitor) restart(code, restarts int) bool {
+	p := m.cfg.Host.Restart
+	var again bool
+	switch p.Name {
+	case spec.RestartAlways, spec.RestartUnlessStopped:
+		again = true
+	case spec.RestartOnFailure:
+		again = code != 0 && (p.MaximumRetryCount == 0 || restarts < p.MaximumRetryCount)
 	}
-	ours, theirs := os.NewFile(uintptr(pair[0]), "init-sync"), os.NewFile(uintptr(pair[1]), "init-sync")
-	defer ours.Close()
-	defer theirs.Close()
-
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, nil, err
+	if !again {
+		return false
 	}
-	defer null.Close()
-	files := []*os.File{null, null, null, theirs}
-	var streams []stream
-	var childEnds []*os.File
-	defer func() {
-		for _, f := range childEnds {
-			f.Close()
-		}
-	}()
-	if !p.Terminal {
-		outR, outW, err := os.Pipe()
-		if err != nil {
-			return nil, nil, err
-		}
-		errR, errW, err := os.Pipe()
-		if err != nil {
-			return nil, nil, err
-		}
-		files[1], files[2] = outW, errW
-		childEnds = append(childEnds, outW, errW)
-		streams = []stream{{"stdout", attach.Stdout, outR}, {"stderr", attach.Stderr, errR}}
-		if p.Stdin {
-			inR, inW, err := os.Pipe()
-			if err != nil {
-				return nil, nil, err
-			}
-			files[0] = inR
-			childEnds = append(childEnds, inR)
-			m.stdin = inW
+	stopped := false
+	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
+		stopped = s.StopRequested
+		s.Status, s.ExitCode, s.FinishedAt = spec.StatusRestarting, code, time.Now().UTC()
+		return nil
+	}); err != nil {
+		log.Printf("record restart: %v", err)
+	}
+	delay := 100 * time.Millisecond << min(restarts, 7)
+	for deadline := time.Now().Add(min(delay, 10*time.Second)); !stopped && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if st, err := spec.ReadState(m.opts.RunDir); err == nil {
+			stopped = st.StopRequested
 		}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, nil, err
-	}
-	proc, err := os.StartProcess(self, []string{"sandbox-init", "init", m.opts.ConfigPath}, &os.ProcAttr{
-		Dir:   "/",
-		Env:   []string{},
-		Files: files,
-		Sys:   initAttr(&m.cfg.Spec),
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("start init: %w", err)
-	}
-	theirs.Close()
-	for _, f := range childEnds {
-		f.Close()
-	}
-	childEnds = nil
-
-	// Read the init's messages until its socket closes on execve.
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(ours.Fd()), buf, oob, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			proc.Kill()
-			proc.Wait()
-			return nil, nil, fmt.Errorf("read from init: %w", err)
-		}
-		if n == 0 {
-			break
-		}
-		var msg nsinit.Message
-		if err := json.Unmarshal(buf[:n], &msg); err != nil {
-			proc.Kill()
-			proc.Wait()
-			return nil, nil, fmt.Errorf("message from init: %w", err)
-		}
-		if msg.Error != "" {
-			proc.Wait()
-			return nil, nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
-		}
-		if msg.Pty {
-			fd, err := receivedFd(oob[:oobn])
-			if err != nil {
-				proc.Kill()
-				proc.Wait()
-				return nil, nil, err
-			}
-			master := os.NewFile(uintptr(fd), "pty")
-			m.stdin = master
-			streams = []stream{{"stdout", attach.Stdout, master}}
-		}
-	}
-	return proc, streams, nil
-}
-
-func initAttr(s *spec.Spec) *syscall.SysProcAttr {
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP)
-	if s.Network != spec.NetworkHost {
-		flags |= unix.CLONE_NEWNET
-	}
-	attr := &syscall.SysProcAttr{Cloneflags: flags}
-	if s.UserNS != nil {
-		attr.Cloneflags |= unix.CLONE_NEWUSER
-		attr.GidMappingsEnableSetgroups = true
-		// The clone keeps this process's ids, which the new maps show as
-		// the user's; become 0 there so that the init keeps its
-		// capabilities across execve.
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
-		for _, e := range s.UserNS.UIDMap {
-			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
-		}
-		for _, e := range s.UserNS.GIDMap {
-			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
-		}
-	}
-	return attr
-}
-
-func receivedFd(oob []byte) (int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) != 1 {
-		return -1, fmt.Errorf("terminal from init: bad control message: %v", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return -1, fmt.Errorf("terminal from init: %v", err)
-	}
-	unix.CloseOnExec(fds[0])
-	return fds[0], nil
-}
-
-// copyOut copies one output stream of the container to the log and the
-// clients until it ends (EOF, or EIO from a terminal whose other end closed).
-func (m *monitor) copyOut(name string, frame byte, r *os.File) {
-	defer r.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			if lerr := m.log.Write(name, buf[:n]); lerr != nil {
-				log.Printf("write log: %v", lerr)
-			}
-			m.broadcast(frame, buf[:n])
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (m *monitor) broadcast(frame byte, p []byte) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	kept := m.clients[:0]
-	for _, c := range m.clients {
-		if err := attach.WriteFrame(c, frame, p); err != nil {
-			c.Close()
-			continue
-		}
-		kept = append(kept, c)
-	}
-	m.clients = kept
-}
-
-// readClient forwards a client's input and terminal size to the container.
-func (m *monitor) readClient(c *os.File) {
-	var buf []byte
-	for {
-		typ, payload, err := attach.ReadFrame(c, buf)
-		if err != nil {
-			return
-		}
-		buf = payload[:0]
-		m.mu.Lock()
-		in := m.stdin
-		m.mu.Unlock()
-		switch typ {
-		case attach.Stdin:
-			if in != nil {
-				if _, err := in.Write(payload); err != nil {
-					log.Printf("write to container: %v", err)
-				}
-			}
-		case attach.StdinClose:
-			m.mu.Lock()
-			if m.stdin != nil && !m.cfg.Spec.Process.Terminal {
-				m.stdin.Close()
-				m.stdin = nil
-			}
-			m.mu.Unlock()
-		case attach.Resize:
-			rows, cols, err := attach.ParseResize(payload)
-			if err == nil && in != nil && m.cfg.Spec.Process.Terminal {
-				if err := unix.IoctlSetWinsize(int(in.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
-					log.Printf("resize terminal: %v", err)
-				}
-			}
-		}
-	}
+	return !stopped
 }
 
 // finish records the exit and gives every client its status.
-func (m *monitor) finish(code int, errMsg string) {
+func (m *monitor) finish(code int, errMsg string) int {
+	if m.listener != nil {
+		if err := m.listener.Close(); err != nil {
+			log.Printf("close attach socket: %v", err)
+		}
+	}
 	status := spec.StatusExited
 	if m.cfg != nil && m.cfg.Remove {
 		status = spec.StatusRemoving
@@ -419,13 +253,13 @@ func (m *monitor) finish(code int, errMsg string) {
 		c.Close()
 	}
 	m.clients = nil
+	return code
 }
 
 // failed reports a container that could not start.
 func (m *monitor) failed(syncPipe *os.File, code int, err error) int {
-	m.finish(code, err.Error())
 	writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})
-	return code
+	return m.finish(code, err.Error())
 }
 
 func writeSync(f *os.File, msg SyncMessage) {

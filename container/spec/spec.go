@@ -34,7 +34,58 @@ type Config struct {
 	// Storage is how the sandbox command opened storage, so that cleanup
 	// run by the monitor opens the same store.
 	Storage StorageRef `json:"storage"`
-	Spec    Spec       `json:"spec"`
+	// Host is how the container was asked for, for inspect and the monitor.
+	Host HostConfig `json:"host"`
+	Spec Spec       `json:"spec"`
+}
+
+// HostConfig is what the flags of create and run asked for, kept as given
+// where inspect shows it so.
+type HostConfig struct {
+	// Entrypoint, Cmd, User and WorkingDir as they took effect (image or flags).
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+	User       string   `json:"user,omitempty"`
+	// Binds, Mounts and Tmpfs are -v, --mount and --tmpfs as given.
+	Binds      []string `json:"binds,omitempty"`
+	Mounts     []string `json:"mounts,omitempty"`
+	Tmpfs      []string `json:"tmpfs,omitempty"`
+	CapAdd     []string `json:"capAdd,omitempty"`
+	CapDrop    []string `json:"capDrop,omitempty"`
+	Privileged bool     `json:"privileged,omitempty"`
+	ReadOnly   bool     `json:"readOnly,omitempty"`
+	// NetworkMode is none or host; UsernsMode "" or keep-id.
+	NetworkMode string `json:"networkMode"`
+	UsernsMode  string `json:"usernsMode,omitempty"`
+	Interactive bool   `json:"interactive,omitempty"`
+	TTY         bool   `json:"tty,omitempty"`
+	// StopSignal is a signal name ("SIGTERM"); StopTimeout is in seconds.
+	StopSignal  string        `json:"stopSignal"`
+	StopTimeout int           `json:"stopTimeout"`
+	Restart     RestartPolicy `json:"restart"`
+	Log         LogConfig     `json:"log"`
+}
+
+// Restart policy names of --restart.
+const (
+	RestartNo            = "no"
+	RestartOnFailure     = "on-failure"
+	RestartAlways        = "always"
+	RestartUnlessStopped = "unless-stopped"
+)
+
+// RestartPolicy is --restart: Name is one of the Restart* names;
+// MaximumRetryCount limits on-failure (0: no limit).
+type RestartPolicy struct {
+	Name              string `json:"name"`
+	MaximumRetryCount int    `json:"maximumRetryCount,omitempty"`
+}
+
+// LogConfig is --log-opt: rotate the log when it reaches MaxSize bytes (0:
+// never), keeping MaxFile files in all.
+type LogConfig struct {
+	MaxSize int64 `json:"maxSize,omitempty"`
+	MaxFile int   `json:"maxFile,omitempty"`
 }
 
 // StorageRef names a store: the global flags that select it.

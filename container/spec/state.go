@@ -20,6 +20,8 @@ const (
 	StatusExited  = "exited"
 	// StatusRemoving: exited with --rm; cleanup is under way.
 	StatusRemoving = "removing"
+	// StatusRestarting: exited, and the restart policy runs it again soon.
+	StatusRestarting = "restarting"
 )
 
 // State is a container's runtime state, kept in state.json in its run
@@ -38,6 +40,11 @@ type State struct {
 	ExitCode     int       `json:"exitCode"`
 	// Error is why the container failed to start, if it did.
 	Error string `json:"error,omitempty"`
+	// RestartCount is how often the monitor restarted the container.
+	RestartCount int `json:"restartCount,omitempty"`
+	// StopRequested: a user stopped the container; the restart policy
+	// does not bring it back.
+	StopRequested bool `json:"stopRequested,omitempty"`
 }
 
 // StateFile and LockFile are the names of the files in a container's run

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"sandbox/container"
+
+	"github.com/spf13/cobra"
+)
+
+// eachContainer runs do for every argument, printing the argument after
+// each success as docker does, and joins the errors.
+func eachContainer(args []string, quiet bool, do func(ref string) error) error {
+	var errs []error
+	for _, ref := range args {
+		if err := do(ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !quiet {
+			fmt.Println(ref)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newStartCommand(g *globals) *cobra.Command {
+	var attach, interactive bool
+	var detachKeys string
+	cmd := &cobra.Command{
+		Use:   "start [flags] CONTAINER [CONTAINER...]",
+		Short: "Start created or stopped containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			if attach || interactive {
+				if len(args) > 1 {
+					return errors.New("start -a/-i takes one container")
+				}
+				c, started, err := rt.StartContainer(cmd.Context(), args[0], true)
+				if err != nil {
+					return err
+				}
+				p := c.Config.Spec.Process
+				return attachStreams(started.Conn, container.AttachOptions{Stdin: interactive && p.Stdin, TTY: p.Terminal, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
+			}
+			return eachContainer(args, false, func(ref string) error {
+				_, _, err := rt.StartContainer(cmd.Context(), ref, false)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output and wait for it")
+	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach standard input")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	return cmd
+}
+
+func newAttachCommand(g *globals) *cobra.Command {
+	var noStdin bool
+	var detachKeys string
+	cmd := &cobra.Command{
+		Use:   "attach [flags] CONTAINER",
+		Short: "Attach to a running container's streams",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			c, st, conn, err := rt.AttachTo(args[0])
+			if err != nil {
+				return err
+			}
+			p := c.Config.Spec.Process
+			return attachStreams(conn, container.AttachOptions{Stdin: p.Stdin && !noStdin, TTY: p.Terminal, Pid: st.Pid, PidStart: st.PidStart}, detachKeys)
+		},
+	}
+	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach standard input")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	return cmd
+}
+
+func newStopCommand(g *globals) *cobra.Command {
+	var timeout int
+	cmd := &cobra.Command{
+		Use:   "stop [flags] CONTAINER [CONTAINER...]",
+		Short: "Stop running containers: the stop signal, then SIGKILL after a timeout",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			var o container.StopOptions
+			if cmd.Flags().Changed("time") {
+				if timeout < 0 {
+					return fmt.Errorf("invalid --time %d: want seconds, 0 or more", timeout)
+				}
+				o.Timeout = &timeout
+			}
+			return eachContainer(args, false, func(ref string) error { return rt.Stop(ctx(cmd), ref, o) })
+		},
+	}
+	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before SIGKILL (default: the container's --stop-timeout)")
+	return cmd
+}
+
+func newRestartCommand(g *globals) *cobra.Command {
+	var timeout int
+	cmd := &cobra.Command{
+		Use:   "restart [flags] CONTAINER [CONTAINER...]",
+		Short: "Stop and start containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			var o container.StopOptions
+			if cmd.Flags().Changed("time") {
+				o.Timeout = &timeout
+			}
+			return eachContainer(args, false, func(ref string) error { return rt.Restart(ctx(cmd), ref, o) })
+		},
+	}
+	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before SIGKILL")
+	return cmd
+}
+
+func newKillCommand(g *globals) *cobra.Command {
+	var signal string
+	cmd := &cobra.Command{
+		Use:   "kill [flags] CONTAINER [CONTAINER...]",
+		Short: "Send a signal to running containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sig, err := container.ParseSignal(signal)
+			if err != nil {
+				return err
+			}
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			return eachContainer(args, false, func(ref string) error { return rt.Kill(ctx(cmd), ref, sig) })
+		},
+	}
+	cmd.Flags().StringVarP(&signal, "signal", "s", "KILL", "signal to send")
+	return cmd
+}
+
+func newWaitCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "wait CONTAINER [CONTAINER...]",
+		Short: "Wait for containers to stop and print their exit codes",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			return eachContainer(args, true, func(ref string) error {
+				code, err := rt.Wait(ctx(cmd), ref)
+				if err == nil {
+					fmt.Println(code)
+				}
+				return err
+			})
+		},
+	}
+}
+
+func newRenameCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename CONTAINER NEW_NAME",
+		Short: "Rename a container",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.runtime()
+			if err != nil {
+				return err
+			}
+			return rt.Rename(args[0], args[1])
+		},
+	}
+}
+
+// ctx is the command's context, or a background one.
+func ctx(cmd *cobra.Command) context.Context {
+	if c := cmd.Context(); c != nil {
+		return c
+	}
+	return context.Background()
+}

@@ -1,0 +1,231 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"sandbox/container/spec"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotRunning is an operation that needs a running container.
+var ErrNotRunning = errors.New("container is not running")
+
+// running reports whether a state is a container that runs or is about to
+// run again.
+func running(st *spec.State) bool {
+	return st.Status == spec.StatusRunning || st.Status == spec.StatusRestarting
+}
+
+// lookupState finds a container and its reconciled state.
+func (r *Runtime) lookupState(ref string) (*Container, *spec.State, error) {
+	c, err := r.Lookup(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := r.State(c)
+	if errors.Is(err, ErrNoSuchContainer) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+	}
+	return c, st, err
+}
+
+// StartContainer starts a created or exited container. attach: see Start.
+func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (*Container, *Started, error) {
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if running(st) {
+		return nil, nil, fmt.Errorf("container %s is already running", ref)
+	}
+	if err := r.ensureMounted(c); err != nil {
+		return nil, nil, err
+	}
+	started, err := r.Start(ctx, c, attach)
+	return c, started, err
+}
+
+// ensureMounted mounts a container's root filesystem unless it is mounted
+// in this mount namespace already (a created container is; an exited one,
+// or one from before the keeper was restarted, is not).
+func (r *Runtime) ensureMounted(c *Container) error {
+	if n, err := r.Store.Mounted(c.ID); err == nil && n > 0 && isOverlayMount(c.Config.Spec.Rootfs) {
+		return nil
+	}
+	rootfs, err := r.Store.Mount(c.ID, "")
+	if err != nil {
+		return fmt.Errorf("mount container root filesystem: %w", err)
+	}
+	if rootfs != c.Config.Spec.Rootfs {
+		return fmt.Errorf("container %.12s root filesystem moved from %s to %s", c.ID, c.Config.Spec.Rootfs, rootfs)
+	}
+	return nil
+}
+
+// isOverlayMount reports whether path is the root of an overlay or FUSE
+// mount (native overlay, fuse-overlayfs), rather than the bare directory.
+func isOverlayMount(path string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return false
+	}
+	return st.Type == unix.OVERLAYFS_SUPER_MAGIC || st.Type == unix.FUSE_SUPER_MAGIC
+}
+
+// StopOptions are the flags of stop.
+type StopOptions struct {
+	// Timeout is how long to wait after the stop signal before SIGKILL;
+	// nil means the container's --stop-timeout.
+	Timeout *int
+}
+
+// Stop stops a running container: its stop signal, then SIGKILL after the
+// timeout. The restart policy does not bring a stopped container back.
+// Stopping a container that does not run does nothing.
+func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return err
+	}
+	if !running(st) {
+		return nil
+	}
+	if err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
+		s.StopRequested = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	timeout := c.Config.Host.StopTimeout
+	if o.Timeout != nil {
+		timeout = *o.Timeout
+	}
+	sig := unix.SIGTERM
+	if c.Config.Host.StopSignal != "" {
+		if sig, err = ParseSignal(c.Config.Host.StopSignal); err != nil {
+			return err
+		}
+	}
+	if st.Status == spec.StatusRunning {
+		if err := signalProcess(st.Pid, st.PidStart, sig); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(time.Duration(timeout) * time.Second)
+		for alive(st.Pid, st.PidStart) && time.Now().Before(deadline) {
+			if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+				return err
+			}
+		}
+		if alive(st.Pid, st.PidStart) {
+			if err := signalProcess(st.Pid, st.PidStart, unix.SIGKILL); err != nil {
+				return err
+			}
+		}
+	}
+	return r.awaitExit(ctx, c, st)
+}
+
+// awaitExit waits until the monitor has recorded the end of the run that
+// st describes (or is gone).
+func (r *Runtime) awaitExit(ctx context.Context, c *Container, st *spec.State) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now, err := spec.ReadState(c.RunDir)
+		if err != nil || !running(now) || !alive(st.MonitorPid, st.MonitorStart) {
+			return nil // recorded, or removed (--rm), or reconciled on next look
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("container %.12s: its monitor did not record the exit within 10s (see %s)", c.ID, filepath.Join(c.RunDir, "monitor.log"))
+		}
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// Kill sends a signal to a running container's first process.
+func (r *Runtime) Kill(ctx context.Context, ref string, sig unix.Signal) error {
+	_, st, err := r.lookupState(ref)
+	if err != nil {
+		return err
+	}
+	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
+		return fmt.Errorf("%w: %s", ErrNotRunning, ref)
+	}
+	return signalProcess(st.Pid, st.PidStart, sig)
+}
+
+// Wait blocks until a container is not running and returns its exit
+// status. It listens on the attach socket, where the monitor sends the
+// status before any cleanup, so a container removed on exit (--rm) still
+// gives it.
+func (r *Runtime) Wait(ctx context.Context, ref string) (int, error) {
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return 0, err
+	}
+	for running(st) || st.Status == spec.StatusCreated {
+		if st.Status != spec.StatusCreated {
+			if conn, err := dialAttach(c.RunDir); err == nil {
+				code, err := waitExitFrame(conn)
+				if err == nil {
+					return code, nil
+				}
+			}
+		}
+		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
+			return 0, err
+		}
+		if st, err = r.State(c); err != nil {
+			return 0, err
+		}
+	}
+	return st.ExitCode, nil
+}
+
+// Restart stops a running container and starts it again.
+func (r *Runtime) Restart(ctx context.Context, ref string, o StopOptions) error {
+	if err := r.Stop(ctx, ref, o); err != nil {
+		return err
+	}
+	_, started, err := r.StartContainer(ctx, ref, false)
+	if err != nil {
+		return err
+	}
+	if started.Conn != nil {
+		started.Conn.Close()
+	}
+	return nil
+}
+
+// Rename gives a container a new name.
+func (r *Runtime) Rename(ref, name string) error {
+	if !validName(name) {
+		return fmt.Errorf("invalid container name %q: want [a-zA-Z0-9][a-zA-Z0-9_.-]*", name)
+	}
+	c, _, err := r.lookupState(ref)
+	if err != nil {
+		return err
+	}
+	if other, err := r.Lookup(name); err == nil && other.ID != c.ID {
+		return fmt.Errorf("%w: the name %q is used by container %.12s", ErrNameInUse, name, other.ID)
+	}
+	if err := r.Store.SetNames(c.ID, []string{name}); err != nil {
+		return fmt.Errorf("rename %s: %w", ref, err)
+	}
+	return nil
+}
