@@ -43,6 +43,11 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 	if running(st) {
 		return nil, nil, fmt.Errorf("container %s is already running", ref)
 	}
+	// The previous run's monitor may still be unmounting (it becomes the
+	// cleanup after the exit is recorded).
+	if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
+		return nil, nil, err
+	}
 	if err := r.ensureMounted(c); err != nil {
 		return nil, nil, err
 	}
@@ -146,6 +151,20 @@ func (r *Runtime) awaitExit(ctx context.Context, c *Container, st *spec.State) e
 			return err
 		}
 	}
+}
+
+// awaitGone waits until a process has ended.
+func awaitGone(ctx context.Context, pid int, start uint64) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid, start) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d (a monitor finishing its cleanup) still runs after 10s", pid)
+		}
+		if err := sleepCtx(ctx, 2*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -32,13 +32,21 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	if err != nil {
 		return err
 	}
-	if st.Status == spec.StatusRunning {
+	if running(st) {
 		if !o.Force {
 			return fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, ref)
+		}
+		if err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
+			s.StopRequested = true // no restart policy brings it back
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := r.kill(ctx, st); err != nil {
 			return err
 		}
+	} else if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
+		return err
 	}
 	if err := r.deleteStorage(c.ID, true); err != nil {
 		return fmt.Errorf("remove %s: %w", ref, err)

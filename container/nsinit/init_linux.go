@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -61,6 +62,10 @@ func (e *codedError) Unwrap() error { return e.err }
 // Run is the init role. It does not return when the command starts.
 func Run(configPath string) {
 	runtime.LockOSThread()
+	// Catch every signal: execve resets caught signals to their defaults,
+	// while one ignored by whoever started sandbox (nohup) would stay
+	// ignored in the container.
+	signal.Notify(make(chan os.Signal, 1))
 	err := run(configPath)
 	code := 125
 	var ce *codedError

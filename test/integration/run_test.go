@@ -526,3 +526,23 @@ func TestPsAndRm(t *testing.T) {
 	}
 	fails(t, 125, []string{"no such container", "kept"}, "rm", "kept")
 }
+
+// TestSignalDispositions: the container's command starts with every signal
+// at its default, even when sandbox itself was started with signals
+// ignored (nohup, a shell's background job).
+func TestSignalDispositions(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args := append([]string{"-c", `trap "" HUP INT QUIT TERM PIPE USR1; exec "$@"`, "sh", env.bin}, globalArgs()...)
+	cmd := exec.CommandContext(ctx, "/bin/sh", append(args, "run", "--rm", "busybox", "grep", "-E", "SigIgn|SigBlk", "/proc/self/status")...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.HasSuffix(line, "0000000000000000") {
+			t.Errorf("container starts with %q, want no signal ignored or blocked", line)
+		}
+	}
+}
