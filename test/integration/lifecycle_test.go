@@ -385,4 +385,3 @@ func TestManyDetached(t *testing.T) {
 		t.Errorf("ps lists %d running containers, want at least %d", strings.Count(out, "\n"), n)
 	}
 }
-
