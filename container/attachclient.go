@@ -34,7 +34,14 @@ func dialAttach(runDir string) (*os.File, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("attach: connect: %w", err)
 	}
-	return os.NewFile(uintptr(fd), "attach"), nil
+	return pollable(fd, "attach"), nil
+}
+
+// pollable wraps a socket in an *os.File that Go's poller serves, so that
+// closing it wakes a goroutine blocked reading it.
+func pollable(fd int, name string) *os.File {
+	unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
 }
 
 // waitExitFrame reads an attach stream until the exit status.
@@ -192,7 +199,9 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 					}
 					if detach {
 						detached.Store(true)
-						conn.Close()
+						// Shutdown, not close: it wakes the read below and
+						// tells the monitor at once.
+						unix.Shutdown(int(conn.Fd()), unix.SHUT_RDWR)
 						return
 					}
 				}

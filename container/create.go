@@ -231,23 +231,63 @@ func validHostname(h string) bool {
 	return true
 }
 
-// Create makes a container: its layer in storage, mounted, and its
-// configuration written, in state "creating" (owned by this process) until
-// the caller marks it created or starts it. On error nothing is left.
-func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, retErr error) {
+// prepared is a container claimed but not made yet: its flags checked,
+// its id chosen, its run directory naming this process as creator.
+type prepared struct {
+	id             string
+	runDir         string
+	flags          *flags
+	uidMap, gidMap []userns.IDMap // a user namespace of its own, or nil
+}
+
+// prepare checks the options and claims a new container. A command that
+// finds the claim with this process gone removes what there is of it.
+func (r *Runtime) prepare(o *CreateOptions) (*prepared, error) {
 	f, err := o.check()
 	if err != nil {
 		return nil, err
 	}
+	uidMap, gidMap, err := userNSMaps(o.UserNS)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{id: id, runDir: r.runDir(id), flags: f, uidMap: uidMap, gidMap: gidMap}
+	if err := r.claim(p.runDir); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Create makes a container: its layer in storage, mounted, and its
+// configuration written, in state "creating" (owned by this process) until
+// the caller marks it created or starts it. On error nothing is left.
+func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, error) {
+	p, err := r.prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	return r.make(ctx, o, p)
+}
+
+// make creates the prepared container in storage. On error it removes
+// what it made and the claim.
+func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *Container, retErr error) {
+	defer func() {
+		if retErr != nil {
+			if err := r.deleteStorage(p.id, true); err != nil {
+				retErr = fmt.Errorf("%w (and removing the half-created container: %v)", retErr, err)
+			}
+		}
+	}()
 	img, err := r.image(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
-	if err != nil {
-		return nil, err
-	}
-	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
@@ -257,32 +297,17 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, r
 			return nil, err
 		}
 	}
-	uidMap, gidMap, err := userNSMaps(o.UserNS)
-	if err != nil {
-		return nil, err
+	// A --rm container's records and upper layer need not survive a crash:
+	// written without fsync, mounted with overlay's volatile option.
+	copts := &cstorage.ContainerOptions{Volatile: o.Remove}
+	if p.uidMap != nil {
+		copts.IDMappingOptions = types.IDMappingOptions{UIDMap: toIDTools(p.uidMap), GIDMap: toIDTools(p.gidMap)}
 	}
-	copts := &cstorage.ContainerOptions{}
-	if uidMap != nil {
-		copts.IDMappingOptions = types.IDMappingOptions{UIDMap: toIDTools(uidMap), GIDMap: toIDTools(gidMap)}
-	}
-	// Claim the container before it exists: a command that finds it in
-	// state creating with this process gone removes it.
-	runDir := r.runDir(id)
-	if err := r.claim(runDir); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if retErr != nil {
-			if err := r.deleteStorage(id, true); err != nil {
-				retErr = fmt.Errorf("%w (and removing the half-created container: %v)", retErr, err)
-			}
-		}
-	}()
-	sc, err := r.Store.CreateContainer(id, []string{name}, img.ID, "", "", copts)
+	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, "", "", copts)
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		// The name may belong to a container that --rm is removing.
 		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
-			sc, err = r.Store.CreateContainer(id, []string{name}, img.ID, "", "", copts)
+			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, "", "", copts)
 		}
 	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {
@@ -299,21 +324,21 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (c *Container, r
 	if err != nil {
 		return nil, err
 	}
-	rootfs, err := r.Store.Mount(id, "")
+	rootfs, err := r.Store.Mount(p.id, "")
 	if err != nil {
 		return nil, fmt.Errorf("mount container root filesystem: %w", err)
 	}
 	cfg := &spec.Config{
-		ID:      id,
+		ID:      p.id,
 		Name:    name,
 		Created: time.Now().UTC(),
 		Image:   o.Image,
 		ImageID: img.ID,
-		Labels:  mergeLabels(imgCfg.Config.Labels, f.labels),
+		Labels:  mergeLabels(imgCfg.Config.Labels, p.flags.labels),
 		Remove:  o.Remove,
 		Storage: r.storageRef(),
 	}
-	if err := r.buildSpec(cfg, o, f, &imgCfg.Config, rootfs, c.Dir, uidMap, gidMap); err != nil {
+	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.Dir, p.uidMap, p.gidMap); err != nil {
 		return nil, err
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")

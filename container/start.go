@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 
 	"sandbox/container/monitor"
+	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
 	"sandbox/userns"
 
@@ -37,86 +37,174 @@ type Started struct {
 	Conn *os.File
 }
 
+// Run creates a container and starts it. The monitor is launched first, so
+// that its start-up and the init's overlap the creation of the container
+// in storage. With attach, Started.Conn is connected to the monitor before
+// the command starts, so no output is missed.
+func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Container, *Started, error) {
+	p, err := r.prepare(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	clone := monitor.Clone{Network: p.flags.network, Terminal: o.TTY, Stdin: o.Interactive}
+	if p.uidMap != nil {
+		clone.UserNS = &spec.UserNS{UIDMap: toSpecMap(p.uidMap), GIDMap: toSpecMap(p.gidMap)}
+	}
+	mon, err := r.launch(p.runDir, clone, attach)
+	if err != nil {
+		if rerr := os.RemoveAll(p.runDir); rerr != nil {
+			err = fmt.Errorf("%w (and removing %s: %v)", err, p.runDir, rerr)
+		}
+		return nil, nil, err
+	}
+	c, err := r.make(ctx, o, p)
+	if err != nil {
+		mon.abandon()
+		return nil, nil, err
+	}
+	started, err := mon.begin(c)
+	return c, started, err
+}
+
 // Start starts the monitor of a created container and waits until the
-// container's command runs. With attach, the returned Conn is connected
-// to the monitor before the command starts, so no output is missed.
+// container's command runs. attach: see Run.
 func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Started, error) {
 	if c.Config == nil {
 		return nil, fmt.Errorf("container %.12s has no configuration: remove it", c.ID)
+	}
+	s := &c.Config.Spec
+	clone := monitor.Clone{Network: s.Network, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin}
+	mon, err := r.launch(c.RunDir, clone, attach)
+	if err != nil {
+		return nil, err
+	}
+	return mon.begin(c)
+}
+
+// launched is a monitor that waits for its go-ahead.
+type launched struct {
+	pid    int
+	runDir string
+	sync   *os.File // read end: the monitor's report
+	goPipe *os.File // write end: the go-ahead
+	conn   *os.File // the attach stream, or nil
+}
+
+// launch starts a container's monitor, which clones the init at once and
+// then waits for begin or abandon.
+func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (_ *launched, retErr error) {
+	var closeOnErr []*os.File
+	defer func() {
+		if retErr != nil {
+			for _, f := range closeOnErr {
+				f.Close()
+			}
+		}
+	}()
+	opts, err := json.Marshal(&monitor.Options{RunDir: runDir, Attach: attach, Clone: clone})
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(runDir, monitor.OptionsFile), opts, 0o600); err != nil {
+		return nil, err
 	}
 	syncR, syncW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("monitor pipe: %w", err)
 	}
-	defer syncR.Close()
-	extra := []*os.File{syncW}
-	var ours *os.File
-	if attach {
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			syncW.Close()
-			return nil, fmt.Errorf("attach socket: %w", err)
-		}
-		ours = os.NewFile(uintptr(pair[0]), "attach")
-		theirs := os.NewFile(uintptr(pair[1]), "attach")
-		defer theirs.Close()
-		extra = append(extra, theirs)
+	defer syncW.Close()
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		syncR.Close()
+		return nil, fmt.Errorf("monitor pipe: %w", err)
 	}
-	cleanup := append([]string{r.Self}, GlobalArgs(c.Config.Storage)...)
-	cleanup = append(cleanup, "container", "cleanup")
-	if c.Config.Remove {
-		cleanup = append(cleanup, "--rm")
-	}
-	cleanup = append(cleanup, c.ID)
-	opts, err := json.Marshal(&monitor.Options{
-		ConfigPath: filepath.Join(c.Dir, "config.json"),
-		RunDir:     c.RunDir,
-		LogPath:    filepath.Join(c.Dir, "ctr.log"),
-		Cleanup:    cleanup,
-		Attach:     attach,
-	})
+	defer goR.Close()
+	closeOnErr = append(closeOnErr, syncR, goW)
+	l := &launched{runDir: runDir, sync: syncR, goPipe: goW}
+	// fd 0 /dev/null, 1 and 2 the monitor's log, 3 sync, 4 attach (or
+	// /dev/null), 5 go-ahead.
+	null, err := os.Open(os.DevNull)
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(c.RunDir, monitor.OptionsFile), opts, 0o600); err != nil {
-		return nil, err
+	defer null.Close()
+	fd4 := null
+	if attach {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("attach socket: %w", err)
+		}
+		l.conn = pollable(pair[0], "attach")
+		closeOnErr = append(closeOnErr, l.conn)
+		theirs := os.NewFile(uintptr(pair[1]), "attach")
+		defer theirs.Close()
+		fd4 = theirs
 	}
-	monLog, err := os.OpenFile(filepath.Join(c.RunDir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	monLog, err := os.OpenFile(filepath.Join(runDir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("monitor log: %w", err)
 	}
 	defer monLog.Close()
-	cmd := &osexec.Cmd{
-		Path:        r.Monitor,
-		Args:        []string{"sandbox-monitor", "monitor", c.RunDir},
-		Env:         append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
-		Dir:         "/",
-		Stdout:      monLog,
-		Stderr:      monLog,
-		ExtraFiles:  extra,
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	// syscall.ForkExec rather than os/exec: this process never waits for
+	// the monitor, and os/exec's first start probes for pidfd support with
+	// an extra clone, on the path of every container start.
+	pid, err := syscall.ForkExec(r.Monitor, []string{"sandbox-monitor", "monitor", runDir}, &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
+		Files: []uintptr{null.Fd(), monLog.Fd(), monLog.Fd(), syncW.Fd(), fd4.Fd(), goR.Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start monitor %s: %w", r.Monitor, err)
 	}
-	if err := cmd.Start(); err != nil {
-		syncW.Close()
-		if ours != nil {
-			ours.Close()
-		}
-		return nil, fmt.Errorf("start monitor: %w", err)
+	l.pid = pid
+	return l, nil
+}
+
+// abandon tells the monitor that there will be no container: it ends its
+// init and exits.
+func (l *launched) abandon() {
+	l.goPipe.Close()
+	l.sync.Close()
+	if l.conn != nil {
+		l.conn.Close()
 	}
-	syncW.Close()
-	// The monitor outlives this command; it is never waited for here.
-	monPid := cmd.Process.Pid
-	if err := cmd.Process.Release(); err != nil {
+}
+
+// begin gives the monitor the container and waits for its report.
+func (l *launched) begin(c *Container) (*Started, error) {
+	defer l.sync.Close()
+	cleanup := append([]string{}, GlobalArgs(c.Config.Storage)...)
+	cleanup = append(cleanup, "container", "cleanup")
+	if c.Config.Remove {
+		cleanup = append(cleanup, "--rm")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		l.abandon()
 		return nil, err
 	}
-	line, err := bufio.NewReader(syncR).ReadBytes('\n')
+	goAhead, err := json.Marshal(&monitor.Go{
+		ConfigPath: filepath.Join(c.Dir, "config.json"),
+		LogPath:    filepath.Join(c.Dir, "ctr.log"),
+		Cleanup:    append(append([]string{self}, cleanup...), c.ID),
+	})
 	if err != nil {
-		if ours != nil {
-			ours.Close()
+		l.abandon()
+		return nil, err
+	}
+	_, werr := l.goPipe.Write(append(goAhead, '\n'))
+	l.goPipe.Close()
+	// A write error means the monitor is gone: its report, or its log,
+	// says why.
+	line, err := bufio.NewReader(l.sync).ReadBytes('\n')
+	if err != nil {
+		if l.conn != nil {
+			l.conn.Close()
 		}
 		if errors.Is(err, io.EOF) {
-			out, _ := os.ReadFile(filepath.Join(c.RunDir, "monitor.log"))
-			return nil, fmt.Errorf("monitor (pid %d) exited before the container started: %s", monPid, strings.TrimSpace(string(out)))
+			out, _ := os.ReadFile(filepath.Join(l.runDir, "monitor.log"))
+			return nil, fmt.Errorf("monitor (pid %d) exited before the container started: %s%s", l.pid, strings.TrimSpace(string(out)), errSuffix(werr))
 		}
 		return nil, fmt.Errorf("read from monitor: %w", err)
 	}
@@ -125,10 +213,17 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 		return nil, fmt.Errorf("message from monitor %q: %w", line, err)
 	}
 	if msg.Error != "" {
-		if ours != nil {
-			ours.Close()
+		if l.conn != nil {
+			l.conn.Close()
 		}
 		return nil, &ExitError{Code: msg.Code, Msg: msg.Error}
 	}
-	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: ours}, nil
+	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: l.conn}, nil
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }

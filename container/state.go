@@ -62,8 +62,13 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		}
 		return nil, r.removeLeftover(c)
 	case spec.StatusRunning:
-		if alive(st.Pid, st.PidStart) || alive(st.MonitorPid, st.MonitorStart) {
+		if alive(st.Pid, st.PidStart) {
 			return st, nil
+		}
+		if alive(st.MonitorPid, st.MonitorStart) {
+			// Exited, and the monitor is writing it down (it tells its
+			// clients first): wait for the record.
+			return r.awaitRecord(c, st)
 		}
 		// Container and monitor both gone without a word: the monitor was
 		// killed. Record it, and do what its cleanup would have done.
@@ -114,6 +119,18 @@ func (r *Runtime) awaitRemoval(ctx context.Context, id string) bool {
 		}
 	}
 	return false
+}
+
+// awaitRecord waits, briefly, for the monitor to record the exit of a
+// container whose process is gone.
+func (r *Runtime) awaitRecord(c *Container, st *spec.State) (*spec.State, error) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		now, err := spec.ReadState(c.RunDir)
+		if err != nil || now.Status != spec.StatusRunning || now.Pid != st.Pid || !alive(now.MonitorPid, now.MonitorStart) {
+			return r.State(c)
+		}
+	}
+	return st, nil // a monitor that takes this long is busy: still running
 }
 
 // removeLeftover removes a container that no live process owns, and

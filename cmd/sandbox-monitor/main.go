@@ -3,7 +3,7 @@
 //
 //	sandbox-monitor monitor RUN-DIR   the monitor (package monitor), its
 //	                                  options in RUN-DIR/monitor.json
-//	sandbox-init init CONFIG-PATH     the init (package nsinit)
+//	sandbox-init init                 the init (package nsinit)
 //
 // Both are started by sandbox itself, never by hand. Keeping them out of
 // the sandbox binary keeps containers/storage's start-up cost and memory
@@ -19,13 +19,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "init" {
+		nsinit.Run()
+	}
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "sandbox-monitor is started by sandbox, not by hand")
 		os.Exit(125)
 	}
 	switch os.Args[1] {
-	case "init":
-		nsinit.Run(os.Args[2])
 	case "monitor":
 		opts, err := monitor.ReadOptions(os.Args[2])
 		if err != nil {

@@ -136,16 +136,11 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 	// command half-way; they are forwarded once it runs.
 	early := make(chan os.Signal, 1)
 	signal.Notify(early, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-	c, err := rt.Create(ctx, o)
-	if err != nil {
-		signal.Stop(early)
-		return err
-	}
-	started, err := rt.Start(ctx, c, !detach)
+	c, started, err := rt.Run(ctx, o, !detach)
 	signal.Stop(early)
 	if err != nil {
 		var ee *container.ExitError
-		if !errors.As(err, &ee) {
+		if c != nil && !errors.As(err, &ee) {
 			// The monitor never took the container: it is ours to remove.
 			if rerr := rt.Remove(ctx, c.ID, container.RemoveOptions{Force: true}); rerr != nil {
 				err = fmt.Errorf("%w (and removing the container: %v)", err, rerr)

@@ -6,11 +6,18 @@
 // log and to attached clients, records the exit status, and finally
 // replaces itself with the cleanup command (unmount, and removal for --rm).
 //
-// Protocol with the command that starts it:
+// Protocol with the command that starts it (argv: monitor RUN-DIR):
 //
-//	fd 3  sync pipe: one JSON line, SyncMessage, once the container's
-//	      command runs or could not be started; then closed
+//	RUN-DIR/monitor.json  Options: how to clone the init, which the monitor
+//	      does at once, before the container's configuration exists
+//	fd 5  go pipe, from the command: one JSON line, Go, once the container
+//	      is created; end of file without it means abandon (no cleanup)
+//	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
+//	      container's command runs or could not be started; then closed
 //	fd 4  optional: a stream socket to an attached client (package attach)
+//
+// Starting before the container is made lets the monitor's and the init's
+// process start-up overlap the storage work of the command.
 //
 // It imports neither storage nor anything heavy: it is on the hot path of
 // every start, and its idle memory is the per-container overhead.
@@ -54,14 +61,32 @@ func ReadOptions(runDir string) (Options, error) {
 
 // Options are written by the sandbox command to RUN-DIR/monitor.json.
 type Options struct {
+	RunDir string `json:"runDir"`
+	// Attach: fd 4 is an attached client.
+	Attach bool `json:"attach,omitempty"`
+	// Clone says how to clone the init.
+	Clone Clone `json:"clone"`
+}
+
+// Clone is what the init's clone needs, known from the flags before the
+// container is created.
+type Clone struct {
+	// Network is spec.NetworkNone or spec.NetworkHost.
+	Network string `json:"network"`
+	// UserNS, when set, is the container's own user namespace.
+	UserNS *spec.UserNS `json:"userns,omitempty"`
+	// Terminal and Stdin are -t and -i.
+	Terminal bool `json:"terminal,omitempty"`
+	Stdin    bool `json:"stdin,omitempty"`
+}
+
+// Go is the command's go-ahead on fd 5, once the container exists.
+type Go struct {
 	ConfigPath string `json:"config"`
-	RunDir     string `json:"runDir"`
 	LogPath    string `json:"log"`
 	// Cleanup is the command the monitor becomes once the container has
 	// exited and every client has its status.
 	Cleanup []string `json:"cleanup"`
-	// Attach: fd 4 is an attached client.
-	Attach bool `json:"attach,omitempty"`
 }
 
 // SyncMessage is the monitor's one report to the command that started it.
@@ -76,16 +101,21 @@ type SyncMessage struct {
 const (
 	syncFd   = 3
 	attachFd = 4
+	goFd     = 5
 )
 
 type monitor struct {
-	opts Options
-	cfg  *spec.Config
-	log  *LogWriter
+	opts    Options
+	goAhead Go
+	cfg     *spec.Config
+	log     *LogWriter
 
 	mu      sync.Mutex
 	clients []io.ReadWriteCloser // attached clients, guarded by mu
 	stdin   *os.File             // the container's standard input (pipe or terminal), guarded by mu
+	// unread are clients whose input is not read yet: the one the command
+	// brought, read once the container's input exists. Guarded by mu.
+	unread []io.ReadWriteCloser
 
 	// listener is the attach socket, closed before the exit status goes
 	// out so that no client connects after it and waits in vain.
@@ -107,41 +137,84 @@ func Run(opts Options) int {
 	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
-		m.clients = append(m.clients, os.NewFile(attachFd, "attach"))
+		c := os.NewFile(attachFd, "attach")
+		m.clients = append(m.clients, c)
+		m.unread = append(m.unread, c)
 	}
-	code := m.run(syncPipe)
-	if len(opts.Cleanup) == 0 {
+	init, err := cloneInit(opts.Clone)
+	if err != nil {
+		writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
+		return 125
+	}
+	if m.goAhead, err = readGo(os.NewFile(goFd, "go")); err != nil {
+		// Abandoned: the command failed to make the container, or died; it
+		// (or the next command, for a dead one) removes what there is.
+		init.kill()
+		return 125
+	}
+	code := m.run(syncPipe, init)
+	cleanup := m.goAhead.Cleanup
+	if len(cleanup) == 0 {
 		return code
 	}
-	err := unix.Exec(opts.Cleanup[0], opts.Cleanup, os.Environ())
-	log.Printf("run cleanup %v: %v", opts.Cleanup, err)
+	err = unix.Exec(cleanup[0], cleanup, os.Environ())
+	log.Printf("run cleanup %v: %v", cleanup, err)
 	return 125
 }
 
-func (m *monitor) run(syncPipe *os.File) int {
-	cfg, err := spec.ReadConfig(m.opts.ConfigPath)
+// readGo reads the go-ahead; its absence is an error.
+func readGo(f *os.File) (Go, error) {
+	defer f.Close()
+	var g Go
+	data, err := io.ReadAll(f)
 	if err != nil {
+		return g, fmt.Errorf("read go-ahead: %w", err)
+	}
+	if len(data) == 0 {
+		return g, errors.New("abandoned")
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		return g, fmt.Errorf("go-ahead: %w", err)
+	}
+	return g, nil
+}
+
+func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
+	// The init goes first: it builds the container while the monitor
+	// reads the configuration and opens the log and the attach socket.
+	if err := init.begin(m.goAhead.ConfigPath); err != nil {
+		return m.failed(syncPipe, 125, err)
+	}
+	cfg, err := spec.ReadConfig(m.goAhead.ConfigPath)
+	if err != nil {
+		init.kill()
 		return m.failed(syncPipe, 125, err)
 	}
 	m.cfg = cfg
 	log.SetPrefix("sandbox-monitor " + cfg.ID[:12] + ": ")
-	if m.log, err = OpenLog(m.opts.LogPath, cfg.Host.Log); err != nil {
+	if m.log, err = OpenLog(m.goAhead.LogPath, cfg.Host.Log); err != nil {
+		init.kill()
 		return m.failed(syncPipe, 125, err)
 	}
 	defer m.log.Close()
 	if m.listener, err = m.listen(); err != nil {
+		init.kill()
 		return m.failed(syncPipe, 125, err)
 	}
-	m.mu.Lock()
-	for _, c := range m.clients {
-		go m.readClient(c)
-	}
-	m.mu.Unlock()
 
 	// Each pass runs the container once; the restart policy decides
 	// whether there is another.
 	for restarts := 0; ; restarts++ {
-		code, errMsg, started := m.runOnce(syncPipe, restarts)
+		if init == nil {
+			if init, err = cloneInit(m.opts.Clone); err != nil {
+				return m.finish(125, err.Error())
+			}
+			if err := init.begin(m.goAhead.ConfigPath); err != nil {
+				return m.finish(125, err.Error())
+			}
+		}
+		code, errMsg, started := m.runOnce(syncPipe, init, restarts)
+		init = nil
 		syncPipe = nil // only the first start is reported to the caller
 		if !started || !m.restart(code, restarts) {
 			return m.finish(code, errMsg)
@@ -152,8 +225,19 @@ func (m *monitor) run(syncPipe *os.File) int {
 // runOnce starts the container and waits for it to exit; a start that
 // fails returns started false. The start is reported through syncPipe
 // unless it is nil.
-func (m *monitor) runOnce(syncPipe *os.File, restarts int) (code int, errMsg string, started bool) {
-	proc, streams, err := m.startInit()
+func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (code int, errMsg string, started bool) {
+	streams, err := init.started()
+	// The container's input is now there (a pipe, or the terminal the init
+	// sent): clients may write to it. The first clients start reading now,
+	// so that nothing they send is lost before it exists.
+	m.mu.Lock()
+	m.stdin = init.stdin
+	for _, c := range m.unread {
+		go m.readClient(c)
+	}
+	m.unread = nil
+	m.mu.Unlock()
+	proc := init.proc
 	if err != nil {
 		code := 125
 		var se *startError
@@ -161,6 +245,7 @@ func (m *monitor) runOnce(syncPipe *os.File, restarts int) (code int, errMsg str
 			code = se.code
 		}
 		if syncPipe != nil {
+			m.recordExit(code, err.Error())
 			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})
 		}
 		return code, err.Error(), false
@@ -231,13 +316,44 @@ func (m *monitor) restart(code, restarts int) bool {
 	return !stopped
 }
 
-// finish records the exit and gives every client its status.
+// finish gives every client the exit status, then records it. The status
+// goes out first because the command of a foreground run is waiting for
+// it; until the record is written, a container whose process is gone and
+// whose monitor is not reads as still finishing (see container.State).
 func (m *monitor) finish(code int, errMsg string) int {
+	m.sendExit(code)
+	m.recordExit(code, errMsg)
+	return code
+}
+
+// failed reports a container that could not start: recorded before the
+// command that started it hears of it and goes.
+func (m *monitor) failed(syncPipe *os.File, code int, err error) int {
+	m.recordExit(code, err.Error())
+	writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})
+	m.sendExit(code)
+	return code
+}
+
+func (m *monitor) sendExit(code int) {
 	if m.listener != nil {
 		if err := m.listener.Close(); err != nil {
 			log.Printf("close attach socket: %v", err)
 		}
+		m.listener = nil
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.clients {
+		if err := attach.WriteFrame(c, attach.Exit, attach.ExitPayload(code)); err != nil {
+			log.Printf("send exit status: %v", err)
+		}
+		c.Close()
+	}
+	m.clients = nil
+}
+
+func (m *monitor) recordExit(code int, errMsg string) {
 	status := spec.StatusExited
 	if m.cfg != nil && m.cfg.Remove {
 		status = spec.StatusRemoving
@@ -251,22 +367,6 @@ func (m *monitor) finish(code int, errMsg string) int {
 	}); err != nil {
 		log.Printf("record exit: %v", err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, c := range m.clients {
-		if err := attach.WriteFrame(c, attach.Exit, attach.ExitPayload(code)); err != nil {
-			log.Printf("send exit status: %v", err)
-		}
-		c.Close()
-	}
-	m.clients = nil
-	return code
-}
-
-// failed reports a container that could not start.
-func (m *monitor) failed(syncPipe *os.File, code int, err error) int {
-	writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})
-	return m.finish(code, err.Error())
 }
 
 func writeSync(f *os.File, msg SyncMessage) {

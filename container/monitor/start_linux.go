@@ -28,130 +28,177 @@ type startError struct {
 
 func (e *startError) Error() string { return e.err.Error() }
 
-// startInit starts the init in the container's namespaces and waits until
-// the container's command runs.
-func (m *monitor) startInit() (*os.Process, []stream, error) {
-	p := &m.cfg.Spec.Process
+// pendingInit is an init cloned into the container's namespaces, waiting
+// for its Begin.
+type pendingInit struct {
+	proc    *os.Process
+	sock    *os.File
+	streams []stream
+	stdin   *os.File // the write end of the container's stdin pipe, or nil
+}
+
+// kill ends an init that will not be started.
+func (p *pendingInit) kill() {
+	p.proc.Kill()
+	p.proc.Wait()
+	p.sock.Close()
+	for _, s := range p.streams {
+		s.r.Close()
+	}
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+}
+
+// cloneInit clones the init with the namespaces and standard streams that
+// c asks for; it waits for begin.
+func cloneInit(c Clone) (*pendingInit, error) {
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("init socket: %w", err)
+		return nil, fmt.Errorf("init socket: %w", err)
 	}
 	ours, theirs := os.NewFile(uintptr(pair[0]), "init-sync"), os.NewFile(uintptr(pair[1]), "init-sync")
-	defer ours.Close()
 	defer theirs.Close()
-
 	null, err := os.Open(os.DevNull)
 	if err != nil {
-		return nil, nil, err
+		ours.Close()
+		return nil, err
 	}
 	defer null.Close()
+	p := &pendingInit{sock: ours}
 	files := []*os.File{null, null, null, theirs}
-	var streams []stream
 	var childEnds []*os.File
 	defer func() {
 		for _, f := range childEnds {
 			f.Close()
 		}
 	}()
-	if !p.Terminal {
+	fail := func(err error) (*pendingInit, error) {
+		ours.Close()
+		for _, s := range p.streams {
+			s.r.Close()
+		}
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		return nil, err
+	}
+	if !c.Terminal {
 		outR, outW, err := os.Pipe()
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
+		p.streams = append(p.streams, stream{"stdout", attach.Stdout, outR})
+		childEnds = append(childEnds, outW)
 		errR, errW, err := os.Pipe()
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
+		p.streams = append(p.streams, stream{"stderr", attach.Stderr, errR})
+		childEnds = append(childEnds, errW)
 		files[1], files[2] = outW, errW
-		childEnds = append(childEnds, outW, errW)
-		streams = []stream{{"stdout", attach.Stdout, outR}, {"stderr", attach.Stderr, errR}}
-		if p.Stdin {
+		if c.Stdin {
 			inR, inW, err := os.Pipe()
 			if err != nil {
-				return nil, nil, err
+				return fail(err)
 			}
 			files[0] = inR
 			childEnds = append(childEnds, inR)
-			m.stdin = inW
+			p.stdin = inW
 		}
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
-	proc, err := os.StartProcess(self, []string{"sandbox-init", "init", m.opts.ConfigPath}, &os.ProcAttr{
+	proc, err := os.StartProcess(self, []string{"sandbox-init", "init"}, &os.ProcAttr{
 		Dir:   "/",
 		Env:   []string{},
 		Files: files,
-		Sys:   initAttr(&m.cfg.Spec),
+		Sys:   initAttr(c),
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("start init: %w", err)
+		return fail(fmt.Errorf("start init: %w", err))
 	}
-	theirs.Close()
-	for _, f := range childEnds {
-		f.Close()
-	}
-	childEnds = nil
+	p.proc = proc
+	return p, nil
+}
 
-	// Read the init's messages until its socket closes on execve.
+// begin gives the init the container's configuration; it goes on by
+// itself while the monitor does the rest of its set-up.
+func (p *pendingInit) begin(configPath string) error {
+	data, err := json.Marshal(nsinit.Begin{Config: configPath})
+	if err != nil {
+		p.kill()
+		return err
+	}
+	if err := unix.Sendmsg(int(p.sock.Fd()), data, nil, nil, 0); err != nil {
+		p.kill()
+		return fmt.Errorf("start init: %w", err)
+	}
+	return nil
+}
+
+// started waits until the container's command runs (the init's socket
+// closes on execve) and returns the container's output streams.
+func (p *pendingInit) started() ([]stream, error) {
+	defer p.sock.Close()
+	streams := p.streams
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, oobn, _, _, err := unix.Recvmsg(int(ours.Fd()), buf, oob, 0)
+		n, oobn, _, _, err := unix.Recvmsg(int(p.sock.Fd()), buf, oob, 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			proc.Kill()
-			proc.Wait()
-			return nil, nil, fmt.Errorf("read from init: %w", err)
+			p.kill()
+			return nil, fmt.Errorf("read from init: %w", err)
 		}
 		if n == 0 {
-			break
+			return streams, nil
 		}
 		var msg nsinit.Message
 		if err := json.Unmarshal(buf[:n], &msg); err != nil {
-			proc.Kill()
-			proc.Wait()
-			return nil, nil, fmt.Errorf("message from init: %w", err)
+			p.kill()
+			return nil, fmt.Errorf("message from init: %w", err)
 		}
 		if msg.Error != "" {
-			proc.Wait()
-			return nil, nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
+			p.proc.Wait()
+			return nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
 		}
 		if msg.Pty {
 			fd, err := receivedFd(oob[:oobn])
 			if err != nil {
-				proc.Kill()
-				proc.Wait()
-				return nil, nil, err
+				p.kill()
+				return nil, err
 			}
 			master := os.NewFile(uintptr(fd), "pty")
-			m.stdin = master
+			p.stdin = master
 			streams = []stream{{"stdout", attach.Stdout, master}}
 		}
 	}
-	return proc, streams, nil
 }
 
-func initAttr(s *spec.Spec) *syscall.SysProcAttr {
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP)
-	if s.Network != spec.NetworkHost {
+// initAttr are the init's clone flags. No new mount namespace: the init
+// makes its own once the root filesystem is mounted (see nsinit).
+func initAttr(c Clone) *syscall.SysProcAttr {
+	flags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP)
+	if c.Network != spec.NetworkHost {
 		flags |= unix.CLONE_NEWNET
 	}
 	attr := &syscall.SysProcAttr{Cloneflags: flags}
-	if s.UserNS != nil {
+	if c.UserNS != nil {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
 		attr.GidMappingsEnableSetgroups = true
 		// The clone keeps this process's ids, which the new maps show as
 		// the user's; become 0 there so that the init keeps its
 		// capabilities across execve.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
-		for _, e := range s.UserNS.UIDMap {
+		for _, e := range c.UserNS.UIDMap {
 			attr.UidMappings = append(attr.UidMappings, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
 		}
-		for _, e := range s.UserNS.GIDMap {
+		for _, e := range c.UserNS.GIDMap {
 			attr.GidMappings = append(attr.GidMappings, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
 		}
 	}

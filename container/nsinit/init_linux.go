@@ -1,9 +1,12 @@
 // Package nsinit is the init role: the first process in a container's new
-// namespaces. Started by the monitor through clone(2) with the new mount,
-// pid, uts, ipc, network and cgroup namespaces (and a user namespace of its
-// own for --userns=keep-id), it builds the container and becomes its
-// command. In order:
+// namespaces. The monitor clones it with new pid, uts, ipc, network and
+// cgroup namespaces (and a user namespace of its own for --userns=keep-id)
+// before the container's root filesystem exists, so that its start-up
+// overlaps the work of storage; it then waits for the path of the
+// container's configuration on its socket. Then, in order:
 //
+//  0. a new mount namespace for its thread (unshare: one made at clone time
+//     would miss the root filesystem mounted since);
 //  1. make every mount private, bind the root filesystem onto itself;
 //  2. the spec's mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm,
 //     /dev/mqueue, /sys, volumes, tmpfs, /etc/hostname, /etc/hosts,
@@ -15,9 +18,9 @@
 //  6. working directory, bounding set, groups and user, capabilities;
 //  7. execve of the command, found through the container's PATH.
 //
-// It reports to the monitor over the SOCK_SEQPACKET socket on fd 3 (see
-// Message); that socket closes on execve, which is how the monitor learns
-// the command started. It runs in a lean binary: standard library,
+// It talks to the monitor over the SOCK_SEQPACKET socket on fd 3: first a
+// Begin from the monitor, then Messages from the init; the socket closes on
+// execve, which is how the monitor learns the command started. It runs in a lean binary: standard library,
 // x/sys/unix, securejoin and moby/sys/capability only.
 package nsinit
 
@@ -38,6 +41,11 @@ import (
 
 // SyncFd is the descriptor of the init's socket to the monitor.
 const SyncFd = 3
+
+// Begin is the monitor's go-ahead: the container's configuration.
+type Begin struct {
+	Config string `json:"config"`
+}
 
 // Message is what the init sends the monitor before it execs.
 type Message struct {
@@ -60,13 +68,13 @@ func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
 // Run is the init role. It does not return when the command starts.
-func Run(configPath string) {
+func Run() {
 	runtime.LockOSThread()
 	// Catch every signal: execve resets caught signals to their defaults,
 	// while one ignored by whoever started sandbox (nohup) would stay
 	// ignored in the container.
 	signal.Notify(make(chan os.Signal, 1))
-	err := run(configPath)
+	err := run()
 	code := 125
 	var ce *codedError
 	if errors.As(err, &ce) {
@@ -76,11 +84,20 @@ func Run(configPath string) {
 	os.Exit(code)
 }
 
-func run(configPath string) error {
+func run() error {
 	unix.CloseOnExec(SyncFd)
-	cfg, err := spec.ReadConfig(configPath)
+	begin, err := receiveBegin()
 	if err != nil {
 		return err
+	}
+	cfg, err := spec.ReadConfig(begin.Config)
+	if err != nil {
+		return err
+	}
+	// The thread is locked: the new mount namespace is its, and execve
+	// from it takes it along.
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("new mount namespace: %w", err)
 	}
 	s := &cfg.Spec
 	if err := setupRootfs(s); err != nil {
@@ -110,6 +127,28 @@ func run(configPath string) error {
 	}
 	closeExtraFds()
 	return execProcess(&s.Process)
+}
+
+// receiveBegin waits for the monitor's go-ahead.
+func receiveBegin() (*Begin, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, _, _, err := unix.Recvmsg(SyncFd, buf, nil, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wait for the monitor: %w", err)
+		}
+		if n == 0 {
+			return nil, errors.New("the monitor went away before the container started")
+		}
+		var b Begin
+		if err := json.Unmarshal(buf[:n], &b); err != nil {
+			return nil, fmt.Errorf("message from the monitor: %w", err)
+		}
+		return &b, nil
+	}
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
