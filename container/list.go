@@ -18,9 +18,12 @@ import (
 
 // Summary is one container as ps shows it.
 type Summary struct {
-	ID       string
-	Name     string
+	ID   string
+	Name string
+	// Image is the image's name as created from, in docker's short form;
+	// ImageID the image's id.
 	Image    string
+	ImageID  string
 	Command  string
 	Created  time.Time
 	State    string // created, running, exited
@@ -34,6 +37,33 @@ type Summary struct {
 // List returns containers, newest first; only running ones unless all.
 // Leftovers of killed commands are reconciled on the way (see State).
 func (r *Runtime) List(all bool) ([]Summary, error) {
+	return r.ListWith(ListOptions{All: all})
+}
+
+// ListOptions are the flags of ps.
+type ListOptions struct {
+	// All lists containers in every state, not only running ones.
+	All bool
+	// Last, when above 0, keeps the Last most recently created of the
+	// containers that pass the filters, in every state (-n; -l is 1).
+	Last int
+	// Filters are --filter; nil passes everything. A status filter lists
+	// every state, as All does.
+	Filters *Filters
+}
+
+// ListWith returns the containers that ps shows with o, newest first.
+func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
+	all := o.All || o.Last > 0 || o.Filters.HasStatus()
+	if o.Filters != nil {
+		for i := range o.Filters.Ancestor {
+			a := &o.Filters.Ancestor[i]
+			// An image that is not there matches by name or id prefix only.
+			if img, err := r.Store.ResolveImage(a.Ref); err == nil {
+				a.ImageID = img.ID
+			}
+		}
+	}
 	cs, err := r.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -65,9 +95,14 @@ func (r *Runtime) List(all bool) ([]Summary, error) {
 		if !all && st.Status != spec.StatusRunning {
 			continue
 		}
-		out = append(out, summarize(c, st, now))
+		if s := summarize(c, st, now); o.Filters.Match(s) {
+			out = append(out, s)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	if o.Last > 0 && len(out) > o.Last {
+		out = out[:o.Last]
+	}
 	return out, nil
 }
 
@@ -105,7 +140,7 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 }
 
 func summarize(c *Container, st *spec.State, now time.Time) Summary {
-	s := Summary{ID: c.ID, Name: c.Name(), State: st.Status, ExitCode: st.ExitCode, Created: c.Created, Pid: st.Pid}
+	s := Summary{ID: c.ID, Name: c.Name(), State: st.Status, ExitCode: st.ExitCode, Created: c.Created, Pid: st.Pid, ImageID: c.ImageID}
 	if c.Config != nil {
 		s.Image = storage.FamiliarName(c.Config.Image)
 		s.Command = strings.Join(c.Config.Command, " ")

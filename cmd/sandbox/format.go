@@ -62,9 +62,15 @@ func parseTemplate(format string) (*template.Template, error) {
 	format = strings.ReplaceAll(format, `\t`, "\t")
 	format = strings.ReplaceAll(format, `\n`, "\n")
 	t, err := template.New("format").Funcs(template.FuncMap{
+		// As docker's: no HTML escapes (a > stays >).
 		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v); err != nil {
+				return "", err
+			}
+			return strings.TrimSuffix(b.String(), "\n"), nil
 		},
 		"upper": strings.ToUpper,
 		"lower": strings.ToLower,

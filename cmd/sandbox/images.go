@@ -86,8 +86,13 @@ var imageColumns = []column{
 	{"CREATED", "{{.CreatedSince}}"}, {"SIZE", "{{.Size}}"},
 }
 
-// humanSize is docker's size: decimal units, three significant digits.
-func humanSize(n int64) string {
+// humanSize is docker's size of images: decimal units, three significant
+// digits.
+func humanSize(n int64) string { return humanSizePrecision(n, 3) }
+
+// humanSizePrecision is docker's size with prec significant digits
+// (go-units' HumanSizeWithPrecision).
+func humanSizePrecision(n int64, prec int) string {
 	if n < 0 {
 		return "unknown"
 	}
@@ -98,7 +103,7 @@ func humanSize(n int64) string {
 		f /= 1000
 		i++
 	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
+	return fmt.Sprintf("%.*g%s", prec, f, units[i])
 }
 
 // progressWriter is where pulls report: the terminal's standard error, or
@@ -368,6 +373,7 @@ func newImageCommand(g *globals) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [flags]", []string{"list"}
 	rm := newRmiCommand(g)
 	rm.Use = "rm [flags] IMAGE [IMAGE...]"
-	cmd.AddCommand(ls, rm, newPullCommand(g), newPushCommand(g), newTagCommand(g), newImportCommand(g), newLoadCommand(g), newSaveCommand(g))
+	cmd.AddCommand(ls, rm, newPullCommand(g), newPushCommand(g), newTagCommand(g), newImportCommand(g), newLoadCommand(g), newSaveCommand(g),
+		newTypedInspectCommand(g, inspectImage))
 	return cmd
 }

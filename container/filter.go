@@ -1,0 +1,147 @@
+package container
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"sandbox/storage"
+)
+
+// Filters are ps --filter values. Values of one key match when any of
+// them does; different keys must all match.
+type Filters struct {
+	// Status are container states (created, running, ...).
+	Status []string
+	// Name are regular expressions, matched against the name with and
+	// without docker's leading slash.
+	Name []*regexp.Regexp
+	// Label are KEY or KEY=VALUE.
+	Label []LabelFilter
+	// Ancestor are images: see AncestorFilter.
+	Ancestor []AncestorFilter
+	// ID are id prefixes.
+	ID []string
+}
+
+// LabelFilter is label=KEY (any value) or label=KEY=VALUE.
+type LabelFilter struct {
+	Key, Value string
+	HasValue   bool
+}
+
+// AncestorFilter is ancestor=IMAGE: Ref as given, and ImageID, the image it
+// names in the store ("" when none; the runtime fills it in before
+// matching). A container matches when it was created from that image, or
+// from an image of that name, or Ref is a prefix of its image's id.
+type AncestorFilter struct {
+	Ref     string
+	ImageID string
+}
+
+// filterStates are the states docker accepts in status=.
+var filterStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+
+// ParseFilters reads --filter KEY=VALUE values: status, name, label,
+// ancestor and id. An unknown key or a bad value is an error naming it.
+func ParseFilters(args []string) (*Filters, error) {
+	f := &Filters{}
+	for _, a := range args {
+		key, value, ok := strings.Cut(a, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid filter %q: want KEY=VALUE", a)
+		}
+		if value == "" {
+			return nil, fmt.Errorf("invalid filter %q: empty value", a)
+		}
+		switch strings.ToLower(key) {
+		case "status":
+			if !contains(filterStates, value) {
+				return nil, fmt.Errorf("invalid filter %q: unknown status %q; want one of %s", a, value, strings.Join(filterStates, ", "))
+			}
+			f.Status = append(f.Status, value)
+		case "name":
+			re, err := regexp.Compile(value)
+			if err != nil {
+				return nil, fmt.Errorf("invalid filter %q: bad regular expression: %w", a, err)
+			}
+			f.Name = append(f.Name, re)
+		case "label":
+			k, v, hasValue := strings.Cut(value, "=")
+			if k == "" {
+				return nil, fmt.Errorf("invalid filter %q: want label=KEY or label=KEY=VALUE", a)
+			}
+			f.Label = append(f.Label, LabelFilter{Key: k, Value: v, HasValue: hasValue})
+		case "ancestor":
+			f.Ancestor = append(f.Ancestor, AncestorFilter{Ref: value})
+		case "id":
+			f.ID = append(f.ID, value)
+		default:
+			return nil, fmt.Errorf("invalid filter %q: unknown key %q; want status, name, label, ancestor or id", a, key)
+		}
+	}
+	return f, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// HasStatus reports whether a status filter is given: docker then lists
+// containers in every state, as with -a.
+func (f *Filters) HasStatus() bool { return f != nil && len(f.Status) > 0 }
+
+// Match reports whether a container passes the filters. A nil Filters
+// passes everything.
+func (f *Filters) Match(s Summary) bool {
+	if f == nil {
+		return true
+	}
+	return matchAny(f.Status, func(v string) bool { return s.State == v }) &&
+		matchAny(f.Name, func(re *regexp.Regexp) bool { return re.MatchString(s.Name) || re.MatchString("/"+s.Name) }) &&
+		matchAny(f.Label, func(l LabelFilter) bool {
+			v, ok := s.Labels[l.Key]
+			return ok && (!l.HasValue || v == l.Value)
+		}) &&
+		matchAny(f.Ancestor, func(a AncestorFilter) bool { return a.matches(s) }) &&
+		matchAny(f.ID, func(p string) bool { return strings.HasPrefix(s.ID, p) })
+}
+
+// matchAny is true for no values, else when one of them matches.
+func matchAny[T any](values []T, match func(T) bool) bool {
+	if len(values) == 0 {
+		return true
+	}
+	for _, v := range values {
+		if match(v) {
+			return true
+		}
+	}
+	return false
+}
+
+var hexPrefix = regexp.MustCompile(`^(sha256:)?[0-9a-f]{3,64}$`)
+
+func (a AncestorFilter) matches(s Summary) bool {
+	if s.ImageID == "" {
+		return false
+	}
+	if a.ImageID != "" && s.ImageID == a.ImageID {
+		return true
+	}
+	if hexPrefix.MatchString(a.Ref) && strings.HasPrefix(s.ImageID, strings.TrimPrefix(a.Ref, "sha256:")) {
+		return true
+	}
+	// The name the container was created with, as stored.
+	want, err := storage.NormalizeName(a.Ref)
+	if err != nil || s.Image == "" {
+		return false
+	}
+	got, err := storage.NormalizeName(s.Image)
+	return err == nil && got.String() == want.String()
+}

@@ -1,0 +1,156 @@
+// Unit tests (privilege tier: none) of ps --filter.
+
+package container
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const (
+	imgA = "383bc35fc8c7f035c278995bd64e7103aa6635c66730f8b4985df9dcfc3de6b6"
+	imgB = "fa4d0fb29dcf2d4fa094bae8a27ffc84cca8f1609aa0f71dbb54b1d4bcdf16bf"
+)
+
+var filterSet = []Summary{
+	{ID: "aaaa1111", Name: "web", State: "running", Image: "busybox", ImageID: imgA, Labels: map[string]string{"tier": "front", "x": ""}},
+	{ID: "aaaa2222", Name: "web-old", State: "exited", Image: "busybox:latest", ImageID: imgA},
+	{ID: "bbbb3333", Name: "db", State: "created", Image: "registry.local/db:1", ImageID: imgB, Labels: map[string]string{"tier": "back"}},
+	{ID: "cccc4444", Name: "job", State: "restarting", Image: "docker.io/library/busybox:latest", ImageID: imgA},
+}
+
+func TestFilters(t *testing.T) {
+	tests := []struct {
+		name    string
+		filters []string
+		// ids sets AncestorFilter.ImageID as the runtime would, by ref.
+		ids  map[string]string
+		want string // names of the matches, space-separated
+	}{
+		{name: "none", want: "web web-old db job"},
+		{name: "status", filters: []string{"status=exited"}, want: "web-old"},
+		{name: "two statuses or", filters: []string{"status=exited", "status=created"}, want: "web-old db"},
+		{name: "status paused matches none", filters: []string{"status=paused"}, want: ""},
+		{name: "status restarting", filters: []string{"status=restarting"}, want: "job"},
+		{name: "name is a regexp", filters: []string{"name=^web"}, want: "web web-old"},
+		{name: "name anywhere", filters: []string{"name=o"}, want: "web-old job"},
+		{name: "name with docker's slash", filters: []string{"name=^/db$"}, want: "db"},
+		{name: "name exact", filters: []string{"name=^web$"}, want: "web"},
+		{name: "two names or", filters: []string{"name=^db$", "name=^job$"}, want: "db job"},
+		{name: "label key", filters: []string{"label=tier"}, want: "web db"},
+		{name: "label key=value", filters: []string{"label=tier=back"}, want: "db"},
+		{name: "label empty value", filters: []string{"label=x="}, want: "web"},
+		{name: "label wrong value", filters: []string{"label=tier=middle"}, want: ""},
+		{name: "two labels or", filters: []string{"label=tier=back", "label=x"}, want: "web db"},
+		{name: "id prefix", filters: []string{"id=aaaa"}, want: "web web-old"},
+		{name: "id is a prefix, not a substring", filters: []string{"id=1111"}, want: ""},
+		{name: "ancestor by resolved id", filters: []string{"ancestor=db-image"}, ids: map[string]string{"db-image": imgB}, want: "db"},
+		{name: "ancestor by name", filters: []string{"ancestor=busybox"}, want: "web web-old job"},
+		{name: "ancestor by other tag", filters: []string{"ancestor=busybox:1"}, want: ""},
+		{name: "ancestor by full name", filters: []string{"ancestor=registry.local/db:1"}, want: "db"},
+		{name: "ancestor by id prefix", filters: []string{"ancestor=fa4d0f"}, want: "db"},
+		{name: "ancestor by sha256 id prefix", filters: []string{"ancestor=sha256:383bc3"}, want: "web web-old job"},
+		{name: "ancestor unknown", filters: []string{"ancestor=nosuch"}, want: ""},
+		{name: "different keys and", filters: []string{"status=running", "name=^web"}, want: "web"},
+		{name: "and of ors", filters: []string{"status=running", "status=exited", "ancestor=busybox", "label=tier"}, want: "web"},
+		{name: "key case-insensitive", filters: []string{"STATUS=created"}, want: "db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := ParseFilters(tt.filters)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range f.Ancestor {
+				f.Ancestor[i].ImageID = tt.ids[f.Ancestor[i].Ref]
+			}
+			var got []string
+			for _, s := range filterSet {
+				if f.Match(s) {
+					got = append(got, s.Name)
+				}
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("filters %q match %q, want %q", tt.filters, g, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFiltersErrors(t *testing.T) {
+	tests := []struct {
+		filter string
+		want   string
+	}{
+		{"bogus=1", "unknown key"},
+		{"status", "KEY=VALUE"},
+		{"status=", "empty value"},
+		{"status=sleeping", "unknown status"},
+		{"name=[", "regular expression"},
+		{"label==x", "label=KEY"},
+		{"exited=0", "unknown key"},
+	}
+	for _, tt := range tests {
+		_, err := ParseFilters([]string{"status=running", tt.filter})
+		if err == nil {
+			t.Errorf("ParseFilters(%q): no error", tt.filter)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.filter) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseFilters(%q) error %q: want one line naming the filter and %q", tt.filter, err, tt.want)
+		}
+	}
+}
+
+func TestFiltersNil(t *testing.T) {
+	var f *Filters
+	if !f.Match(filterSet[0]) || f.HasStatus() {
+		t.Error("nil filters must pass everything and imply no status")
+	}
+	f, err := ParseFilters([]string{"status=exited"})
+	if err != nil || !f.HasStatus() {
+		t.Errorf("status filter: HasStatus false (%v)", err)
+	}
+}
+
+func FuzzParseFilters(f *testing.F) {
+	for _, s := range []string{"status=running", "name=^w.b$", "label=a=b", "label=a", "ancestor=busybox", "id=abc", "x", "name=("} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, filter string) {
+		fs, err := ParseFilters([]string{filter})
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(filter)) {
+				t.Fatalf("ParseFilters(%q) error %q does not name it", filter, err)
+			}
+			return
+		}
+		n := len(fs.Status) + len(fs.Name) + len(fs.Label) + len(fs.Ancestor) + len(fs.ID)
+		if n != 1 {
+			t.Fatalf("ParseFilters(%q) gave %d values, want 1", filter, n)
+		}
+		for _, s := range filterSet {
+			fs.Match(s) // must not panic
+		}
+		// Filters of different keys and: together they pass only what
+		// each passes alone.
+		other := "id=aaaa1111"
+		if len(fs.ID) > 0 {
+			other = "status=running"
+		}
+		second, err := ParseFilters([]string{other})
+		if err != nil {
+			t.Fatal(err)
+		}
+		both, err := ParseFilters([]string{filter, other})
+		if err != nil {
+			t.Fatalf("ParseFilters(%q, %q): %v", filter, other, err)
+		}
+		for _, s := range filterSet {
+			if both.Match(s) != (fs.Match(s) && second.Match(s)) {
+				t.Fatalf("%q with %q: match of %s is not the and of both", filter, other, s.Name)
+			}
+		}
+	})
+}

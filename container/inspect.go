@@ -1,0 +1,304 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sandbox/container/spec"
+)
+
+// The documents of inspect. Their field names are docker's JSON keys, so
+// that --format templates such as {{.State.Status}} work unchanged.
+
+// Inspect is a container as docker's inspect shows it.
+type Inspect struct {
+	Id              string
+	Created         string
+	Path            string
+	Args            []string
+	State           InspectState
+	Image           string
+	ResolvConfPath  string
+	HostnamePath    string
+	HostsPath       string
+	LogPath         string
+	Name            string
+	RestartCount    int
+	Driver          string
+	Platform        string
+	MountLabel      string
+	ProcessLabel    string
+	AppArmorProfile string
+	HostConfig      InspectHostConfig
+	GraphDriver     GraphDriver
+	Mounts          []InspectMount
+	Config          InspectConfig
+	NetworkSettings NetworkSettings
+}
+
+// InspectState is a container's state. StartedAt and FinishedAt are RFC
+// 3339 times, 0001-01-01T00:00:00Z when it never started or finished.
+type InspectState struct {
+	Status     string
+	Running    bool
+	Paused     bool
+	Restarting bool
+	OOMKilled  bool
+	Dead       bool
+	Pid        int
+	ExitCode   int
+	Error      string
+	StartedAt  string
+	FinishedAt string
+}
+
+// InspectHostConfig is how the container was asked to run.
+type InspectHostConfig struct {
+	Binds          []string
+	NetworkMode    string
+	RestartPolicy  RestartPolicy
+	AutoRemove     bool
+	CapAdd         []string
+	CapDrop        []string
+	Privileged     bool
+	ReadonlyRootfs bool
+	// Tmpfs maps each --tmpfs destination to its options.
+	Tmpfs      map[string]string
+	UsernsMode string
+	LogConfig  LogConfig
+}
+
+// RestartPolicy is --restart.
+type RestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
+}
+
+// LogConfig is the log driver and its --log-opt values.
+type LogConfig struct {
+	Type   string
+	Config map[string]string
+}
+
+// GraphDriver is the storage driver and the container layer's
+// directories (for overlay: MergedDir, UpperDir, WorkDir, LowerDir).
+type GraphDriver struct {
+	Name string
+	Data map[string]string
+}
+
+// InspectMount is one of the user's volumes, mounts and tmpfs.
+type InspectMount struct {
+	Type        string
+	Source      string
+	Destination string
+	Mode        string
+	RW          bool
+	Propagation string
+}
+
+// InspectConfig is the container's configuration as docker shows it.
+type InspectConfig struct {
+	Hostname     string
+	Domainname   string
+	User         string
+	AttachStdin  bool
+	AttachStdout bool
+	AttachStderr bool
+	Tty          bool
+	OpenStdin    bool
+	StdinOnce    bool
+	Env          []string
+	Cmd          []string
+	Image        string
+	Volumes      map[string]struct{}
+	WorkingDir   string
+	Entrypoint   []string
+	Labels       map[string]string
+	StopSignal   string
+	StopTimeout  *int
+}
+
+// NetworkSettings holds the published ports (none yet).
+type NetworkSettings struct {
+	Ports map[string][]PortBinding
+}
+
+// PortBinding is a published port on the host.
+type PortBinding struct {
+	HostIp   string
+	HostPort string
+}
+
+// InspectContainer builds the inspect document of a container from its
+// config.json, its reconciled state and storage.
+func (r *Runtime) InspectContainer(ctx context.Context, ref string) (*Inspect, error) {
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Config == nil {
+		return nil, fmt.Errorf("%w: %s has no configuration", ErrNoSuchContainer, ref)
+	}
+	cfg := c.Config
+	img, err := r.Store.ImageConfig(ctx, cfg.ImageID)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", ref, err)
+	}
+	graph, err := r.Store.LayerDirs(c.LayerID)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", ref, err)
+	}
+	mounts, err := inspectMounts(cfg.Host)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", ref, err)
+	}
+	in := buildInspect(c, st)
+	in.Driver = r.Store.DriverName
+	in.GraphDriver = GraphDriver{Name: r.Store.DriverName, Data: graph}
+	in.Mounts = mounts
+	if len(img.Config.Volumes) > 0 {
+		in.Config.Volumes = img.Config.Volumes
+	}
+	return in, nil
+}
+
+// buildInspect is the part of the document that config.json and state.json
+// give.
+func buildInspect(c *Container, st *spec.State) *Inspect {
+	cfg, h := c.Config, c.Config.Host
+	running := st.Status == spec.StatusRunning || st.Status == spec.StatusRestarting
+	in := &Inspect{
+		Id:      c.ID,
+		Created: rfc3339(cfg.Created),
+		Path:    "",
+		Args:    []string{},
+		State: InspectState{
+			Status:     st.Status,
+			Running:    running,
+			Restarting: st.Status == spec.StatusRestarting,
+			ExitCode:   st.ExitCode,
+			Error:      st.Error,
+			StartedAt:  rfc3339(st.StartedAt),
+			FinishedAt: rfc3339(st.FinishedAt),
+		},
+		Image:          "sha256:" + cfg.ImageID,
+		ResolvConfPath: filepath.Join(c.Dir, "resolv.conf"),
+		HostnamePath:   filepath.Join(c.Dir, "hostname"),
+		HostsPath:      filepath.Join(c.Dir, "hosts"),
+		LogPath:        filepath.Join(c.Dir, LogFile),
+		Name:           "/" + c.Name(),
+		RestartCount:   st.RestartCount,
+		Platform:       "linux",
+		HostConfig: InspectHostConfig{
+			Binds:          h.Binds,
+			NetworkMode:    h.NetworkMode,
+			RestartPolicy:  RestartPolicy{Name: h.Restart.Name, MaximumRetryCount: h.Restart.MaximumRetryCount},
+			AutoRemove:     cfg.Remove,
+			CapAdd:         h.CapAdd,
+			CapDrop:        h.CapDrop,
+			Privileged:     h.Privileged,
+			ReadonlyRootfs: h.ReadOnly,
+			Tmpfs:          tmpfsMap(h.Tmpfs),
+			UsernsMode:     h.UsernsMode,
+			LogConfig:      LogConfig{Type: "k8s-file", Config: logOpts(h.Log)},
+		},
+		Config: InspectConfig{
+			Hostname:     cfg.Spec.Hostname,
+			User:         h.User,
+			AttachStdin:  h.Interactive,
+			AttachStdout: true,
+			AttachStderr: true,
+			Tty:          h.TTY,
+			OpenStdin:    h.Interactive,
+			StdinOnce:    h.Interactive,
+			Env:          cfg.Spec.Process.Env,
+			Cmd:          h.Cmd,
+			Image:        cfg.Image,
+			WorkingDir:   cfg.Spec.Process.Cwd,
+			Entrypoint:   h.Entrypoint,
+			Labels:       cfg.Labels,
+			StopSignal:   h.StopSignal,
+			StopTimeout:  &h.StopTimeout,
+		},
+		NetworkSettings: NetworkSettings{Ports: map[string][]PortBinding{}},
+	}
+	if running {
+		in.State.Pid = st.Pid
+	}
+	if args := cfg.Spec.Process.Args; len(args) > 0 {
+		in.Path, in.Args = args[0], append([]string{}, args[1:]...)
+	}
+	if in.Config.Labels == nil {
+		in.Config.Labels = map[string]string{}
+	}
+	return in
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// tmpfsMap is docker's HostConfig.Tmpfs: destination to options.
+func tmpfsMap(tmpfs []string) map[string]string {
+	if len(tmpfs) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, t := range tmpfs {
+		dst, opts, _ := strings.Cut(t, ":")
+		m[dst] = opts
+	}
+	return m
+}
+
+// logOpts are the --log-opt values as docker shows them.
+func logOpts(l spec.LogConfig) map[string]string {
+	m := map[string]string{}
+	if l.MaxSize > 0 {
+		m["max-size"] = strconv.FormatInt(l.MaxSize, 10)
+	}
+	if l.MaxFile > 0 {
+		m["max-file"] = strconv.Itoa(l.MaxFile)
+	}
+	return m
+}
+
+// inspectMounts lists the user's -v, --mount and --tmpfs as docker's
+// Mounts, from the flags as given (they were checked at create).
+func inspectMounts(h spec.HostConfig) ([]InspectMount, error) {
+	out := []InspectMount{}
+	for _, v := range h.Binds {
+		m, err := ParseVolume(v)
+		if err != nil {
+			return nil, err
+		}
+		mode := ""
+		if parts := strings.Split(v, ":"); len(parts) == 3 {
+			mode = parts[2]
+		}
+		out = append(out, InspectMount{Type: "bind", Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"})
+	}
+	for _, v := range h.Mounts {
+		m, err := ParseMount(v)
+		if err != nil {
+			return nil, err
+		}
+		im := InspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly}
+		if m.Type == "bind" {
+			im.Propagation = "rprivate"
+		}
+		out = append(out, im)
+	}
+	for _, v := range h.Tmpfs {
+		m, err := ParseTmpfs(v)
+		if err != nil {
+			return nil, err
+		}
+		_, opts, _ := strings.Cut(v, ":")
+		out = append(out, InspectMount{Type: "tmpfs", Destination: m.Destination, Mode: opts, RW: !m.ReadOnly})
+	}
+	return out, nil
+}
