@@ -113,6 +113,10 @@ func Open(opts Options) (*Store, error) {
 	return nil, fmt.Errorf("no storage driver works in %s: %w", opts.GraphRoot, errors.Join(errs...))
 }
 
+// RecordedDriver is the driver the store at graphRoot was created with,
+// read without opening the store; "" when there is no store there yet.
+func RecordedDriver(graphRoot string) (string, error) { return readRecord(graphRoot) }
+
 func readRecord(graphRoot string) (string, error) {
 	data, err := os.ReadFile(recordPath(graphRoot))
 	if errors.Is(err, fs.ErrNotExist) {
