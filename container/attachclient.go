@@ -117,38 +117,6 @@ func ParseDetachKeys(s string) ([]byte, error) {
 	return keys, nil
 }
 
-// detacher finds the detach keys in the input stream. Bytes that begin the
-// sequence are held back until it is complete (detach) or broken (sent).
-type detacher struct {
-	keys    []byte
-	matched int
-}
-
-// scan returns what to send of p, and whether the sequence completed.
-func (d *detacher) scan(p []byte) ([]byte, bool) {
-	if len(d.keys) == 0 {
-		return p, false
-	}
-	var out []byte
-	for _, b := range p {
-		if b == d.keys[d.matched] {
-			d.matched++
-			if d.matched == len(d.keys) {
-				return out, true
-			}
-			continue
-		}
-		out = append(out, d.keys[:d.matched]...)
-		d.matched = 0
-		if b == d.keys[0] {
-			d.matched = 1
-			continue
-		}
-		out = append(out, b)
-	}
-	return out, false
-}
-
 // AttachTo connects to a running container's monitor.
 func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error) {
 	c, st, err := r.lookupState(ref)
@@ -188,12 +156,12 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 	var detached atomic.Bool
 	if o.Stdin {
 		go func() {
-			d := &detacher{keys: o.DetachKeys}
+			d := &attach.DetachScanner{Keys: o.DetachKeys}
 			buf := make([]byte, 32<<10)
 			for {
 				n, err := st.In.Read(buf)
 				if n > 0 {
-					out, detach := d.scan(buf[:n])
+					out, detach := d.Scan(buf[:n])
 					if len(out) > 0 && send(attach.Stdin, out) != nil {
 						return
 					}

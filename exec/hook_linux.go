@@ -22,8 +22,32 @@ package exec
 //	    process joins its user and mount namespaces (through a pidfd, so a
 //	    reused pid is never joined) and returns to its working directory.
 //	    Otherwise it starts unjoined and Go decides (userns.Enter).
+//	    Except for `sandbox [GLOBAL FLAGS] check`: when the first argument
+//	    that is not a global flag (--root, --runroot and --storage-driver
+//	    take a value) is "check", nothing is joined (a process already
+//	    inside is still reported Inherited). check inspects the host as the
+//	    user sees it outside every namespace (the setuid owner and file
+//	    capabilities of newuidmap are hidden inside the keeper's user
+//	    namespace), and it is what a user runs when the keeper is stuck.
+//	    The command line says so, not the environment, so that no child
+//	    inherits it. Read from /proc/self/cmdline (its first 4 KiB).
+//	_SANDBOX_NSENTER="PID STARTTIME DETACH"  (after the above; see exec.Run)
+//	    `sandbox exec`: enter the namespaces of process PID, a container's
+//	    first process, if it still started at STARTTIME (checked after its
+//	    namespaces are opened, through a pidfd where the kernel has them).
+//	    This process (the intermediate, started by the sandbox command that
+//	    relays for the user) joins the pid namespace and forks, since only
+//	    children enter a pid namespace; it never reaches Go: it forwards
+//	    signals to the child, waits for it, and exits with its status (at
+//	    once when DETACH is 1). The child joins the user namespace first,
+//	    then mount, uts, ipc, network and cgroup (those it shares already
+//	    are skipped) and goes on into Go (exec.Main) as sandbox_exec_role
+//	    CHILD. fd 3 is the SOCK_SEQPACKET socket to the relaying command; the
+//	    intermediate closes its copy, so it reaches end of file when the
+//	    child execs.
 //
-// The outcome is left in the sandbox_hook_* variables, read by Go below.
+// The outcome is left in the sandbox_hook_* and sandbox_exec_* variables,
+// read by Go below.
 
 /*
 #cgo CFLAGS: -Wall -O2
@@ -37,6 +61,7 @@ package exec
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,6 +74,7 @@ enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
 
 int sandbox_hook_state;
 int sandbox_hook_fallback;
+int sandbox_hook_skipped;
 unsigned int sandbox_hook_host_uid;
 unsigned int sandbox_hook_host_gid;
 char sandbox_hook_runtime_dir[PATH_MAX];
@@ -109,7 +135,39 @@ static void runtime_dir(void) {
 	snprintf(sandbox_hook_runtime_dir, sizeof sandbox_hook_runtime_dir, "/tmp/sandbox-run-%u", sandbox_hook_host_uid);
 }
 
-static void join_keeper(void) {
+// command_is_check reports whether this is `sandbox [GLOBAL FLAGS] check`.
+static int command_is_check(void) {
+	char buf[4096];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	// buf holds NUL-terminated arguments; buf[n] ends the last one even
+	// when the command line was longer than buf.
+	const char *end = buf + n;
+	const char *p = buf + strlen(buf) + 1; // skip argv[0]
+	int value = 0;                         // p is the value of a global flag
+	for (; p < end; p += strlen(p) + 1) {
+		if (value) {
+			value = 0;
+		} else if (strcmp(p, "--root") == 0 || strcmp(p, "--runroot") == 0 || strcmp(p, "--storage-driver") == 0) {
+			value = 1;
+		} else if (strcmp(p, "--") == 0) {
+			return 0;
+		} else if (p[0] != '-') {
+			return strcmp(p, "check") == 0;
+		}
+	}
+	return 0;
+}
+
+// join_keeper joins the live keeper, or notes that the process is in its
+// namespaces already. With may_join 0 it only notes that.
+static void join_keeper(int may_join) {
 	char path[PATH_MAX + 32], buf[128], cwd[PATH_MAX];
 	snprintf(path, sizeof path, "%s/keeper.pid", sandbox_hook_runtime_dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -156,6 +214,10 @@ static void join_keeper(void) {
 		sandbox_hook_state = HOOK_INHERITED;
 		goto out;
 	}
+	if (!may_join) {
+		sandbox_hook_skipped = 1;
+		goto out;
+	}
 	if (!getcwd(cwd, sizeof cwd))
 		cwd[0] = 0;
 	int rc;
@@ -183,6 +245,112 @@ out:
 		close(mntfd);
 }
 
+enum { EXEC_NONE = 0, EXEC_CHILD = 1 };
+
+int sandbox_exec_role;
+char sandbox_exec_error[512];
+
+static void exec_error(const char *what, int err) {
+	snprintf(sandbox_exec_error, sizeof sandbox_exec_error, "%s: %s", what, strerror(err));
+}
+
+// nsenter_fail reports an error on stderr and ends the intermediate.
+static void nsenter_fail(const char *what, int err) {
+	fprintf(stderr, "Error: %s: %s\n", what, strerror(err));
+	_exit(125);
+}
+
+// same_ns reports whether this process is in PID's namespace of kind name.
+static int same_ns(const char *name, long pid) {
+	char path[64];
+	struct stat ours, theirs;
+	snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, name);
+	if (stat(path, &theirs) < 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+	if (stat(path, &ours) < 0)
+		return 0;
+	return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+// The namespaces exec joins, user first; pid last (the intermediate's).
+static const struct {
+	const char *name;
+	int flag;
+} exec_ns[] = {
+	{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC},
+	{"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID},
+};
+#define EXEC_NS (sizeof exec_ns / sizeof exec_ns[0])
+
+static volatile pid_t exec_child;
+
+static void forward_signal(int sig) {
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+static void nsenter(const char *arg) {
+	long pid;
+	unsigned long long start;
+	int detach = 0, fds[EXEC_NS], flags = 0;
+	if (sscanf(arg, "%ld %llu %d", &pid, &start, &detach) < 2 || pid <= 0)
+		nsenter_fail("_SANDBOX_NSENTER", EINVAL);
+	int pidfd = syscall(SYS_pidfd_open, pid, 0);
+	for (size_t i = 0; i < EXEC_NS; i++) {
+		fds[i] = -1;
+		if (same_ns(exec_ns[i].name, pid))
+			continue;
+		flags |= exec_ns[i].flag;
+		if (pidfd < 0) {
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, exec_ns[i].name);
+			if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+				nsenter_fail("open the container's namespaces", errno);
+		}
+	}
+	// Checked after opening: what was opened is the container's.
+	if (proc_start_time(pid) != start)
+		nsenter_fail("the container's process is gone", ESRCH);
+	if ((flags & CLONE_NEWPID) && setns(pidfd >= 0 ? pidfd : fds[EXEC_NS - 1], CLONE_NEWPID) < 0)
+		nsenter_fail("join the container's pid namespace", errno);
+	pid_t child = fork();
+	if (child < 0)
+		nsenter_fail("fork", errno);
+	if (child == 0) {
+		int rest = flags & ~CLONE_NEWPID, rc = 0;
+		if (pidfd >= 0 && rest)
+			rc = setns(pidfd, rest);
+		for (size_t i = 0; pidfd < 0 && rc == 0 && i < EXEC_NS - 1; i++)
+			if (fds[i] >= 0)
+				rc = setns(fds[i], 0);
+		if (rc < 0)
+			exec_error("join the container's namespaces", errno);
+		else if (chdir("/") < 0)
+			exec_error("chdir /", errno);
+		if (pidfd >= 0)
+			close(pidfd);
+		for (size_t i = 0; i < EXEC_NS; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		sandbox_exec_role = EXEC_CHILD;
+		return;
+	}
+	// The intermediate.
+	close(3);
+	if (detach)
+		_exit(0);
+	exec_child = child;
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], forward_signal);
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			nsenter_fail("wait for the process in the container", errno);
+	_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+}
+
 __attribute__((constructor)) static void sandbox_hook(void) {
 	const char *role = getenv("_SANDBOX_ROLE");
 	if (role && strcmp(role, "keeper") == 0)
@@ -197,13 +365,18 @@ __attribute__((constructor)) static void sandbox_hook(void) {
 		sandbox_hook_host_gid = strtoul(gid, NULL, 10);
 		runtime_dir();
 		sandbox_hook_state = HOOK_INHERITED;
-		return;
+	} else {
+		runtime_dir();
+		join_keeper(!command_is_check());
 	}
-	runtime_dir();
-	join_keeper();
+	const char *ns = getenv("_SANDBOX_NSENTER");
+	if (ns)
+		nsenter(ns);
 }
 */
 import "C"
+
+import "errors"
 
 // KeeperState tells how the hook left this process.
 type KeeperState int
@@ -231,5 +404,19 @@ func HostIDs() (uid, gid int) {
 	return int(C.sandbox_hook_host_uid), int(C.sandbox_hook_host_gid)
 }
 
+// Skipped reports that the hook found a live keeper and did not join it
+// because the command is check (see the protocol above).
+func Skipped() bool { return C.sandbox_hook_skipped != 0 }
+
 // HookError is why the hook did not join a keeper it found, or "".
 func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }
+
+func execRole() int { return int(C.sandbox_exec_role) }
+
+// hookFailure is why the hook could not enter the container, or nil.
+func hookFailure() error {
+	if msg := C.GoString(&C.sandbox_exec_error[0]); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}

@@ -6,29 +6,40 @@ import (
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"sandbox/container"
+	"sandbox/userns"
 
 	"github.com/spf13/cobra"
 )
 
 func newPsCommand(g *globals) *cobra.Command {
-	var all, quiet, noTrunc bool
+	var quiet, noTrunc, latest bool
 	var format string
+	var filters []string
+	o := container.ListOptions{}
 	cmd := &cobra.Command{
 		Use:     "ps [flags]",
 		Aliases: []string{"list", "ls"},
 		Short:   "List containers",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.Filters, err = container.ParseFilters(filters); err != nil {
+				return err
+			}
+			if latest && o.Last == -1 { // as docker: -n wins
+				o.Last = 1
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
-			list, err := rt.List(all)
+			list, err := rt.ListWith(o)
 			if err != nil {
 				return err
 			}
@@ -46,7 +57,10 @@ func newPsCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&all, "all", "a", false, "show all containers (default shows just running)")
+	f.BoolVarP(&o.All, "all", "a", false, "show all containers (default shows just running)")
+	f.BoolVarP(&latest, "latest", "l", false, "show the latest created container, in any state")
+	f.IntVarP(&o.Last, "last", "n", -1, "show the n last created containers, in any state")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter: status=STATE, name=REGEXP, label=KEY[=VALUE], ancestor=IMAGE, id=PREFIX (repeatable)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "only display container ids")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
 	f.StringVar(&format, "format", "", "format: table, json, or a Go template")
@@ -66,6 +80,18 @@ func (r psRow) State() string     { return r.s.State }
 func (r psRow) Status() string    { return r.s.Status }
 func (r psRow) Ports() string     { return "" }
 func (r psRow) CreatedAt() string { return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
+
+// Size, Mounts, Networks and LocalVolumes are docker's fields of what
+// sandbox does not have yet: the writable layer's size is not measured,
+// and there are no named volumes or networks.
+func (r psRow) Size() string         { return "0B" }
+func (r psRow) Mounts() string       { return "" }
+func (r psRow) Networks() string     { return "" }
+func (r psRow) LocalVolumes() string { return "0" }
+
+// Label is the value of one label, as {{.Label "key"}}.
+func (r psRow) Label(name string) string { return r.s.Labels[name] }
+
 func (r psRow) RunningFor() string {
 	return container.HumanDuration(time.Since(r.s.Created)) + " ago"
 }
@@ -81,11 +107,12 @@ func (r psRow) Labels() string {
 	for k, v := range r.s.Labels {
 		kv = append(kv, k+"="+v)
 	}
+	sort.Strings(kv)
 	return strings.Join(kv, ",")
 }
 func (r psRow) json() any {
 	return map[string]any{
-		"Id": r.s.ID, "Names": []string{r.s.Name}, "Image": r.s.Image, "Command": r.s.Command,
+		"Id": r.s.ID, "Names": []string{r.s.Name}, "Image": r.s.Image, "ImageID": r.s.ImageID, "Command": r.s.Command,
 		"Created": r.s.Created.Unix(), "State": r.s.State, "Status": r.s.Status,
 		"ExitCode": r.s.ExitCode, "Labels": r.s.Labels, "Pid": r.s.Pid,
 	}
@@ -133,7 +160,8 @@ func newRmCommand(g *globals) *cobra.Command {
 func newContainerCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
 	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g),
-		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g))
+		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
+		newLogsCommand(g), newTypedInspectCommand(g, inspectContainer), newTopCommand(g), newContainerPruneCommand(g))
 	return cmd
 }
 
@@ -179,7 +207,8 @@ func newUnshareCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitCodeError{code: 127, msg: err.Error()}
 			}
-			return syscall.Exec(path, args, os.Environ())
+			// A sandbox run from this shell knows it is inside already.
+			return syscall.Exec(path, args, append(os.Environ(), userns.ChildEnv()...))
 		},
 		Args: cobra.ArbitraryArgs,
 	}

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"sandbox/container"
-	_ "sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces
+	"sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces, enters containers
 	"sandbox/storage"
 	"sandbox/userns"
 
@@ -47,6 +47,10 @@ func main() {
 	// this binary: that copy stops here.
 	if reexec.Init() {
 		return
+	}
+	// The hook made this process the parent or the child of an exec.
+	if exec.CurrentRole() != exec.NoRole {
+		os.Exit(exec.Main())
 	}
 	g := &globals{}
 	root := newRootCommand(g)
@@ -88,10 +92,13 @@ func newRootCommand(g *globals) *cobra.Command {
 	root.AddCommand(
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
 		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
+		newExecCommand(g),
+		newLogsCommand(g), newInspectCommand(g), newTopCommand(g),
 		newContainerCommand(g),
 		newImagesCommand(g), newPullCommand(g), newPushCommand(g), newRmiCommand(g), newTagCommand(g),
 		newImportCommand(g), newLoadCommand(g), newSaveCommand(g), newImageCommand(g),
 		newUnshareCommand(g),
+		newInfoCommand(g), newCheckCommand(g),
 	)
 	return root
 }

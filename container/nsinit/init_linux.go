@@ -67,6 +67,16 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
+// Code is the exit status to report for an error of this package: 126
+// (cannot invoke), 127 (not found), else 125.
+func Code(err error) int {
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return 125
+}
+
 // Run is the init role. It does not return when the command starts.
 func Run() {
 	runtime.LockOSThread()
@@ -75,11 +85,7 @@ func Run() {
 	// ignored in the container.
 	signal.Notify(make(chan os.Signal, 1))
 	err := run()
-	code := 125
-	var ce *codedError
-	if errors.As(err, &ce) {
-		code = ce.code
-	}
+	code := Code(err)
 	send(Message{Error: err.Error(), Code: code}, -1)
 	os.Exit(code)
 }
@@ -115,18 +121,18 @@ func run() error {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if s.Process.Terminal {
-		if err := setupTerminal(&s.Process); err != nil {
+		if err := OpenTerminal(&s.Process, SyncFd); err != nil {
 			return err
 		}
 	}
 	if err := unix.Chdir(s.Process.Cwd); err != nil {
 		return fmt.Errorf("change to working directory %s: %w", s.Process.Cwd, err)
 	}
-	if err := setUser(s); err != nil {
+	if err := SetUser(&s.Process); err != nil {
 		return err
 	}
-	closeExtraFds()
-	return execProcess(&s.Process)
+	CloseExtraFds()
+	return ExecProcess(&s.Process)
 }
 
 // receiveBegin waits for the monitor's go-ahead.
@@ -152,7 +158,10 @@ func receiveBegin() (*Begin, error) {
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
-func send(m Message, fd int) {
+func send(m Message, fd int) { Send(SyncFd, m, fd) }
+
+// Send writes one message on the socket sock, with fd attached when fd >= 0.
+func Send(sock int, m Message, fd int) {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return
@@ -161,7 +170,7 @@ func send(m Message, fd int) {
 	if fd >= 0 {
 		oob = unix.UnixRights(fd)
 	}
-	if err := unix.Sendmsg(SyncFd, data, oob, nil, 0); err != nil {
+	if err := unix.Sendmsg(sock, data, oob, nil, 0); err != nil {
 		// The monitor is gone: stderr is all that is left to tell.
 		fmt.Fprintf(os.Stderr, "sandbox-init: report to monitor: %v\n", err)
 	}
@@ -187,10 +196,10 @@ func loopbackUp() error {
 	return nil
 }
 
-// setupTerminal opens a terminal from the container's /dev/pts, hands its
-// master end to the monitor, and makes its other end the controlling
-// terminal and the standard streams.
-func setupTerminal(p *spec.Process) error {
+// OpenTerminal opens a terminal from the container's /dev/pts, hands its
+// master end over the socket sock (a Message with Pty set), and makes its
+// other end the controlling terminal and the standard streams.
+func OpenTerminal(p *spec.Process, sock int) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -210,7 +219,7 @@ func setupTerminal(p *spec.Process) error {
 			return fmt.Errorf("set terminal size: %w", err)
 		}
 	}
-	send(Message{Pty: true}, master)
+	Send(sock, Message{Pty: true}, master)
 	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("set controlling terminal: %w", err)
 	}
@@ -225,8 +234,8 @@ func setupTerminal(p *spec.Process) error {
 	return nil
 }
 
-// closeExtraFds marks every descriptor above 2 close-on-exec.
-func closeExtraFds() {
+// CloseExtraFds marks every descriptor above 2 close-on-exec.
+func CloseExtraFds() {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return
@@ -239,8 +248,9 @@ func closeExtraFds() {
 	}
 }
 
-// execProcess finds the command through the container's PATH and becomes it.
-func execProcess(p *spec.Process) error {
+// ExecProcess finds the command through the container's PATH and becomes
+// it. Its error carries the exit status to report (see Code).
+func ExecProcess(p *spec.Process) error {
 	if len(p.Args) == 0 {
 		return &codedError{127, errors.New("no command: give one or use an image with Cmd or Entrypoint")}
 	}

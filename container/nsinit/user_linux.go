@@ -11,13 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setUser limits the bounding set, changes to the container's user and
+// SetUser limits the bounding set, changes to the container's user and
 // groups, and leaves the capabilities of the spec: effective and permitted
 // for uid 0, none for other users (they keep only the bounding set, as in
 // docker). The bounding set is cut first because that needs CAP_SETPCAP,
 // and the user is changed with keep-caps so that uid 0's set survives.
-func setUser(s *spec.Spec) error {
-	p := &s.Process
+func SetUser(p *spec.Process) error {
 	caps, err := capability.NewPid2(0)
 	if err != nil {
 		return fmt.Errorf("read capabilities: %w", err)

@@ -1,0 +1,117 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+
+	"sandbox/container/spec"
+	"sandbox/exec"
+)
+
+// ExecOptions are the flags of exec.
+type ExecOptions struct {
+	Command  []string
+	Env      []string // -e KEY=VALUE or KEY
+	EnvFiles []string
+	// Workdir is the working directory; "" means the container's.
+	Workdir string
+	// User is USER[:GROUP] as -u takes it; "" means the container's user.
+	User        string
+	Interactive bool
+	TTY         bool
+	Rows, Cols  uint16
+	Detach      bool
+	Privileged  bool
+	DetachKeys  []byte
+}
+
+// Exec runs a command in a running container, through a process that
+// the pre-runtime hook puts into the container's namespaces (see package
+// exec), and relays for it. It returns the command's exit status; with
+// Detach, 0 once the command runs.
+func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, error) {
+	p, st, err := r.execProcess(ref, o)
+	if err != nil {
+		return 125, err
+	}
+	code, err := exec.Run(st.Pid, st.PidStart, &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys})
+	if err != nil {
+		return code, &ExitError{Code: code, Msg: err.Error()}
+	}
+	return code, nil
+}
+
+// execProcess checks the options and builds the process to run.
+func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.State, error) {
+	if len(o.Command) == 0 {
+		return nil, nil, errors.New("exec needs a command: sandbox exec CONTAINER COMMAND [ARG...]")
+	}
+	if o.Workdir != "" && !path.IsAbs(o.Workdir) {
+		return nil, nil, fmt.Errorf("invalid --workdir %q: must be an absolute path", o.Workdir)
+	}
+	var env []string
+	for _, file := range o.EnvFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--env-file: %w", err)
+		}
+		e, err := ParseEnvFile(data, file, os.LookupEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		env = append(env, e...)
+	}
+	for _, e := range o.Env {
+		kv, ok, err := ParseEnv(e, os.LookupEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			env = append(env, kv)
+		}
+	}
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
+		return nil, nil, fmt.Errorf("%w: %s: exec needs a running container", ErrNotRunning, ref)
+	}
+	cp := c.Config.Spec.Process
+	p := spec.Process{
+		Args:           o.Command,
+		Cwd:            cp.Cwd,
+		UID:            cp.UID,
+		GID:            cp.GID,
+		AdditionalGIDs: cp.AdditionalGIDs,
+		Capabilities:   cp.Capabilities,
+		Terminal:       o.TTY,
+		Stdin:          o.Interactive,
+		Rows:           o.Rows,
+		Cols:           o.Cols,
+	}
+	base := cp.Env
+	if o.User != "" {
+		user, err := resolveUser(c.Config.Spec.Rootfs, o.User)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.UID, p.GID, p.AdditionalGIDs = user.UID, user.GID, user.AdditionalGIDs
+		// The user's own home, as docker exec gives it.
+		base = MergeEnv(base, []string{"HOME=" + user.Home})
+	}
+	p.Env = MergeEnv(base, env)
+	if o.TTY && !hasEnv(p.Env, "TERM") {
+		p.Env = append(p.Env, "TERM=xterm")
+	}
+	if o.Workdir != "" {
+		p.Cwd = path.Clean(o.Workdir)
+	}
+	if o.Privileged {
+		p.Capabilities = AllCapabilities()
+	}
+	return &p, st, nil
+}
