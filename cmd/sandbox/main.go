@@ -100,6 +100,7 @@ func newRootCommand(g *globals) *cobra.Command {
 		newUnshareCommand(g),
 		newInfoCommand(g), newCheckCommand(g),
 	)
+	addCompletions(root, g)
 	return root
 }
 
