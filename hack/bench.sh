@@ -9,8 +9,15 @@
 # imported into sandbox's and podman's storage when it is missing there;
 # the same tarball, extracted, is bwrap's root filesystem.
 #
+# The figures with containers, a registry and images of their own
+# (hack/bench/figures.go) make them and remove them, as that user; they
+# need podman with runc, docker-registry for the pull figures, iperf3,
+# slirp4netns and pasta for the network figures (hack/setup.sh installs
+# them all).
+#
 # Always this repository's bin/sandbox, never an installed one. Arguments
-# (and BENCH_ARGS) go to hack/bench: e.g. hack/bench.sh -n 50 -v.
+# (and BENCH_ARGS) go to hack/bench: e.g. hack/bench.sh -n 50 -v, or
+# hack/bench.sh -run 'exec|pull' for some of the figures.
 set -eu
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -25,6 +32,9 @@ die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 for b in sandbox sandbox-monitor; do
 	[ -x "bin/$b" ] || die "bin/$b missing: run make build (make bench does)"
 done
+command -v "$GO" >/dev/null || die "no go toolchain ($GO): install Go, or set GO"
+# hack/bench checks every tool the selected figures need before measuring,
+# and says how to install what is missing.
 
 if [ "$(id -u)" -eq 0 ]; then
 	sh hack/setup.sh >/dev/null || die "hack/setup.sh failed"
@@ -44,6 +54,9 @@ fi
 
 tmp=$(mktemp -d /tmp/sandbox-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# An interrupt reaches hack/bench too, which removes what its figures made
+# before it exits; the shell waits for it, then removes $tmp.
+trap 'exit 130' INT TERM
 chmod 0755 "$tmp"
 # The user's scratch space (bwrap's root filesystem): removed with $tmp
 # even when the bench is killed.

@@ -1,52 +1,127 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
+	"time"
 )
 
 // A figure is one line of DESIGN.md §4: a subject command measured beside
 // the commands it is compared with, and the budgets it must keep.
 //
 // To add a figure, append it to figures(): its commands (commands[0] is
-// the subject) and a budget per comparison.
+// the subject) and a budget per comparison; a setup when the commands
+// need something made first (running containers, a registry).
 type figure struct {
 	name     string     // as DESIGN.md §4 names it; -run matches it
+	about    string     // what a sample is, when the commands do not say it all; "" for nothing
 	commands []*command // measured in alternation; commands[0] is the subject
 	budgets  []budget
+	// rounds and warmup cap -n and -warmup for the figures whose samples
+	// take seconds; 0 is no cap.
+	rounds, warmup int
+	// setup makes, untimed, what the samples need, and returns how to
+	// undo it. The undoing runs when the figure ends, however it ends;
+	// a setup that fails undoes itself. nil: nothing to make.
+	setup func(ctx context.Context) (undo func() error, err error)
+	// memory: each command is probed once (command.probe) instead of
+	// timed; the budgets bound bytes per container.
+	memory bool
+	// throughput: each sample is a rate in bits per second (command.rate),
+	// higher being better; the budgets bound ratios from below (budget.min).
+	throughput bool
+	// skipped are the optional commands whose ready check failed, with
+	// why: the report names them, and the budgets against them have no
+	// reference. Filled by run before measuring.
+	skipped []skippedCommand
+}
+
+// skippedCommand is an optional command left out of its figure.
+type skippedCommand struct {
+	tool string
+	why  error
 }
 
 // A command is one tool's way of doing what a figure measures.
 type command struct {
 	tool string   // short name in the report: "sandbox", "podman", "bwrap"
-	argv []string // run once per sample; must exit 0
+	argv []string // run and timed once per sample, unless sample is set; must exit 0
 	// ready checks, before any timing, what argv needs (the binary, the
 	// image) and says how to get what is missing. nil: nothing to check.
 	ready func(ctx context.Context) error
+	// before and after run untimed around every sample, warm-up included:
+	// before to reset what the sample changes (remove the image a pull is
+	// about to fetch), after to check what it did and undo it. nil: nothing.
+	before, after func(ctx context.Context) error
+	// sample, when set, is the sample in place of running argv, which is
+	// then only what the report shows.
+	sample func(ctx context.Context) (time.Duration, error)
+	// probe measures the memory of a memory figure.
+	probe func(ctx context.Context) (memory, error)
+	// rate is the sample of a throughput figure, in bits per second.
+	rate func(ctx context.Context) (float64, error)
+	// setup makes, untimed, what this command's samples need (a container
+	// serving them), after the figure's setup; its undo runs when the
+	// figure ends, however it ends. nil: nothing to make.
+	setup func(ctx context.Context) (undo func() error, err error)
+	// optional: when ready fails, the figure is measured without this
+	// command, and says why, instead of the run stopping (a feature the
+	// installed podman does not have).
+	optional bool
 }
 
-// A budget bounds the subject's median against one reference command's:
-// median(subject) / median(ref) <= max.
+// A budget bounds the subject against one reference command:
+// median(subject) / median(ref) <= max (times), >= min (throughputs); or,
+// with no ref, the subject's own value (bytes per container for a memory
+// figure) <= max.
 type budget struct {
-	ref  string  // tool of the reference command
-	max  float64 // largest allowed ratio
-	text string  // the budget as DESIGN.md writes it
+	sub  string  // tool of the subject; "" for commands[0]
+	ref  string  // tool of the reference command; "" to bound the subject's value
+	max  float64 // largest allowed ratio or value; 0: no upper bound
+	min  float64 // smallest allowed ratio (throughput figures); 0: no lower bound
+	text string  // the budget as DESIGN.md writes it; with neither bound, the ratio is only reported
 }
+
+// The sizes of the figures.
+const (
+	manyContainers = 50 // "50 run -d at once", "ps with 50 containers"
+	idleContainers = 10 // containers whose helpers the memory figure averages
+	idleSettle     = time.Second
+	memoryBudget   = 4 << 20 // bytes of helpers per container
+)
+
+// Container name prefixes, one per figure; a figure removes the containers
+// whose names match its own, leftovers of an interrupted run included.
+const (
+	execName   = "bench-exec"
+	idlePrefix = "bench-idle-"
+	manyPrefix = "bench-many-"
+	psPrefix   = "bench-ps-"
+)
+
+// The pull figures' images: as sandbox's local storage names them, and in
+// the bench's registry.
+const (
+	bigLocal      = "bench-pull-big:1"
+	busyboxRemote = "bench/busybox:1"
+	bigRemote     = "bench/big:1"
+	// registryPlaceholder in a pull's argv stands for the registry's
+	// address, known once the figure's setup has started it.
+	registryPlaceholder = "@REGISTRY@"
+)
 
 // figures lists every figure bench knows, in the order it measures them.
 func figures(env *environment) []*figure {
 	cfg := env.cfg
+	sb, pm := env.sandbox, env.podman
 	return []*figure{
 		{
 			name: "run --rm --network none IMAGE true",
 			commands: []*command{
-				env.sandboxCmd("run", "--rm", "--network", "none", cfg.image, "true"),
-				env.podmanCmd("run", "--rm", "--network", "none", cfg.image, "true"),
+				sb.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
+				pm.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
 				env.bwrapCmd("--unshare-user", "--unshare-pid", "--unshare-net",
 					"--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
 					"--ro-bind", rootfsPlaceholder, "/", "--proc", "/proc", "--dev", "/dev",
@@ -57,172 +132,206 @@ func figures(env *environment) []*figure {
 				{ref: "bwrap", max: 3, text: "≤ 3× bwrap's"},
 			},
 		},
-	}
-}
-
-// rootfsPlaceholder in a bwrap argv stands for the extracted root
-// filesystem, which exists only once the ready checks have run.
-const rootfsPlaceholder = "@ROOTFS@"
-
-// environment is what the figures share: the configuration, the checks
-// already done, and the root filesystem extracted for bwrap.
-type environment struct {
-	cfg     *config
-	checked map[string]error // ready checks by key, each run once
-	rootfs  string           // extracted root filesystem; "" until needed
-}
-
-// once runs check the first time key is asked for, and returns its result
-// every time.
-func (e *environment) once(key string, check func() error) error {
-	if e.checked == nil {
-		e.checked = map[string]error{}
-	}
-	if err, ok := e.checked[key]; ok {
-		return err
-	}
-	err := check()
-	e.checked[key] = err
-	return err
-}
-
-func (e *environment) close() error {
-	if e.rootfs == "" {
-		return nil
-	}
-	if err := os.RemoveAll(e.rootfs); err != nil {
-		return fmt.Errorf("remove bwrap's root filesystem: %w", err)
-	}
-	return nil
-}
-
-func (e *environment) sandboxCmd(args ...string) *command {
-	bin := e.cfg.sandbox
-	return &command{
-		tool: "sandbox",
-		argv: append([]string{bin}, args...),
-		ready: func(ctx context.Context) error {
-			if err := e.once("bin "+bin, func() error { return lookBinary(bin, "make build, or -sandbox PATH") }); err != nil {
-				return err
-			}
-			return e.once("sandbox image", func() error {
-				out, err := output(ctx, bin, "images", "--format", "{{.Repository}}:{{.Tag}}")
-				if err != nil {
-					return fmt.Errorf("list images: %w", err)
-				}
-				if !hasImage(strings.Fields(out), e.cfg.image) {
-					return fmt.Errorf("image %s missing from sandbox's storage: hack/mkimage-busybox.sh busybox.tar && %s import --change 'CMD [\"sh\"]' busybox.tar %s (hack/bench.sh does this)",
-						e.cfg.image, bin, e.cfg.image)
-				}
-				return nil
-			})
-		},
-	}
-}
-
-func (e *environment) podmanCmd(args ...string) *command {
-	bin := e.cfg.podman
-	var global []string
-	if e.cfg.podmanRuntime != "" {
-		global = []string{"--runtime", e.cfg.podmanRuntime}
-	}
-	return &command{
-		tool: "podman",
-		argv: append(append([]string{bin}, global...), args...),
-		ready: func(ctx context.Context) error {
-			if err := e.once("bin "+bin, func() error { return lookBinary(bin, "apt-get install podman, or -podman PATH") }); err != nil {
-				return err
-			}
-			if rt := e.cfg.podmanRuntime; rt != "" {
-				if err := e.once("bin "+rt, func() error { return lookBinary(rt, "apt-get install "+rt+", or -podman-runtime NAME") }); err != nil {
+		startDefaultNetworkFigure(env),
+		startPastaFigure(env),
+		{
+			name:     "exec CTR true",
+			about:    fmt.Sprintf("into a container each tool started before the figure: run -d --network none --name %s %s sleep 3600", execName, cfg.image),
+			commands: []*command{sb.cmd("exec", execName, "true"), pm.cmd("exec", execName, "true")},
+			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
+			setup: func(ctx context.Context) (func() error, error) {
+				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+execName+"$", func(ctx context.Context, t *tool) error {
+					_, err := t.output(ctx, detachedArgs(cfg.image, execName)...)
 					return err
-				}
+				})
+			},
+		},
+		idleMemoryFigure(env),
+		{
+			name: fmt.Sprintf("%d run -d at once", manyContainers),
+			about: fmt.Sprintf("wall time from launching %d concurrent run -d until all have returned; after each round, untimed, ps must list all %d as running, then rm -f",
+				manyContainers, manyContainers),
+			commands: []*command{runManyCmd(sb, cfg.image), runManyCmd(pm, cfg.image)},
+			budgets:  []budget{{ref: "podman", max: 1.0 / 4, text: "≤ 1/4 of podman's"}},
+			rounds:   5, // podman takes about 4 s a round, and its rm -f as long
+			warmup:   1,
+			setup: func(ctx context.Context) (func() error, error) {
+				// Nothing to make: only leftovers of an interrupted run to
+				// remove, before and after.
+				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+manyPrefix, nil)
+			},
+		},
+		{
+			name:     fmt.Sprintf("ps with %d containers", manyContainers),
+			about:    fmt.Sprintf("%d idle containers per tool, started before the figure; the table, as a user sees it", manyContainers),
+			commands: []*command{sb.cmd("ps"), pm.cmd("ps")},
+			budgets:  []budget{{ref: "podman", text: "none in DESIGN.md"}},
+			setup: func(ctx context.Context) (func() error, error) {
+				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+psPrefix, func(ctx context.Context, t *tool) error {
+					_, err := t.startMany(ctx, cfg.image, psPrefix, manyContainers)
+					return err
+				})
+			},
+		},
+		pullFigure(env, "pull of a local-registry image (busybox)",
+			"the 2 MB busybox image, pushed by sandbox; both tools fetch its blob, whose layer is also that of the local busybox image, which stays",
+			cfg.image, busyboxRemote, 0),
+		pullFigure(env, fmt.Sprintf("pull of a local-registry image (%d MB, one layer)", bigLayerSize>>20),
+			fmt.Sprintf("an image of one %d MiB layer of seeded pseudo-random files (half text, half incompressible), imported and pushed by sandbox, then removed from its storage", bigLayerSize>>20),
+			bigLocal, bigRemote, 10), // about 0.4 s a pull, and the untimed rmi
+		outboundFigure(env, slirp4netns),
+		outboundFigure(env, pasta),
+		publishedFigure(env, slirp4netns),
+		publishedFigure(env, pasta),
+	}
+}
+
+// startEach removes each tool's leftover containers matching nameRE, then
+// runs start for each tool (nil: nothing to start). The undo it returns,
+// which a failed start runs too, removes those containers again.
+func startEach(ctx context.Context, image string, tools []*tool, nameRE string, start func(context.Context, *tool) error) (func() error, error) {
+	undo := func() error {
+		var errs []error
+		for _, t := range tools {
+			errs = append(errs, t.removeMatching(nameRE))
+		}
+		return errors.Join(errs...)
+	}
+	if err := undo(); err != nil {
+		return nil, fmt.Errorf("remove leftovers: %w", err)
+	}
+	if start != nil {
+		for _, t := range tools {
+			if err := start(ctx, t); err != nil {
+				return nil, errors.Join(fmt.Errorf("%s: %w", t.name, err), undo())
 			}
-			return e.once("podman image", func() error {
-				cmd := exec.CommandContext(ctx, bin, "image", "exists", e.cfg.image)
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				err := cmd.Run()
-				var ee *exec.ExitError
-				switch {
-				case err == nil:
-					return nil
-				case errors.As(err, &ee) && ee.ExitCode() == 1:
-					return fmt.Errorf("image %s missing from podman's storage: hack/mkimage-busybox.sh busybox.tar && podman import --change 'CMD [\"sh\"]' busybox.tar %s (hack/bench.sh does this)",
-						e.cfg.image, e.cfg.image)
-				default:
-					return fmt.Errorf("podman image exists %s: %w: %s", e.cfg.image, err, strings.TrimSpace(stderr.String()))
-				}
-			})
+		}
+	}
+	return undo, nil
+}
+
+// runManyCmd starts manyContainers containers at once as one sample;
+// after it, ps must list them all as running, and they are removed.
+func runManyCmd(t *tool, image string) *command {
+	nameRE := "^" + manyPrefix
+	return &command{
+		tool:  t.name,
+		argv:  append([]string{fmt.Sprintf("%d ×", manyContainers)}, t.argv(detachedArgs(image, manyPrefix+"NN")...)...),
+		ready: t.ready,
+		sample: func(ctx context.Context) (time.Duration, error) {
+			return t.startMany(ctx, image, manyPrefix, manyContainers)
+		},
+		after: func(ctx context.Context) error {
+			var err error
+			if ctx.Err() == nil { // not interrupted: the check is part of the figure
+				err = t.checkRunning(ctx, nameRE, manyContainers)
+			}
+			return errors.Join(err, t.removeMatching(nameRE))
 		},
 	}
 }
 
-func (e *environment) bwrapCmd(args ...string) *command {
-	bin := e.cfg.bwrap
-	c := &command{tool: "bwrap", argv: append([]string{bin}, args...)}
-	c.ready = func(ctx context.Context) error {
-		if err := e.once("bin "+bin, func() error { return lookBinary(bin, "apt-get install bubblewrap, or -bwrap PATH") }); err != nil {
-			return err
-		}
-		err := e.once("bwrap rootfs", func() error {
-			if e.cfg.rootfsTar == "" {
-				return fmt.Errorf("needs the image's root filesystem: -rootfs-tar FILE (hack/mkimage-busybox.sh FILE makes it)")
+// idleMemoryFigure: the memory each tool keeps per idle container, besides
+// the container's own processes.
+func idleMemoryFigure(env *environment) *figure {
+	cfg := env.cfg
+	tools := []*tool{env.sandbox, env.podman}
+	f := &figure{
+		name: "idle memory per running container",
+		about: fmt.Sprintf("%d idle containers per tool, probed %s after they started: the helper each tool keeps per container (%s, %s) and its children, not the container's processes; RSS from /proc/PID/status, PSS (shared pages divided among their users) from /proc/PID/smaps_rollup",
+			idleContainers, idleSettle, env.sandbox.helper, env.podman.helper),
+		budgets: []budget{
+			{max: memoryBudget, text: "≤ 4 MiB (RSS)"},
+			{ref: "podman", text: "none in DESIGN.md"},
+		},
+		memory: true,
+		setup: func(ctx context.Context) (func() error, error) {
+			undo, err := startEach(ctx, cfg.image, tools, "^"+idlePrefix, func(ctx context.Context, t *tool) error {
+				_, err := t.startMany(ctx, cfg.image, idlePrefix, idleContainers)
+				return err
+			})
+			if err == nil {
+				time.Sleep(idleSettle)
 			}
-			dir, err := os.MkdirTemp(e.cfg.workDir, "bench-rootfs-")
-			if err != nil {
-				return fmt.Errorf("root filesystem for bwrap: %w", err)
-			}
-			e.rootfs = dir
-			if err := extractTar(e.cfg.rootfsTar, dir); err != nil {
-				return fmt.Errorf("extract %s: %w", e.cfg.rootfsTar, err)
-			}
-			return nil
+			return undo, err
+		},
+	}
+	for _, t := range tools {
+		f.commands = append(f.commands, &command{
+			tool:  t.name,
+			argv:  append([]string{fmt.Sprintf("%d ×", idleContainers)}, t.argv(detachedArgs(cfg.image, idlePrefix+"NN")...)...),
+			ready: t.ready,
+			probe: func(ctx context.Context) (memory, error) {
+				return t.helperMemory(ctx, "^"+idlePrefix, idleContainers)
+			},
 		})
-		if err != nil {
-			return err
+	}
+	return f
+}
+
+// pullFigure: each tool pulls remote from the bench's registry, after
+// removing it (untimed) from its storage. The setup starts the registry
+// (once for every pull figure) and pushes sandbox's local image to it,
+// making the image first when it is the big one. rounds caps -n (0: no cap).
+func pullFigure(env *environment, name, about, local, remote string, rounds int) *figure {
+	tools := []*tool{env.sandbox, env.podman}
+	ref := registryPlaceholder + "/" + remote
+	f := &figure{
+		name:    name,
+		about:   about,
+		budgets: []budget{{ref: "podman", max: 1, text: "≤ podman's"}},
+		rounds:  rounds,
+		warmup:  1,
+	}
+	for _, t := range tools {
+		c := t.cmd(append(append([]string{"pull"}, t.plainHTTP...), ref)...)
+		ready := c.ready
+		c.ready = func(ctx context.Context) error {
+			if err := ready(ctx); err != nil {
+				return err
+			}
+			bin := env.cfg.registry
+			return env.once("bin "+bin, func() error {
+				return lookBinary(bin, "apt-get install docker-registry, or -registry PATH")
+			})
 		}
-		for i, a := range c.argv {
-			if a == rootfsPlaceholder {
-				c.argv[i] = e.rootfs
+		c.before = func(ctx context.Context) error { return t.rmiIfPresent(ctx, c.argv[len(c.argv)-1]) }
+		f.commands = append(f.commands, c)
+	}
+	f.setup = func(ctx context.Context) (func() error, error) {
+		undo := func() error {
+			ctx, cancel := cleanupContext()
+			defer cancel()
+			var errs []error
+			for i, c := range f.commands { // f.commands[i] is tools[i]'s
+				if r := c.argv[len(c.argv)-1]; !strings.Contains(r, registryPlaceholder) {
+					errs = append(errs, tools[i].rmiIfPresent(ctx, r))
+				}
+			}
+			if local == bigLocal {
+				errs = append(errs, env.sandbox.rmiIfPresent(ctx, bigLocal))
+			}
+			return errors.Join(errs...)
+		}
+		if local == bigLocal {
+			if err := env.importBigImage(ctx, bigLocal); err != nil {
+				return nil, errors.Join(err, undo())
 			}
 		}
-		return nil
-	}
-	return c
-}
-
-// lookBinary checks that bin (a name in PATH, or a path) is an executable.
-func lookBinary(bin, fix string) error {
-	if _, err := exec.LookPath(bin); err != nil {
-		return fmt.Errorf("%s not found or not executable (%s)", bin, fix)
-	}
-	return nil
-}
-
-// hasImage tells whether a list of REPOSITORY:TAG names holds image,
-// whose tag defaults to latest.
-func hasImage(names []string, image string) bool {
-	want := image
-	if i := strings.LastIndex(image, ":"); i < 0 || strings.Contains(image[i:], "/") {
-		want += ":latest"
-	}
-	for _, n := range names {
-		if n == want || n == "localhost/"+want || n == "docker.io/library/"+want {
-			return true
+		full, err := env.pushed(ctx, local, remote)
+		if err != nil {
+			return nil, errors.Join(err, undo())
 		}
+		for _, c := range f.commands {
+			replaceArg(c.argv, registryPlaceholder+"/"+remote, full)
+		}
+		// The big image must not be in sandbox's storage when it pulls it.
+		if local == bigLocal {
+			if err := env.sandbox.rmiIfPresent(ctx, bigLocal); err != nil {
+				return nil, errors.Join(err, undo())
+			}
+		}
+		return undo, nil
 	}
-	return false
-}
-
-// output runs bin args and returns its standard output; a failure carries
-// the standard error.
-func output(ctx context.Context, bin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return f
 }

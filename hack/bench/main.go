@@ -13,9 +13,24 @@
 // 90th percentile of the wall time, and the spread (p90/median) as a
 // measure of the machine's noise; for each budget, the ratio of the
 // subject's median to the reference's and whether it is within budget.
+// The memory figure probes instead of timing, once per tool, and bounds
+// bytes per container. The throughput figures sample iperf3's rate (as the
+// receiver counts it) instead of wall time: the median and the 10th
+// percentile, the spread as median/p10, and budgets bounding the ratio
+// from below. A command that needs what the installed podman lacks (pasta
+// before podman 4.4) is left out of its figure, which says why.
 //
-// It only reads and measures: it changes nothing but a temporary copy of
-// the root filesystem for bwrap, removed on exit. Standard library only.
+// What a figure needs besides the images it makes itself and removes
+// when it ends, however it ends: containers named bench-* (removed too
+// when an interrupted run left them), a docker-registry on a loopback
+// port with its storage under -workdir, images pulled from it, a bigger
+// image made for the pull figure; containers named bench-iperf-in-N and
+// an iperf3 server on the host (a free port of its address or loopback)
+// for the throughput figures, which bind-mount the host's iperf3 and its
+// libraries read-only into containers. Besides, it changes nothing but a
+// temporary copy of the root filesystem for bwrap, removed on exit. A
+// figure that fails is reported as failed, and the others still run.
+// Standard library only.
 package main
 
 import (
@@ -37,9 +52,11 @@ type config struct {
 	podman        string // podman binary
 	podmanRuntime string // OCI runtime podman is told to use ("" = its default)
 	bwrap         string // bwrap binary
+	registry      string // docker-registry binary, for the pull figures
+	iperf3        string // iperf3 binary, for the throughput figures
 	image         string // image name, the same for sandbox and podman
 	rootfsTar     string // the image's root filesystem tarball, for bwrap
-	workDir       string // where the rootfs is extracted ("" = $TMPDIR)
+	workDir       string // where the rootfs is extracted, the registry stores ("" = $TMPDIR)
 	n             int    // measured rounds
 	warmup        int    // rounds run first and not counted
 	run           *regexp.Regexp
@@ -73,11 +90,13 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.podman, "podman", "podman", "the podman binary")
 	fs.StringVar(&cfg.podmanRuntime, "podman-runtime", "runc", "OCI runtime for podman (--runtime); empty for podman's default")
 	fs.StringVar(&cfg.bwrap, "bwrap", "bwrap", "the bwrap binary")
+	fs.StringVar(&cfg.registry, "registry", "docker-registry", "the docker-registry binary (distribution 2.x), for the pull figures")
+	fs.StringVar(&cfg.iperf3, "iperf3", "iperf3", "the iperf3 binary, for the throughput figures; bind-mounted into the containers with its libraries")
 	fs.StringVar(&cfg.image, "image", "busybox", "image to run, present in both sandbox's and podman's storage")
 	fs.StringVar(&cfg.rootfsTar, "rootfs-tar", "", "root filesystem tarball of the image, for bwrap (hack/mkimage-busybox.sh makes it)")
-	fs.StringVar(&cfg.workDir, "workdir", "", "directory for the extracted root filesystem (default $TMPDIR)")
-	fs.IntVar(&cfg.n, "n", 30, "measured rounds per figure")
-	fs.IntVar(&cfg.warmup, "warmup", 3, "warm-up rounds per figure, not counted")
+	fs.StringVar(&cfg.workDir, "workdir", "", "directory for the extracted root filesystem, the registry's storage, the big image's tarball (default $TMPDIR)")
+	fs.IntVar(&cfg.n, "n", 30, "measured rounds per figure (the slow figures cap it)")
+	fs.IntVar(&cfg.warmup, "warmup", 3, "warm-up rounds per figure, not counted (the slow figures cap it)")
 	fs.StringVar(&run, "run", "", "only the figures whose name matches this regular expression")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit 1 when a figure is over budget")
 	fs.BoolVar(&cfg.verbose, "v", false, "print every sample")
@@ -105,12 +124,13 @@ func parseFlags(args []string) (*config, error) {
 }
 
 // run measures every selected figure and prints it. over tells whether
-// any figure is over one of its budgets.
+// any figure is over one of its budgets; a figure that fails is printed
+// as failed, and makes run return an error once the others have run.
 func run(ctx context.Context, cfg *config) (over bool, err error) {
-	env := &environment{cfg: cfg}
+	env := newEnvironment(cfg)
 	defer func() {
-		if cerr := env.close(); cerr != nil && err == nil {
-			err = cerr
+		if cerr := env.close(); cerr != nil {
+			err = errors.Join(err, cerr)
 		}
 	}()
 	var selected []*figure
@@ -123,27 +143,48 @@ func run(ctx context.Context, cfg *config) (over bool, err error) {
 		return false, fmt.Errorf("no figure matches -run %q", cfg.run)
 	}
 	// Check everything before measuring anything: a missing tool should
-	// not show up after minutes of measuring.
+	// not show up after minutes of measuring. An optional command that is
+	// not ready is left out of its figure, which says why.
 	var missing []string
 	for _, f := range selected {
+		var kept []*command
 		for _, c := range f.commands {
-			if err := c.ready(ctx); err != nil {
-				missing = append(missing, fmt.Sprintf("\n  %s: %s: %v", f.name, c.tool, err))
+			if c.ready != nil {
+				if err := c.ready(ctx); err != nil {
+					if c.optional {
+						f.skipped = append(f.skipped, skippedCommand{tool: c.tool, why: err})
+						continue
+					}
+					missing = append(missing, fmt.Sprintf("\n  %s: %s: %v", f.name, c.tool, err))
+				}
 			}
+			kept = append(kept, c)
 		}
+		f.commands = kept
 	}
 	if len(missing) > 0 {
 		return false, errors.New("not ready:" + strings.Join(missing, ""))
 	}
-	printMachine(os.Stdout, cfg)
+	printMachine(ctx, os.Stdout, env)
+	var failed []string
 	for _, f := range selected {
 		res, err := measure(ctx, f, cfg)
-		if err != nil {
-			return over, fmt.Errorf("%s: %w", f.name, err)
-		}
-		if report(os.Stdout, f, res) {
+		if res != nil && report(os.Stdout, f, res) {
 			over = true
 		}
+		if err != nil {
+			if res == nil {
+				fmt.Printf("\n%s\n", f.name)
+			}
+			fmt.Printf("  FAILED: %v\n", err)
+			failed = append(failed, f.name)
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return over, nil
+	if len(failed) > 0 {
+		return over, fmt.Errorf("%d figure(s) failed: %s", len(failed), strings.Join(failed, "; "))
+	}
+	return over, ctx.Err()
 }
