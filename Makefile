@@ -50,8 +50,8 @@ test-unit: ## unit tests and a short run of every fuzz target (no privileges nee
 test-integration: build ## rootless integration tests, as $(TEST_USER) when run as root
 	hack/test-integration.sh
 
-test-vm: build ## cgroup v2 tests in a qemu VM
-	@if [ -x hack/vm/run.sh ]; then hack/vm/run.sh; else echo "test-vm: no VM tier yet"; fi
+test-vm: build ## as root: smoke check and cgroup v2 integration tests in a qemu VM (TEST_RUN selects)
+	hack/vm/test.sh
 
 bench: build ## start latency and more, side by side with rootless podman
 	hack/bench.sh

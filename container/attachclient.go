@@ -217,11 +217,15 @@ func forwardSignals(o AttachOptions, send func(byte, []byte) error, in *os.File)
 	if o.Pid > 0 {
 		if fd, err := unix.PidfdOpen(o.Pid, 0); err == nil {
 			// The descriptor is the container's only if the start time says so.
-			if t, err := proc.StartTime(o.Pid); err == nil && t == o.PidStart {
+			t, err := proc.StartTime(o.Pid)
+			switch {
+			case err == nil && t == o.PidStart:
 				pidfd = fd
-			} else {
+			case err == nil:
 				unix.Close(fd)
 				fmt.Fprintf(os.Stderr, "WARN: container pid %d is not the process that started (start time %d, want %d): signals will not be forwarded\n", o.Pid, t, o.PidStart)
+			default:
+				unix.Close(fd) // the container is gone already: nothing to forward to
 			}
 		}
 	}

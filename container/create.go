@@ -15,9 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/cgroupv2"
 	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/proc"
+	"sandbox/slirp"
 	"sandbox/storage"
 	"sandbox/userns"
 
@@ -66,9 +68,9 @@ type CreateOptions struct {
 	CapAdd     []string
 	CapDrop    []string
 	Privileged bool
-	// Network is spec.NetworkNone (also "") or spec.NetworkHost.
-	Network string
-	Labels  []string
+	// NetworkOptions are --network, -p, -P, --dns... (network.go).
+	NetworkOptions
+	Labels []string
 	// StopSignal ("" means the image's, else SIGTERM) and StopTimeout in
 	// seconds (nil means 10) are what stop uses.
 	StopSignal  string
@@ -76,6 +78,8 @@ type CreateOptions struct {
 	// Restart is --restart; LogOpts are --log-opt values.
 	Restart string
 	LogOpts []string
+	// Resources are the limit flags (resources.go).
+	Resources ResourceOptions
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -87,9 +91,12 @@ type flags struct {
 	mounts  []spec.Mount
 	caps    []string
 	labels  map[string]string
-	network string
+	netw    *netFlags
 	restart spec.RestartPolicy
 	log     spec.LogConfig
+	// resources are the limits asked for; limits their cgroup files.
+	resources spec.Resources
+	limits    cgroupv2.Limits
 }
 
 func (o *CreateOptions) check() (*flags, error) {
@@ -99,14 +106,11 @@ func (o *CreateOptions) check() (*flags, error) {
 	default:
 		return nil, fmt.Errorf("invalid --pull %q: want missing, always or never", o.Pull)
 	}
-	switch o.Network {
-	case "", spec.NetworkNone:
-		f.network = spec.NetworkNone
-	case spec.NetworkHost:
-		f.network = spec.NetworkHost
-	default:
-		return nil, fmt.Errorf("invalid --network %q: want none or host", o.Network)
+	netw, err := checkNetwork(&o.NetworkOptions)
+	if err != nil {
+		return nil, err
 	}
+	f.netw = netw
 	switch o.UserNS {
 	case "", "keep-id":
 	default:
@@ -199,6 +203,9 @@ func (o *CreateOptions) check() (*flags, error) {
 	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
 		return nil, err
 	}
+	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}); err != nil {
+		return nil, err
+	}
 	for _, l := range o.Labels {
 		k, v, err := ParseLabel(l)
 		if err != nil {
@@ -238,11 +245,13 @@ type prepared struct {
 	runDir         string
 	flags          *flags
 	uidMap, gidMap []userns.IDMap // a user namespace of its own, or nil
+	img            *storage.Image
+	imgCfg         *v1.Image
 }
 
 // prepare checks the options and claims a new container. A command that
 // finds the claim with this process gone removes what there is of it.
-func (r *Runtime) prepare(o *CreateOptions) (*prepared, error) {
+func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, error) {
 	f, err := o.check()
 	if err != nil {
 		return nil, err
@@ -251,11 +260,28 @@ func (r *Runtime) prepare(o *CreateOptions) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if uidMap != nil && f.netw.net.Mode != spec.NetworkHost && !f.netw.net.Own() {
+		return nil, fmt.Errorf("--userns keep-id and --network %s do not go together: the other container's network belongs to another user namespace", o.Network)
+	}
+	if err := r.resolveJoin(f.netw); err != nil {
+		return nil, err
+	}
+	img, err := r.image(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := preparePorts(f.netw, o.PublishAll, &imgCfg.Config); err != nil {
+		return nil, err
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{id: id, runDir: r.runDir(id), flags: f, uidMap: uidMap, gidMap: gidMap}
+	p := &prepared{id: id, runDir: r.runDir(id), flags: f, uidMap: uidMap, gidMap: gidMap, img: img, imgCfg: imgCfg}
 	if err := r.claim(p.runDir); err != nil {
 		return nil, err
 	}
@@ -266,7 +292,7 @@ func (r *Runtime) prepare(o *CreateOptions) (*prepared, error) {
 // configuration written, in state "creating" (owned by this process) until
 // the caller marks it created or starts it. On error nothing is left.
 func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, error) {
-	p, err := r.prepare(o)
+	p, err := r.prepare(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -283,16 +309,10 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 			}
 		}
 	}()
-	img, err := r.image(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
-	if err != nil {
-		return nil, err
-	}
+	img, imgCfg := p.img, p.imgCfg
 	name := o.Name
 	if name == "" {
+		var err error
 		if name, err = r.freeName(); err != nil {
 			return nil, err
 		}
@@ -338,7 +358,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		Remove:  o.Remove,
 		Storage: r.storageRef(),
 	}
-	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.Dir, p.uidMap, p.gidMap); err != nil {
+	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.RunDir, p.uidMap, p.gidMap); err != nil {
 		return nil, err
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
@@ -483,10 +503,10 @@ var (
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // buildSpec fills cfg.Spec from the image's configuration and the flags.
-func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v1.ImageConfig, rootfs, dir string, uidMap, gidMap []userns.IDMap) error {
+func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v1.ImageConfig, rootfs, runDir string, uidMap, gidMap []userns.IDMap) error {
 	s := &cfg.Spec
 	s.Rootfs = rootfs
-	s.Network = f.network
+	s.Network = f.netw.net.Mode
 	s.ReadOnly = o.ReadOnly
 	s.Privileged = o.Privileged
 	s.MaskedPaths, s.ReadonlyPaths = maskedPaths, readonlyPaths
@@ -530,14 +550,17 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Entrypoint: entrypoint, Cmd: cmd,
 		Binds: o.Volumes, Mounts: o.Mounts, Tmpfs: o.Tmpfs,
 		CapAdd: o.CapAdd, CapDrop: o.CapDrop, Privileged: o.Privileged, ReadOnly: o.ReadOnly,
-		NetworkMode: f.network, UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
+		NetworkMode: f.netw.net.Mode, Network: f.netw.net, Ports: f.netw.ports, PublishAll: o.PublishAll,
+		DNS: f.netw.names.DNS, DNSSearch: f.netw.names.DNSSearch, DNSOptions: f.netw.names.DNSOptions, ExtraHosts: f.netw.names.ExtraHosts,
+		UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
 		StopSignal: SignalName(stop), StopTimeout: stopTimeout, Restart: f.restart, Log: f.log,
+		Resources: f.resources,
 	}
 
 	hostname := o.Hostname
 	if hostname == "" {
 		hostname = cfg.ID[:12]
-		if f.network == spec.NetworkHost {
+		if f.netw.net.Mode == spec.NetworkHost {
 			if h, err := os.Hostname(); err == nil {
 				hostname = h
 			}
@@ -593,11 +616,16 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Cols:           o.Cols,
 	}
 
-	etc, err := writeEtcFiles(dir, f.network, hostname, cfg.Name)
-	if err != nil {
+	// A container that joins another's network sees that one's addresses.
+	if j := f.netw.join; j != nil && j.cfg != nil {
+		cfg.Host.Addresses = j.cfg.Host.Addresses
+	} else if cfg.Host.Addresses, err = slirp.AddressesFor(f.netw.net); err != nil {
 		return err
 	}
-	s.Mounts = containerMounts(f.mounts, etc, gid5Mapped(uidMap != nil))
+	if err := writeEtcFiles(runDir, cfg); err != nil {
+		return err
+	}
+	s.Mounts = containerMounts(f.mounts, etcMounts(runDir), gid5Mapped(uidMap != nil))
 	return nil
 }
 
@@ -634,36 +662,6 @@ func gid5Mapped(ownUserNS bool) bool {
 	}
 	_, ok := userns.ToHost(gids, 5)
 	return ok
-}
-
-// writeEtcFiles writes /etc/hostname, /etc/hosts and /etc/resolv.conf for
-// the container into dir and returns bind mounts of them.
-func writeEtcFiles(dir, network, hostname, name string) ([]spec.Mount, error) {
-	hostHosts, err := os.ReadFile("/etc/hosts")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read /etc/hosts: %w", err)
-	}
-	hostResolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read /etc/resolv.conf: %w", err)
-	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{"hostname", []byte(hostname + "\n")},
-		{"hosts", HostsFile(network, hostname, name, hostHosts)},
-		{"resolv.conf", ResolvConf(network, hostResolv)},
-	}
-	var mounts []spec.Mount
-	for _, f := range files {
-		p := filepath.Join(dir, f.name)
-		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
-			return nil, err
-		}
-		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: "/etc/" + f.name})
-	}
-	return mounts, nil
 }
 
 // containerMounts is the full mount list: the standard file systems, the

@@ -21,14 +21,6 @@ func destinations(ms []spec.Mount) []string {
 	return out
 }
 
-func etcMounts() []spec.Mount {
-	var out []spec.Mount
-	for _, n := range []string{"hostname", "hosts", "resolv.conf"} {
-		out = append(out, spec.Mount{Type: "bind", Source: "/run/ctr/" + n, Destination: "/etc/" + n})
-	}
-	return out
-}
-
 func TestContainerMounts(t *testing.T) {
 	tests := []struct {
 		name string
@@ -69,7 +61,7 @@ func TestContainerMounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := containerMounts(tt.user, etcMounts(), true)
+			got := containerMounts(tt.user, etcMounts("/run/ctr"), true)
 			if d := destinations(got); !reflect.DeepEqual(d, tt.want) {
 				t.Fatalf("containerMounts() destinations = %q\nwant %q", d, tt.want)
 			}
@@ -133,7 +125,7 @@ func FuzzContainerMounts(f *testing.F) {
 			// The parsers hand over clean destinations.
 			user = append(user, spec.Mount{Type: "tmpfs", Destination: path.Clean(d), Data: string(rune('a' + i%26))})
 		}
-		etc := etcMounts()
+		etc := etcMounts("/run/ctr")
 		got := containerMounts(user, etc, false)
 		taken := map[string]bool{}
 		for _, u := range user {

@@ -37,7 +37,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if err != nil {
 		return 125, err
 	}
-	code, err := exec.Run(st.Pid, st.PidStart, &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys})
+	code, err := exec.Run(st.Pid, st.PidStart, &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Cgroup: st.Cgroup})
 	if err != nil {
 		return code, &ExitError{Code: code, Msg: err.Error()}
 	}
@@ -76,6 +76,9 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.S
 	c, st, err := r.lookupState(ref)
 	if err != nil {
 		return nil, nil, err
+	}
+	if st.Status == spec.StatusPaused {
+		return nil, nil, fmt.Errorf("%w: %s: unpause it before exec", ErrPaused, ref)
 	}
 	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
 		return nil, nil, fmt.Errorf("%w: %s: exec needs a running container", ErrNotRunning, ref)

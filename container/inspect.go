@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sandbox/container/spec"
+	"sandbox/slirp"
 )
 
 // The documents of inspect. Their field names are docker's JSON keys, so
@@ -50,10 +51,16 @@ type InspectState struct {
 	OOMKilled  bool
 	Dead       bool
 	Pid        int
+	// MonitorPid is the container's monitor while it runs (podman's
+	// ConmonPid).
+	MonitorPid int
 	ExitCode   int
 	Error      string
 	StartedAt  string
 	FinishedAt string
+	// CgroupPath is the container's own cgroup while it runs, as podman
+	// shows it ("" without one).
+	CgroupPath string
 }
 
 // InspectHostConfig is how the container was asked to run.
@@ -70,6 +77,7 @@ type InspectHostConfig struct {
 	Tmpfs      map[string]string
 	UsernsMode string
 	LogConfig  LogConfig
+	InspectResources
 }
 
 // RestartPolicy is --restart.
@@ -123,9 +131,25 @@ type InspectConfig struct {
 	StopTimeout  *int
 }
 
-// NetworkSettings holds the published ports (none yet).
+// NetworkSettings are the container's address and published ports.
 type NetworkSettings struct {
-	Ports map[string][]PortBinding
+	Ports     map[string][]PortBinding
+	IPAddress string
+	Gateway   string
+}
+
+// portBindings groups published ports as docker does: "80/tcp" → bindings.
+func portBindings(ports []slirp.Port) map[string][]PortBinding {
+	out := map[string][]PortBinding{}
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		out[key] = append(out[key], PortBinding{HostIp: ip, HostPort: strconv.Itoa(int(p.HostPort))})
+	}
+	return out
 }
 
 // PortBinding is a published port on the host.
@@ -171,7 +195,7 @@ func (r *Runtime) InspectContainer(ctx context.Context, ref string) (*Inspect, e
 // give.
 func buildInspect(c *Container, st *spec.State) *Inspect {
 	cfg, h := c.Config, c.Config.Host
-	running := st.Status == spec.StatusRunning || st.Status == spec.StatusRestarting
+	running := up(st) || st.Status == spec.StatusRestarting
 	in := &Inspect{
 		Id:      c.ID,
 		Created: rfc3339(cfg.Created),
@@ -181,15 +205,17 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			Status:     st.Status,
 			Running:    running,
 			Restarting: st.Status == spec.StatusRestarting,
+			Paused:     st.Status == spec.StatusPaused,
+			OOMKilled:  st.OOMKilled,
 			ExitCode:   st.ExitCode,
 			Error:      st.Error,
 			StartedAt:  rfc3339(st.StartedAt),
 			FinishedAt: rfc3339(st.FinishedAt),
 		},
 		Image:          "sha256:" + cfg.ImageID,
-		ResolvConfPath: filepath.Join(c.Dir, "resolv.conf"),
-		HostnamePath:   filepath.Join(c.Dir, "hostname"),
-		HostsPath:      filepath.Join(c.Dir, "hosts"),
+		ResolvConfPath: filepath.Join(c.RunDir, "resolv.conf"),
+		HostnamePath:   filepath.Join(c.RunDir, "hostname"),
+		HostsPath:      filepath.Join(c.RunDir, "hosts"),
 		LogPath:        filepath.Join(c.Dir, LogFile),
 		Name:           "/" + c.Name(),
 		RestartCount:   st.RestartCount,
@@ -225,10 +251,12 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			StopSignal:   h.StopSignal,
 			StopTimeout:  &h.StopTimeout,
 		},
-		NetworkSettings: NetworkSettings{Ports: map[string][]PortBinding{}},
+		NetworkSettings: NetworkSettings{Ports: portBindings(cfg.Host.Ports), IPAddress: cfg.Host.Addresses.IP, Gateway: cfg.Host.Addresses.Gateway},
 	}
+	in.HostConfig.InspectResources = inspectResources(h.Resources)
 	if running {
-		in.State.Pid = st.Pid
+		in.State.Pid, in.State.CgroupPath = st.Pid, cgroupPath(st.Cgroup)
+		in.State.MonitorPid = st.MonitorPid
 	}
 	if args := cfg.Spec.Process.Args; len(args) > 0 {
 		in.Path, in.Args = args[0], append([]string{}, args[1:]...)

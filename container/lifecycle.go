@@ -15,10 +15,10 @@ import (
 // ErrNotRunning is an operation that needs a running container.
 var ErrNotRunning = errors.New("container is not running")
 
-// running reports whether a state is a container that runs or is about to
-// run again.
+// running reports whether a state is a container that runs (or is
+// paused) or is about to run again.
 func running(st *spec.State) bool {
-	return st.Status == spec.StatusRunning || st.Status == spec.StatusRestarting
+	return up(st) || st.Status == spec.StatusRestarting
 }
 
 // lookupState finds a container and its reconciled state.
@@ -106,6 +106,12 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 	}); err != nil {
 		return err
 	}
+	if st.Status == spec.StatusPaused {
+		// A frozen process cannot handle the stop signal.
+		if err := r.thaw(c, st, ref); err != nil {
+			return err
+		}
+	}
 	timeout := c.Config.Host.StopTimeout
 	if o.Timeout != nil {
 		timeout = *o.Timeout
@@ -131,6 +137,10 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 				return err
 			}
 		}
+	}
+	// No stray process survives: what is left in the cgroup goes too.
+	if err := killLeaf(st); err != nil {
+		return err
 	}
 	return r.awaitExit(ctx, c, st)
 }
@@ -182,7 +192,7 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 	if err != nil {
 		return err
 	}
-	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
+	if !up(st) || !alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("%w: %s", ErrNotRunning, ref)
 	}
 	return signalProcess(st.Pid, st.PidStart, sig)

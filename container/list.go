@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sandbox/container/spec"
+	"sandbox/slirp"
 	"sandbox/storage"
 
 	cstorage "go.podman.io/storage"
@@ -32,6 +33,8 @@ type Summary struct {
 	Status string
 	Labels map[string]string
 	Pid    int
+	// Ports are the published ports, as docker's PORTS column shows them.
+	Ports string
 }
 
 // List returns containers, newest first; only running ones unless all.
@@ -92,7 +95,7 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !all && st.Status != spec.StatusRunning {
+		if !all && !up(st) {
 			continue
 		}
 		if s := summarize(c, st, now); o.Filters.Match(s) {
@@ -146,10 +149,13 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Command = strings.Join(c.Config.Command, " ")
 		s.Labels = c.Config.Labels
 		s.Created = c.Config.Created
+		s.Ports = slirp.Format(c.Config.Host.Ports)
 	}
 	switch st.Status {
 	case spec.StatusRunning:
 		s.Status = "Up " + HumanDuration(now.Sub(st.StartedAt))
+	case spec.StatusPaused:
+		s.Status = "Up " + HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case spec.StatusExited:
 		s.Status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
 	case spec.StatusCreated:

@@ -113,7 +113,7 @@ func (r *Runtime) logActive(c *Container) bool {
 		return false
 	}
 	switch st.Status {
-	case spec.StatusRunning:
+	case spec.StatusRunning, spec.StatusPaused:
 		return alive(st.Pid, st.PidStart) || alive(st.MonitorPid, st.MonitorStart)
 	case spec.StatusRestarting:
 		return alive(st.MonitorPid, st.MonitorStart)

@@ -48,6 +48,12 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	} else if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
 		return err
 	}
+	// The monitor removes the cgroup; one that was killed leaves it.
+	if l := leafOf(st); l != nil {
+		if err := l.Remove(freezeTimeout); err != nil {
+			return fmt.Errorf("remove %s: %w", ref, err)
+		}
+	}
 	if err := r.deleteStorage(c.ID, true); err != nil {
 		return fmt.Errorf("remove %s: %w", ref, err)
 	}
@@ -62,6 +68,9 @@ func (r *Runtime) kill(ctx context.Context, st *spec.State) error {
 		if err := signalProcess(st.Pid, st.PidStart, unix.SIGKILL); err != nil {
 			return err
 		}
+	}
+	if err := killLeaf(st); err != nil {
+		return err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for alive(st.Pid, st.PidStart) || alive(st.MonitorPid, st.MonitorStart) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sandbox/container/spec"
@@ -61,7 +62,7 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 			return nil, fmt.Errorf("%w: %.12s is being removed", ErrNoSuchContainer, c.ID)
 		}
 		return nil, r.removeLeftover(c)
-	case spec.StatusRunning:
+	case spec.StatusRunning, spec.StatusPaused:
 		if alive(st.Pid, st.PidStart) {
 			return st, nil
 		}
@@ -73,7 +74,7 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		// Container and monitor both gone without a word: the monitor was
 		// killed. Record it, and do what its cleanup would have done.
 		err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
-			if s.Status == spec.StatusRunning {
+			if up(s) {
 				s.Status, s.ExitCode, s.Error = spec.StatusExited, -1, "monitor killed"
 				s.FinishedAt = time.Now().UTC()
 			}
@@ -95,14 +96,25 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 }
 
 // awaitRemoval waits while the container id is being removed by a live
-// process (a monitor's cleanup after --rm): commands that would collide
-// with it (a name taken again, an image removed) then see it gone, as
-// after docker's run --rm. It returns true when the container is gone.
+// process (a monitor's cleanup after --rm), or is about to be (a --rm
+// container whose command has ended, its monitor still there): commands
+// that would collide with it (a name taken again, an image removed) then
+// see it gone, as after docker's run --rm, which returns once the
+// container is removed. It returns true when the container is gone.
 func (r *Runtime) awaitRemoval(ctx context.Context, id string) bool {
 	deadline := time.Now().Add(10 * time.Second)
+	removeOnExit := -1 // whether the container is --rm: read once, when needed
 	for time.Now().Before(deadline) {
 		st, err := spec.ReadState(r.runDir(id))
-		if err != nil || st.Status != spec.StatusRemoving {
+		ending := err == nil && alive(st.MonitorPid, st.MonitorStart) &&
+			(st.Status == spec.StatusExited || up(st) && !alive(st.Pid, st.PidStart))
+		if ending && removeOnExit < 0 {
+			removeOnExit = 0
+			if r.autoRemoved(id) {
+				removeOnExit = 1
+			}
+		}
+		if err != nil || st.Status != spec.StatusRemoving && !(ending && removeOnExit == 1) {
 			_, cerr := r.Store.Container(id)
 			return errors.Is(cerr, cstorage.ErrContainerUnknown)
 		}
@@ -121,12 +133,22 @@ func (r *Runtime) awaitRemoval(ctx context.Context, id string) bool {
 	return false
 }
 
+// autoRemoved reports whether container id was made with --rm.
+func (r *Runtime) autoRemoved(id string) bool {
+	dir, err := r.Store.ContainerDirectory(id)
+	if err != nil {
+		return false
+	}
+	cfg, err := spec.ReadConfig(filepath.Join(dir, "config.json"))
+	return err == nil && cfg.Remove
+}
+
 // awaitRecord waits, briefly, for the monitor to record the exit of a
 // container whose process is gone.
 func (r *Runtime) awaitRecord(c *Container, st *spec.State) (*spec.State, error) {
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		now, err := spec.ReadState(c.RunDir)
-		if err != nil || now.Status != spec.StatusRunning || now.Pid != st.Pid || !alive(now.MonitorPid, now.MonitorStart) {
+		if err != nil || !up(now) || now.Pid != st.Pid || !alive(now.MonitorPid, now.MonitorStart) {
 			return r.State(c)
 		}
 	}
@@ -148,7 +170,9 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 	if _, err := r.Store.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
 		return fmt.Errorf("unmount: %w", err)
 	}
-	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) {
+	// Gone already: removed by another command meanwhile (the id may then
+	// name nothing, or briefly only the layer being removed).
+	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
 		return fmt.Errorf("delete: %w", err)
 	}
 	if err := os.RemoveAll(r.runDir(id)); err != nil {

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"sandbox/container/spec"
-
 	securejoin "github.com/cyphar/filepath-securejoin"
 )
 
@@ -22,7 +20,7 @@ func (r *Runtime) Top(ref string) ([]TopProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
+	if !up(st) || !alive(st.Pid, st.PidStart) {
 		return nil, fmt.Errorf("%w: %s", ErrNotRunning, ref)
 	}
 	target, err := os.Readlink("/proc/" + strconv.Itoa(st.Pid) + "/ns/pid")

@@ -18,6 +18,12 @@ type Request struct {
 	Detach bool `json:"detach,omitempty"`
 	// DetachKeys end a terminal session and leave the process running.
 	DetachKeys []byte `json:"detachKeys,omitempty"`
+	// Cgroup is the container's cgroup directory ("" for none), for Run:
+	// the process joins it (cgroup_linux.go).
+	Cgroup string `json:"-"`
+	// HoldExec: the process waits before its execve until Run has moved
+	// it into the cgroup (nsinit.HoldExec).
+	HoldExec bool `json:"holdExec,omitempty"`
 }
 
 // Environment variables of the protocol (see hook_linux.go).

@@ -90,6 +90,9 @@ func child(req *Request, sock int) error {
 		return err
 	}
 	nsinit.CloseExtraFds()
+	if req.HoldExec {
+		return nsinit.HoldExec(sock, p)
+	}
 	return nsinit.ExecProcess(p)
 }
 
@@ -113,6 +116,13 @@ func nullStreams(fds ...int) error {
 // input, signals. It returns the process's exit status (128+N for signal
 // N), or at once with 0 when req.Detach and the process runs.
 func Run(pid int, start uint64, req *Request) (int, error) {
+	procs, err := openCgroup(req)
+	if err != nil {
+		return 125, err
+	}
+	if procs != nil {
+		defer procs.Close()
+	}
 	data, err := json.Marshal(req)
 	if err != nil {
 		return 125, err
@@ -128,6 +138,13 @@ func Run(pid int, start uint64, req *Request) (int, error) {
 	sock := os.NewFile(uintptr(pair[0]), "exec-sync")
 	theirs := os.NewFile(uintptr(pair[1]), "exec-sync")
 	defer sock.Close()
+	if procs != nil {
+		// The process's pid comes with its messages (cgroup_linux.go).
+		if err := unix.SetsockoptInt(pair[0], unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+			theirs.Close()
+			return 125, fmt.Errorf("exec socket: %w", err)
+		}
+	}
 	detach := 0
 	if req.Detach {
 		detach = 1
@@ -154,7 +171,7 @@ func Run(pid int, start uint64, req *Request) (int, error) {
 
 	var master *os.File
 	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(4))
+	oob := make([]byte, unix.CmsgSpace(4)+unix.CmsgSpace(unix.SizeofUcred))
 	for {
 		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
 		if err == unix.EINTR {
@@ -170,6 +187,12 @@ func Run(pid int, start uint64, req *Request) (int, error) {
 		if msg.Error != "" {
 			cmd.Wait()
 			return msg.Code, errors.New(msg.Error)
+		}
+		if msg.Exec {
+			if err := joinCgroup(procs, sock, oob[:oobn]); err != nil {
+				return 125, err // the process sees the socket close, and exits
+			}
+			continue
 		}
 		if msg.Pty {
 			fd, err := receivedFd(oob[:oobn])
@@ -201,15 +224,23 @@ func Run(pid int, start uint64, req *Request) (int, error) {
 
 func receivedFd(oob []byte) (int, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) != 1 {
+	if err != nil {
 		return -1, fmt.Errorf("terminal from the container: bad control message: %v", err)
 	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return -1, fmt.Errorf("terminal from the container: %v", err)
+	for i := range msgs {
+		// Credentials may come along (SO_PASSCRED): the descriptor is the
+		// SCM_RIGHTS message.
+		if msgs[i].Header.Level != unix.SOL_SOCKET || msgs[i].Header.Type != unix.SCM_RIGHTS {
+			continue
+		}
+		fds, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil || len(fds) != 1 {
+			return -1, fmt.Errorf("terminal from the container: %v", err)
+		}
+		unix.CloseOnExec(fds[0])
+		return fds[0], nil
 	}
-	unix.CloseOnExec(fds[0])
-	return fds[0], nil
+	return -1, errors.New("terminal from the container: no descriptor came")
 }
 
 // forwardSignals passes the signals this process receives to p (the

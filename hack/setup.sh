@@ -65,10 +65,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	# useradd may have granted ranges; this user must have none.
 	sed -i "/^$NOSUB_USER:/d" /etc/subuid /etc/subgid
+	# Each user's runtime directory is a tmpfs of its own, as
+	# systemd-logind makes it for a login session: runtime state must not
+	# outlive a reboot, and on disk it would be slower.
 	for u in "$TEST_USER" "$NOSUB_USER"; do
 		u_id=$(id -u "$u")
-		install -d -m 0700 -o "$u_id" -g "$(id -g "$u")" "/run/user/$u_id"
-		chown "$u_id:$(id -g "$u")" "/run/user/$u_id"
+		u_gid=$(id -g "$u")
+		install -d -m 0700 -o "$u_id" -g "$u_gid" "/run/user/$u_id"
+		if ! mountpoint -q "/run/user/$u_id"; then
+			mount -t tmpfs -o "mode=0700,uid=$u_id,gid=$u_gid,size=25%,nosuid,nodev" tmpfs "/run/user/$u_id"
+		fi
+		chown "$u_id:$u_gid" "/run/user/$u_id"
 		chmod 0700 "/run/user/$u_id"
 	done
 

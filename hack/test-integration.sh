@@ -12,7 +12,9 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
 mkdir -p bin
 "$GO" test -c -tags "$TAGS" -o bin/integration.test ./test/integration
-chmod 0755 bin/integration.test
+# A static helper that tests bind into busybox containers.
+CGO_ENABLED=0 "$GO" build -o bin/testhelper ./test/helper
+chmod 0755 bin/integration.test bin/testhelper
 args="-test.v=test2json -test.timeout=20m"
 
 # as_user USER ARGS...: run the test binary as USER in a login-like environment.

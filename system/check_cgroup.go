@@ -11,10 +11,10 @@ import (
 
 // limitFlags are the flags each controller serves, for the reports.
 var limitFlags = map[string]string{
-	"cpu":    "--cpus, --cpu-shares",
-	"cpuset": "--cpuset-cpus",
-	"io":     "--blkio-weight, --device-read-bps",
-	"memory": "--memory",
+	"cpu":    "--cpus, --cpu-quota, --cpu-period, --cpu-shares, --cpu-weight",
+	"cpuset": "--cpuset-cpus, --cpuset-mems",
+	"io":     "--blkio-weight, --device-read-bps, --device-write-bps",
+	"memory": "--memory, --memory-swap, --memory-reservation",
 	"pids":   "--pids-limit",
 }
 

@@ -133,10 +133,6 @@ type VersionInfo struct {
 	OsArch    string `json:"OsArch"`
 }
 
-// statusPaused is the status of a frozen container (cgroup.freeze; not
-// produced yet).
-const statusPaused = "paused"
-
 // InfoOptions say what to describe.
 type InfoOptions struct {
 	// Runtime is the open store and its containers. Required.
@@ -303,7 +299,7 @@ func countStates(list []container.Summary) ContainerStore {
 		switch s.State {
 		case spec.StatusRunning:
 			c.Running++
-		case statusPaused:
+		case spec.StatusPaused:
 			c.Paused++
 		default:
 			c.Stopped++

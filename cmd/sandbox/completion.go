@@ -14,7 +14,8 @@ import (
 var (
 	containerArgs = map[string]bool{
 		"rm": true, "start": true, "stop": true, "restart": true, "kill": true, "wait": true,
-		"attach": false, "exec": false, "rename": false, "logs": false, "top": false,
+		"attach": false, "exec": false, "rename": false, "logs": false, "top": false, "port": false,
+		"pause": true, "unpause": true, "stats": true, "update": true,
 	}
 	imageArgs = map[string]bool{
 		"run": false, "create": false, "rmi": true, "tag": false, "push": false, "save": false,

@@ -78,7 +78,7 @@ func (r psRow) Names() string     { return r.s.Name }
 func (r psRow) Image() string     { return r.s.Image }
 func (r psRow) State() string     { return r.s.State }
 func (r psRow) Status() string    { return r.s.Status }
-func (r psRow) Ports() string     { return "" }
+func (r psRow) Ports() string     { return r.s.Ports }
 func (r psRow) CreatedAt() string { return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
 
 // Size, Mounts, Networks and LocalVolumes are docker's fields of what
@@ -161,7 +161,8 @@ func newContainerCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
 	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g),
 		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
-		newLogsCommand(g), newTypedInspectCommand(g, inspectContainer), newTopCommand(g), newContainerPruneCommand(g))
+		newLogsCommand(g), newTypedInspectCommand(g, inspectContainer), newTopCommand(g), newContainerPruneCommand(g),
+		newPauseCommand(g), newUnpauseCommand(g), newStatsCommand(g), newUpdateCommand(g))
 	return cmd
 }
 

@@ -92,8 +92,9 @@ func newRootCommand(g *globals) *cobra.Command {
 	root.AddCommand(
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
 		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
-		newExecCommand(g),
+		newExecCommand(g), newPortCommand(g),
 		newLogsCommand(g), newInspectCommand(g), newTopCommand(g),
+		newPauseCommand(g), newUnpauseCommand(g), newStatsCommand(g), newUpdateCommand(g),
 		newContainerCommand(g),
 		newImagesCommand(g), newPullCommand(g), newPushCommand(g), newRmiCommand(g), newTagCommand(g),
 		newImportCommand(g), newLoadCommand(g), newSaveCommand(g), newImageCommand(g),

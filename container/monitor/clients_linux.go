@@ -6,6 +6,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"sandbox/container/attach"
 	"sandbox/container/spec"
@@ -13,15 +15,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// listener is the attach socket.
+// listener is the attach socket: nonblocking, so that waiting for a
+// client takes no thread of its own and Close ends the wait.
 type listener struct {
-	fd   int
+	f    *os.File
 	path string
 }
 
 // Close stops accepting and removes the socket.
 func (l *listener) Close() error {
-	unix.Close(l.fd)
+	l.f.Close()
 	if err := os.Remove(l.path); err != nil && !os.IsNotExist(err) {
 		return err
 	}
@@ -42,7 +45,7 @@ func (m *monitor) listen() (*listener, error) {
 	if err := os.Remove(real); err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("attach socket: %w", err)
 	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("attach socket: %w", err)
 	}
@@ -55,19 +58,38 @@ func (m *monitor) listen() (*listener, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("attach socket: listen: %w", err)
 	}
-	l := &listener{fd: fd, path: real}
-	go m.accept(l)
+	l := &listener{f: os.NewFile(uintptr(fd), "attach"), path: real}
+	rc, err := l.f.SyscallConn()
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("attach socket: %w", err)
+	}
+	go m.accept(rc)
 	return l, nil
 }
 
-func (m *monitor) accept(l *listener) {
+// accept takes clients until the listener is closed. The clients'
+// sockets are nonblocking too: a client waiting for input holds no thread.
+func (m *monitor) accept(rc syscall.RawConn) {
 	for {
-		nfd, _, err := unix.Accept4(l.fd, unix.SOCK_CLOEXEC)
-		if err == unix.EINTR || err == unix.ECONNABORTED {
+		var nfd int
+		var aerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			nfd, _, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+			return aerr != unix.EAGAIN
+		}); err != nil {
+			return // closed
+		}
+		if aerr == unix.EINTR || aerr == unix.ECONNABORTED {
 			continue
 		}
-		if err != nil {
-			return // closed
+		if aerr == unix.EMFILE || aerr == unix.ENFILE {
+			time.Sleep(10 * time.Millisecond) // until a descriptor is free
+			continue
+		}
+		if aerr != nil {
+			log.Printf("attach socket: accept: %v", aerr)
+			return
 		}
 		c := os.NewFile(uintptr(nfd), "attach-client")
 		m.mu.Lock()

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ import (
 	"sandbox/container/attach"
 	"sandbox/container/spec"
 	"sandbox/internal/proc"
+	"sandbox/slirp"
 
 	"golang.org/x/sys/unix"
 )
@@ -56,6 +58,7 @@ func ReadOptions(runDir string) (Options, error) {
 	if err := json.Unmarshal(data, &o); err != nil {
 		return o, fmt.Errorf("monitor options %s: %w", runDir, err)
 	}
+	o.Clone.runDir = o.RunDir
 	return o, nil
 }
 
@@ -71,13 +74,24 @@ type Options struct {
 // Clone is what the init's clone needs, known from the flags before the
 // container is created.
 type Clone struct {
-	// Network is spec.NetworkNone or spec.NetworkHost.
-	Network string `json:"network"`
+	// Network is --network: an own network namespace unless host or
+	// container:ID; a user-mode backend started beside the init for
+	// slirp4netns and pasta (network_linux.go).
+	Network slirp.Network `json:"network"`
+	// Ports are published by the backend.
+	Ports []slirp.Port `json:"ports,omitempty"`
+	// JoinNetns is the container whose network namespace the init joins,
+	// for container:ID.
+	JoinNetns *spec.ProcessRef `json:"joinNetns,omitempty"`
+	// runDir holds the backend's log and API socket (Options.RunDir).
+	runDir string
 	// UserNS, when set, is the container's own user namespace.
 	UserNS *spec.UserNS `json:"userns,omitempty"`
 	// Terminal and Stdin are -t and -i.
 	Terminal bool `json:"terminal,omitempty"`
 	Stdin    bool `json:"stdin,omitempty"`
+	// Cgroup, when set, asks for the container's own cgroup (cgroup_linux.go).
+	Cgroup *Cgroup `json:"cgroup,omitempty"`
 }
 
 // Go is the command's go-ahead on fd 5, once the container exists.
@@ -120,12 +134,18 @@ type monitor struct {
 	// listener is the attach socket, closed before the exit status goes
 	// out so that no client connects after it and waits in vain.
 	listener *listener
+
+	// leaf is the container's cgroup, nil without one; oomKilled says
+	// whether the last run lost a process to the memory limit.
+	leaf      *leaf
+	oomKilled bool
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
 func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
+	closeInherited()
 	// Caught, not ignored: an ignored signal would stay ignored in the
 	// container across execve, a caught one is reset to its default.
 	sigs := make(chan os.Signal, 8)
@@ -141,8 +161,14 @@ func Run(opts Options) int {
 		m.clients = append(m.clients, c)
 		m.unread = append(m.unread, c)
 	}
-	init, err := cloneInit(opts.Clone)
+	var err error
+	if m.leaf, err = openLeaf(opts.Clone.Cgroup); err != nil {
+		writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
+		return 125
+	}
+	init, err := cloneInit(opts.Clone, m.leaf)
 	if err != nil {
+		m.leaf.close()
 		writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
 		return 125
 	}
@@ -150,9 +176,11 @@ func Run(opts Options) int {
 		// Abandoned: the command failed to make the container, or died; it
 		// (or the next command, for a dead one) removes what there is.
 		init.kill()
+		m.leaf.close()
 		return 125
 	}
 	code := m.run(syncPipe, init)
+	m.leaf.close()
 	cleanup := m.goAhead.Cleanup
 	if len(cleanup) == 0 {
 		return code
@@ -160,6 +188,29 @@ func Run(opts Options) int {
 	err = unix.Exec(cleanup[0], cleanup, os.Environ())
 	log.Printf("run cleanup %v: %v", cleanup, err)
 	return 125
+}
+
+// closeInherited closes the descriptors the monitor inherited besides its
+// own (standard streams, sync, attach, go-ahead): whoever ran sandbox may
+// have left some open across exec (a shell's, a CI runner's pipe), and a
+// monitor that outlives the command would keep them open, so that
+// whoever waits for their end would wait for the container. The Go
+// runtime's own descriptors are close-on-exec, and so are left alone.
+func closeInherited() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		log.Printf("close inherited descriptors: %v", err)
+		return
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= goFd {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
 }
 
 // readGo reads the go-ahead; its absence is an error.
@@ -206,7 +257,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	// whether there is another.
 	for restarts := 0; ; restarts++ {
 		if init == nil {
-			if init, err = cloneInit(m.opts.Clone); err != nil {
+			if init, err = cloneInit(m.opts.Clone, m.leaf); err != nil {
 				return m.finish(125, err.Error())
 			}
 			if err := init.begin(m.goAhead.ConfigPath); err != nil {
@@ -226,6 +277,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 // fails returns started false. The start is reported through syncPipe
 // unless it is nil.
 func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (code int, errMsg string, started bool) {
+	oomBase := m.leaf.ooms()
 	streams, err := init.started()
 	// The container's input is now there (a pipe, or the terminal the init
 	// sent): clients may write to it. The first clients start reading now,
@@ -256,7 +308,7 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
 		*s = spec.State{Status: spec.StatusRunning, Pid: pid, PidStart: start,
 			MonitorPid: os.Getpid(), MonitorStart: startTime(os.Getpid()), StartedAt: now,
-			RestartCount: restarts, StopRequested: restarts > 0 && s.StopRequested}
+			RestartCount: restarts, StopRequested: restarts > 0 && s.StopRequested, Cgroup: m.leaf.path()}
 		return nil
 	}); err != nil {
 		log.Printf("record running state: %v", err)
@@ -280,7 +332,9 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	} else {
 		log.Printf("wait for container: %v", err)
 	}
+	m.oomKilled = m.leaf.ooms() > oomBase
 	drained.Wait()
+	init.stopNetwork()
 	return code, "", true
 }
 
@@ -360,7 +414,7 @@ func (m *monitor) recordExit(code int, errMsg string) {
 	}
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
 		s.Status, s.ExitCode, s.Error = status, code, errMsg
-		s.FinishedAt = time.Now().UTC()
+		s.FinishedAt, s.OOMKilled = time.Now().UTC(), m.oomKilled
 		// This process becomes the cleanup: it owns the container until then.
 		s.MonitorPid, s.MonitorStart = os.Getpid(), startTime(os.Getpid())
 		return nil

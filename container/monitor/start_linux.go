@@ -10,6 +10,7 @@ import (
 	"sandbox/container/attach"
 	"sandbox/container/nsinit"
 	"sandbox/container/spec"
+	"sandbox/slirp"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,12 +36,21 @@ type pendingInit struct {
 	sock    *os.File
 	streams []stream
 	stdin   *os.File // the write end of the container's stdin pipe, or nil
+	// net is the user-mode network backend attached to the init's network
+	// namespace, or nil (network_linux.go).
+	net *slirp.Helper
+	fwd *slirp.Forwarder // the published ports, unless the backend publishes them
+	// join is the process whose network namespace the init joins, or nil.
+	join *spec.ProcessRef
+	// leaf is the container's cgroup the init was cloned into, or nil.
+	leaf *leaf
 }
 
 // kill ends an init that will not be started.
 func (p *pendingInit) kill() {
 	p.proc.Kill()
 	p.proc.Wait()
+	p.stopNetwork()
 	p.sock.Close()
 	for _, s := range p.streams {
 		s.r.Close()
@@ -51,8 +61,12 @@ func (p *pendingInit) kill() {
 }
 
 // cloneInit clones the init with the namespaces and standard streams that
-// c asks for; it waits for begin.
-func cloneInit(c Clone) (*pendingInit, error) {
+// c asks for, into the container's cgroup when it has one; it waits for
+// begin.
+func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
+	if err := cg.beforeClone(); err != nil {
+		return nil, err
+	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("init socket: %w", err)
@@ -115,19 +129,24 @@ func cloneInit(c Clone) (*pendingInit, error) {
 		Dir:   "/",
 		Env:   []string{},
 		Files: files,
-		Sys:   initAttr(c),
+		Sys:   initAttr(c, cg.fd()),
 	})
 	if err != nil {
 		return fail(fmt.Errorf("start init: %w", err))
 	}
-	p.proc = proc
+	p.proc, p.leaf = proc, cg
+	p.join = c.JoinNetns
+	if err := p.startNetwork(c); err != nil {
+		p.kill()
+		return nil, err
+	}
 	return p, nil
 }
 
 // begin gives the init the container's configuration; it goes on by
 // itself while the monitor does the rest of its set-up.
 func (p *pendingInit) begin(configPath string) error {
-	data, err := json.Marshal(nsinit.Begin{Config: configPath})
+	data, err := json.Marshal(nsinit.Begin{Config: configPath, JoinNetns: p.join, HoldExec: p.leaf.holdsExec()})
 	if err != nil {
 		p.kill()
 		return err
@@ -163,6 +182,13 @@ func (p *pendingInit) started() ([]stream, error) {
 			p.kill()
 			return nil, fmt.Errorf("message from init: %w", err)
 		}
+		if msg.Exec {
+			if err := p.leaf.atExec(p.sock); err != nil {
+				p.kill()
+				return nil, err
+			}
+			continue
+		}
 		if msg.Error != "" {
 			p.proc.Wait()
 			return nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
@@ -182,12 +208,15 @@ func (p *pendingInit) started() ([]stream, error) {
 
 // initAttr are the init's clone flags. No new mount namespace: the init
 // makes its own once the root filesystem is mounted (see nsinit).
-func initAttr(c Clone) *syscall.SysProcAttr {
+func initAttr(c Clone, cgroupFD int) *syscall.SysProcAttr {
 	flags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWCGROUP)
-	if c.Network != spec.NetworkHost {
+	if c.Network.Own() {
 		flags |= unix.CLONE_NEWNET
 	}
 	attr := &syscall.SysProcAttr{Cloneflags: flags}
+	if cgroupFD >= 0 {
+		attr.UseCgroupFD, attr.CgroupFD = true, cgroupFD
+	}
 	if c.UserNS != nil {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
 		attr.GidMappingsEnableSetgroups = true

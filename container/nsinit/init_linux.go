@@ -35,6 +35,7 @@ import (
 	"strings"
 
 	"sandbox/container/spec"
+	"sandbox/internal/proc"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,9 +43,14 @@ import (
 // SyncFd is the descriptor of the init's socket to the monitor.
 const SyncFd = 3
 
-// Begin is the monitor's go-ahead: the container's configuration.
+// Begin is the monitor's go-ahead: the container's configuration, and for
+// --network container:ID the process whose network namespace to join.
 type Begin struct {
-	Config string `json:"config"`
+	Config    string           `json:"config"`
+	JoinNetns *spec.ProcessRef `json:"joinNetns,omitempty"`
+	// HoldExec: report Message{Exec} just before execve and wait for the
+	// monitor's reply (hold_linux.go).
+	HoldExec bool `json:"holdExec,omitempty"`
 }
 
 // Message is what the init sends the monitor before it execs.
@@ -56,6 +62,9 @@ type Message struct {
 	// was not found.
 	Error string `json:"error,omitempty"`
 	Code  int    `json:"code,omitempty"`
+	// Exec: the command is about to start; the init waits for a reply
+	// (Begin.HoldExec).
+	Exec bool `json:"exec,omitempty"`
 }
 
 // codedError carries the exit status to report with an error.
@@ -101,9 +110,15 @@ func run() error {
 		return err
 	}
 	// The thread is locked: the new mount namespace is its, and execve
-	// from it takes it along.
+	// from it takes it along; the same holds for a joined network
+	// namespace.
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("new mount namespace: %w", err)
+	}
+	if begin.JoinNetns != nil {
+		if err := joinNetns(begin.JoinNetns); err != nil {
+			return err
+		}
 	}
 	s := &cfg.Spec
 	if err := setupRootfs(s); err != nil {
@@ -112,7 +127,7 @@ func run() error {
 	if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 		return fmt.Errorf("set hostname %q: %w", s.Hostname, err)
 	}
-	if s.Network == spec.NetworkNone {
+	if s.Network != spec.NetworkHost && begin.JoinNetns == nil {
 		if err := loopbackUp(); err != nil {
 			return err
 		}
@@ -132,6 +147,9 @@ func run() error {
 		return err
 	}
 	CloseExtraFds()
+	if begin.HoldExec {
+		return HoldExec(SyncFd, &s.Process)
+	}
 	return ExecProcess(&s.Process)
 }
 
@@ -174,6 +192,23 @@ func Send(sock int, m Message, fd int) {
 		// The monitor is gone: stderr is all that is left to tell.
 		fmt.Fprintf(os.Stderr, "sandbox-init: report to monitor: %v\n", err)
 	}
+}
+
+// joinNetns enters the network namespace of another container's first
+// process, checked by start time after its namespace is opened.
+func joinNetns(ref *spec.ProcessRef) error {
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", ref.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the network namespace to join: %w", err)
+	}
+	defer unix.Close(fd)
+	if t, err := proc.StartTime(ref.Pid); err != nil || t != ref.Start {
+		return errors.New("the container whose network to join has stopped")
+	}
+	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("join the network namespace: %w", err)
+	}
+	return nil
 }
 
 func loopbackUp() error {
@@ -251,14 +286,24 @@ func CloseExtraFds() {
 // ExecProcess finds the command through the container's PATH and becomes
 // it. Its error carries the exit status to report (see Code).
 func ExecProcess(p *spec.Process) error {
-	if len(p.Args) == 0 {
-		return &codedError{127, errors.New("no command: give one or use an image with Cmd or Entrypoint")}
-	}
-	path, err := lookPath(p.Args[0], envValue(p.Env, "PATH"))
+	path, err := command(p)
 	if err != nil {
 		return err
 	}
-	err = unix.Exec(path, p.Args, p.Env)
+	return execCommand(path, p)
+}
+
+// command finds the command to exec.
+func command(p *spec.Process) (string, error) {
+	if len(p.Args) == 0 {
+		return "", &codedError{127, errors.New("no command: give one or use an image with Cmd or Entrypoint")}
+	}
+	return lookPath(p.Args[0], envValue(p.Env, "PATH"))
+}
+
+// execCommand becomes the command found at path.
+func execCommand(path string, p *spec.Process) error {
+	err := unix.Exec(path, p.Args, p.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127

@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"sandbox/slirp"
 )
 
-// Network modes of this version. User-mode networking is not yet here.
+// Network modes that the init and the monitor tell apart; see package
+// slirp for all of them.
 const (
-	NetworkNone = "none" // own network namespace with loopback only
-	NetworkHost = "host" // the host's network namespace
+	NetworkNone = slirp.None // own network namespace with loopback only
+	NetworkHost = slirp.Host // the host's network namespace
 )
 
 // Config is a container as created: written once to config.json in the
@@ -54,16 +57,32 @@ type HostConfig struct {
 	CapDrop    []string `json:"capDrop,omitempty"`
 	Privileged bool     `json:"privileged,omitempty"`
 	ReadOnly   bool     `json:"readOnly,omitempty"`
-	// NetworkMode is none or host; UsernsMode "" or keep-id.
-	NetworkMode string `json:"networkMode"`
-	UsernsMode  string `json:"usernsMode,omitempty"`
-	Interactive bool   `json:"interactive,omitempty"`
-	TTY         bool   `json:"tty,omitempty"`
+	// NetworkMode is --network as it took effect (a mode of package slirp,
+	// or container:ID); Network the same, parsed. UsernsMode is "" or
+	// keep-id.
+	NetworkMode string        `json:"networkMode"`
+	Network     slirp.Network `json:"network"`
+	// Ports are the published ports, host ports chosen; PublishAll is -P.
+	Ports      []slirp.Port `json:"ports,omitempty"`
+	PublishAll bool         `json:"publishAll,omitempty"`
+	// Addresses are what the container sees of its network.
+	Addresses slirp.Addresses `json:"addresses,omitempty"`
+	// DNS, DNSSearch, DNSOptions and ExtraHosts are --dns, --dns-search,
+	// --dns-option and --add-host ("HOST IP").
+	DNS         []string `json:"dns,omitempty"`
+	DNSSearch   []string `json:"dnsSearch,omitempty"`
+	DNSOptions  []string `json:"dnsOptions,omitempty"`
+	ExtraHosts  []string `json:"extraHosts,omitempty"`
+	UsernsMode  string   `json:"usernsMode,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	TTY         bool     `json:"tty,omitempty"`
 	// StopSignal is a signal name ("SIGTERM"); StopTimeout is in seconds.
 	StopSignal  string        `json:"stopSignal"`
 	StopTimeout int           `json:"stopTimeout"`
 	Restart     RestartPolicy `json:"restart"`
 	Log         LogConfig     `json:"log"`
+	// Resources are the cgroup limits (see resources.go).
+	Resources Resources `json:"resources"`
 }
 
 // Restart policy names of --restart.
@@ -102,7 +121,8 @@ type Spec struct {
 	Rootfs   string  `json:"rootfs"`
 	Process  Process `json:"process"`
 	Hostname string  `json:"hostname"`
-	// Network is NetworkNone or NetworkHost.
+	// Network is the network mode: a mode of package slirp, or
+	// container:ID to join another container's network namespace.
 	Network string `json:"network"`
 	// ReadOnly makes the root filesystem read-only (--read-only).
 	ReadOnly bool `json:"readOnly,omitempty"`
@@ -150,6 +170,12 @@ type Mount struct {
 	Data string `json:"data,omitempty"`
 	// Flags are extra names: "nosuid", "nodev", "noexec", "strictatime".
 	Flags []string `json:"flags,omitempty"`
+}
+
+// ProcessRef names one process across pid reuse: its pid and start time.
+type ProcessRef struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
 }
 
 // UserNS is a container's own user namespace.

@@ -22,6 +22,8 @@ const (
 	StatusRemoving = "removing"
 	// StatusRestarting: exited, and the restart policy runs it again soon.
 	StatusRestarting = "restarting"
+	// StatusPaused: running, its processes frozen (cgroup.freeze).
+	StatusPaused = "paused"
 )
 
 // State is a container's runtime state, kept in state.json in its run
@@ -45,6 +47,12 @@ type State struct {
 	// StopRequested: a user stopped the container; the restart policy
 	// does not bring it back.
 	StopRequested bool `json:"stopRequested,omitempty"`
+	// Cgroup is the directory of the container's own cgroup while it runs
+	// ("" when it has none: no delegated cgroup v2).
+	Cgroup string `json:"cgroup,omitempty"`
+	// OOMKilled: the kernel killed a process of the last run for exceeding
+	// the memory limit.
+	OOMKilled bool `json:"oomKilled,omitempty"`
 }
 
 // StateFile and LockFile are the names of the files in a container's run

@@ -13,8 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=$here/cache
 # The virtio PCI transport and 9p carry the shared host root; overlay makes it
 # writable; fuse and tun are what rootless containers use (fuse-overlayfs,
-# slirp4netns/pasta).
-modules=${VM_MODULES:-virtio_pci 9pnet_virtio 9p overlay fuse tun}
+# slirp4netns/pasta); loop gives block devices (/dev/loop0..7) for the tests
+# of io.max (--device-read-bps), the VM having no disk.
+modules=${VM_MODULES:-virtio_pci 9pnet_virtio 9p overlay fuse tun loop}
 busybox=/bin/busybox
 
 say() { printf 'vm-build: %s\n' "$*" >&2; }

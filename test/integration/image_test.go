@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestImport(t *testing.T) {
@@ -135,4 +137,44 @@ func TestRmi(t *testing.T) {
 		t.Error("rmi -f left the container that used the image")
 	}
 	fails(t, 125, []string{"no such image", "rmi/a:1"}, "rmi", "rmi/a:1")
+}
+
+// TestRmiAfterRunRm: as after docker's run --rm, which returns once the
+// container is gone, the commands that follow do not meet a --rm container
+// whose command has ended: they wait for its removal. The container's
+// monitor is held stopped so that the wait is certain to be needed.
+func TestRmiAfterRunRm(t *testing.T) {
+	t.Parallel()
+	imageWith(t, "rmirm/img:1")
+	id := detached(t, "--rm", "--name", "rmirm", "rmirm/img:1", "sleep", "30")
+	var pids struct{ Pid, MonitorPid int }
+	if err := json.Unmarshal([]byte(ok(t, "inspect", "--format", "{{json .State}}", id)), &pids); err != nil || pids.Pid <= 0 || pids.MonitorPid <= 0 {
+		t.Fatalf("inspect: %+v, %v", pids, err)
+	}
+	if err := syscall.Kill(pids.MonitorPid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			syscall.Kill(pids.MonitorPid, syscall.SIGCONT)
+		}
+	}()
+	if err := syscall.Kill(pids.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	rmi := make(chan result, 1)
+	go func() { rmi <- sbRaw(nil, "rmi", "rmirm/img:1") }()
+	select {
+	case r := <-rmi:
+		t.Fatalf("rmi did not wait for the --rm container to go: %s", r)
+	case <-time.After(500 * time.Millisecond):
+	}
+	syscall.Kill(pids.MonitorPid, syscall.SIGCONT)
+	stopped = false
+	if r := <-rmi; r.code != 0 {
+		t.Fatalf("rmi after the --rm container went: %s", r)
+	}
+	// Its name is free again.
+	ok(t, "run", "--rm", "--name", "rmirm", "busybox", "true")
 }

@@ -85,6 +85,48 @@ func TestRunDetached(t *testing.T) {
 	}
 }
 
+// TestRunDetachedInheritedFds: a descriptor that run -d's caller left open
+// without close-on-exec (as shells and CI runners do) is not kept by the
+// container's monitor: whoever waits for its end does not wait for the
+// container.
+func TestRunDetachedInheritedFds(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := command(ctx, nil, "run", "-d", "busybox", "sleep", "30")
+	// At descriptors 3 to 9: beyond those that sandbox hands its monitor.
+	cmd.ExtraFiles = []*os.File{w, w, w, w, w, w, w}
+	out, err := cmd.Output()
+	w.Close()
+	if err != nil {
+		t.Fatalf("run -d: %v", err)
+	}
+	id := strings.TrimSpace(string(out))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	waitState(t, id, "running")
+	got := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(r)
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("read the inherited pipe: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the inherited pipe is still open 5 s after run -d returned: the monitor kept it")
+	}
+	if e := stateOf(t, id); e.State != "running" {
+		t.Errorf("container is %q, want running", e.State)
+	}
+}
+
 func TestRunDetachedRm(t *testing.T) {
 	t.Parallel()
 	id := detached(t, "--rm", "busybox", "sh", "-c", "sleep 0.2")

@@ -291,7 +291,7 @@ func TestInspectContainer(t *testing.T) {
 		{"State.Pid", d.State.Pid, 0},
 		{"State.ExitCode", d.State.ExitCode, 3},
 		{"HostConfig.Binds", strings.Join(d.HostConfig.Binds, ","), dir + ":/data:ro"},
-		{"HostConfig.NetworkMode", d.HostConfig.NetworkMode, "none"},
+		{"HostConfig.NetworkMode", d.HostConfig.NetworkMode, "slirp4netns"},
 		{"HostConfig.Tmpfs", d.HostConfig.Tmpfs["/scratch"], "size=1m"},
 		{"HostConfig.RestartPolicy", d.HostConfig.RestartPolicy.Name, "no"},
 		{"HostConfig.LogConfig.Type", d.HostConfig.LogConfig.Type, "k8s-file"},

@@ -147,7 +147,7 @@ func TestNetworkModes(t *testing.T) {
 	if out := run(t, "--network", "host", "busybox", "hostname"); strings.TrimSpace(out) != h {
 		t.Errorf("--network host: hostname %q, want the host's %q", out, h)
 	}
-	fails(t, 125, []string{"bogus", "none or host"}, "run", "--rm", "--network", "bogus", "busybox", "true")
+	fails(t, 125, []string{"bogus", "none, host"}, "run", "--rm", "--network", "bogus", "busybox", "true")
 }
 
 func TestFileSystems(t *testing.T) {
