@@ -67,6 +67,7 @@ func TestNetworkBackends(t *testing.T) {
 			t.Run("ContainerToContainer", func(t *testing.T) { t.Parallel(); testContainerToContainer(t, b.name, b.loopback) })
 			t.Run("NamesAndDNS", func(t *testing.T) { t.Parallel(); testNames(t, b.name) })
 			t.Run("NoLeakedHelper", func(t *testing.T) { t.Parallel(); testNoLeak(t, b.name) })
+			t.Run("PortFreeAfterExit", func(t *testing.T) { t.Parallel(); testPortFree(t, b.name) })
 		})
 	}
 }
@@ -240,6 +241,22 @@ func backendOf(t *testing.T, id, backend string) int {
 	}
 	t.Fatalf("no %s process under monitor %d", backend, monitor)
 	return 0
+}
+
+// testPortFree: when run --rm returns, its published port is free again,
+// whichever forwards it: the next run may publish it at once.
+func testPortFree(t *testing.T, backend string) {
+	for _, network := range []string{backend, backend + ":port_handler=" + backend} {
+		port := freeHostPort(t, "tcp")
+		for i := 0; i < 3; i++ {
+			ok(t, "run", "--rm", "--network", network, "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "busybox", "true")
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				t.Fatalf("--network %s: port %d still taken after run --rm returned: %v", network, port, err)
+			}
+			l.Close()
+		}
+	}
 }
 
 func testNoLeak(t *testing.T, backend string) {
