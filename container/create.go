@@ -239,7 +239,8 @@ func validHostname(h string) bool {
 }
 
 // prepared is a container claimed but not made yet: its flags checked,
-// its id chosen, its run directory naming this process as creator.
+// its id chosen, its run directory naming this process as creator; its
+// image found by prepareImage.
 type prepared struct {
 	id             string
 	runDir         string
@@ -266,26 +267,47 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if err := r.resolveJoin(f.netw); err != nil {
 		return nil, err
 	}
-	img, err := r.image(ctx, o)
-	if err != nil {
+	p := &prepared{flags: f, uidMap: uidMap, gidMap: gidMap}
+	// -P publishes the image's exposed ports: the image first. Otherwise
+	// Run launches the monitor before it looks for the image.
+	if o.PublishAll {
+		if err := r.prepareImage(ctx, o, p); err != nil {
+			return nil, err
+		}
+	} else if err := preparePorts(f.netw, false, nil); err != nil {
 		return nil, err
 	}
-	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
-	if err != nil {
+	if p.id, err = newID(); err != nil {
 		return nil, err
 	}
-	if err := preparePorts(f.netw, o.PublishAll, &imgCfg.Config); err != nil {
-		return nil, err
-	}
-	id, err := newID()
-	if err != nil {
-		return nil, err
-	}
-	p := &prepared{id: id, runDir: r.runDir(id), flags: f, uidMap: uidMap, gidMap: gidMap, img: img, imgCfg: imgCfg}
+	p.runDir = r.runDir(p.id)
 	if err := r.claim(p.runDir); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// prepareImage finds p's image (pulling it if need be) and its
+// configuration; with -P, it publishes the image's exposed ports.
+func (r *Runtime) prepareImage(ctx context.Context, o *CreateOptions, p *prepared) error {
+	if p.img != nil {
+		return nil
+	}
+	img, err := r.image(ctx, o)
+	if err != nil {
+		return err
+	}
+	imgCfg, err := r.Store.ImageConfig(ctx, img.ID)
+	if err != nil {
+		return err
+	}
+	if o.PublishAll {
+		if err := preparePorts(p.flags.netw, true, &imgCfg.Config); err != nil {
+			return err
+		}
+	}
+	p.img, p.imgCfg = img, imgCfg
+	return nil
 }
 
 // Create makes a container: its layer in storage, mounted, and its
@@ -295,6 +317,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 	p, err := r.prepare(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	if err := r.prepareImage(ctx, o, p); err != nil {
+		return nil, unclaim(p.runDir, err)
 	}
 	return r.make(ctx, o, p)
 }
@@ -398,6 +423,15 @@ func (r *Runtime) claim(runDir string) error {
 		return fmt.Errorf("container run directory: %w", err)
 	}
 	return nil
+}
+
+// unclaim gives up a claim that no container was made of, adding to err
+// what went wrong with that.
+func unclaim(runDir string, err error) error {
+	if rerr := os.RemoveAll(runDir); rerr != nil {
+		return fmt.Errorf("%w (and removing %s: %v)", err, runDir, rerr)
+	}
+	return err
 }
 
 // statusCreating is a container whose creating command (MonitorPid) has not

@@ -38,9 +38,10 @@ type Started struct {
 }
 
 // Run creates a container and starts it. The monitor is launched first, so
-// that its start-up and the init's overlap the creation of the container
-// in storage. With attach, Started.Conn is connected to the monitor before
-// the command starts, so no output is missed.
+// that its start-up and the init's overlap the search for the image and
+// the creation of the container in storage. With attach, Started.Conn is
+// connected to the monitor before the command starts, so no output is
+// missed.
 func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Container, *Started, error) {
 	p, err := r.prepare(ctx, o)
 	if err != nil {
@@ -55,10 +56,11 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	}
 	mon, err := r.launch(p.runDir, clone, attach)
 	if err != nil {
-		if rerr := os.RemoveAll(p.runDir); rerr != nil {
-			err = fmt.Errorf("%w (and removing %s: %v)", err, p.runDir, rerr)
-		}
-		return nil, nil, err
+		return nil, nil, unclaim(p.runDir, err)
+	}
+	if err := r.prepareImage(ctx, o, p); err != nil {
+		mon.abandon()
+		return nil, nil, unclaim(p.runDir, err)
 	}
 	c, err := r.make(ctx, o, p)
 	if err != nil {
@@ -189,13 +191,20 @@ func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (_ *la
 	return l, nil
 }
 
-// abandon tells the monitor that there will be no container: it ends its
-// init and exits.
+// abandon tells the monitor that there will be no container, and waits
+// while it ends its init and exits: what it leaves in the run directory
+// may then be removed.
 func (l *launched) abandon() {
 	l.goPipe.Close()
 	l.sync.Close()
 	if l.conn != nil {
 		l.conn.Close()
+	}
+	for {
+		_, err := syscall.Wait4(l.pid, nil, 0, nil)
+		if err != syscall.EINTR {
+			return
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"os/signal"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -53,6 +54,10 @@ const syncFd = 3
 // childMain becomes the requested process, or reports to the parent why
 // it cannot and returns the status to end with.
 func childMain(req *Request) int {
+	// Capabilities are a thread's own: the thread that drops them (SetUser)
+	// must be the one that calls execve.
+	runtime.LockOSThread()
+	nsinit.UnignoreSignals()
 	sock := syncFd
 	unix.CloseOnExec(sock)
 	err := child(req, sock)

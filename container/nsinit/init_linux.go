@@ -89,10 +89,7 @@ func Code(err error) int {
 // Run is the init role. It does not return when the command starts.
 func Run() {
 	runtime.LockOSThread()
-	// Catch every signal: execve resets caught signals to their defaults,
-	// while one ignored by whoever started sandbox (nohup) would stay
-	// ignored in the container.
-	signal.Notify(make(chan os.Signal, 1))
+	UnignoreSignals()
 	err := run()
 	code := Code(err)
 	send(Message{Error: err.Error(), Code: code}, -1)
@@ -267,6 +264,17 @@ func OpenTerminal(p *spec.Process, sock int) error {
 		unix.Close(slave)
 	}
 	return nil
+}
+
+// UnignoreSignals makes sure no signal stays ignored across the execve of
+// the container's command. execve resets caught signals to their
+// defaults, while one ignored by whoever started sandbox (nohup, a shell's
+// background job) would stay ignored. The Go runtime catches every signal
+// but these, which it leaves as it found them (os/signal's documentation):
+// catch them too. (Catching every signal would cost 1.5 ms: the runtime
+// updates its signal thread's mask once per signal.)
+func UnignoreSignals() {
+	signal.Notify(make(chan os.Signal, 1), unix.SIGHUP, unix.SIGINT, unix.SIGCONT, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
 }
 
 // CloseExtraFds marks every descriptor above 2 close-on-exec.

@@ -209,6 +209,25 @@ func TestExecSignals(t *testing.T) {
 	}
 }
 
+// TestExecSignalDispositions: the exec'd command starts with every signal
+// at its default, even when sandbox exec was started with signals ignored.
+func TestExecSignalDispositions(t *testing.T) {
+	t.Parallel()
+	id := execTarget(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args := append([]string{"-c", `trap "" HUP INT QUIT TERM PIPE USR1 CONT TSTP TTIN TTOU; exec "$@"`, "sh", env.bin}, globalArgs()...)
+	out, err := exec.CommandContext(ctx, "/bin/sh", append(args, "exec", id, "grep", "-E", "SigIgn|SigBlk", "/proc/self/status")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.HasSuffix(line, "0000000000000000") {
+			t.Errorf("exec'd command starts with %q, want no signal ignored or blocked", line)
+		}
+	}
+}
+
 func TestExecTTY(t *testing.T) {
 	t.Parallel()
 	id := execTarget(t)

@@ -534,7 +534,7 @@ func TestSignalDispositions(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := append([]string{"-c", `trap "" HUP INT QUIT TERM PIPE USR1; exec "$@"`, "sh", env.bin}, globalArgs()...)
+	args := append([]string{"-c", `trap "" HUP INT QUIT TERM PIPE USR1 USR2 ALRM CHLD CONT TSTP TTIN TTOU WINCH URG; exec "$@"`, "sh", env.bin}, globalArgs()...)
 	cmd := exec.CommandContext(ctx, "/bin/sh", append(args, "run", "--rm", "busybox", "grep", "-E", "SigIgn|SigBlk", "/proc/self/status")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
