@@ -57,7 +57,6 @@ func childMain(req *Request) int {
 	// Capabilities are a thread's own: the thread that drops them (SetUser)
 	// must be the one that calls execve.
 	runtime.LockOSThread()
-	nsinit.UnignoreSignals()
 	sock := syncFd
 	unix.CloseOnExec(sock)
 	err := child(req, sock)

@@ -216,8 +216,8 @@ func TestExecSignalDispositions(t *testing.T) {
 	id := execTarget(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := append([]string{"-c", `trap "" HUP INT QUIT TERM PIPE USR1 CONT TSTP TTIN TTOU; exec "$@"`, "sh", env.bin}, globalArgs()...)
-	out, err := exec.CommandContext(ctx, "/bin/sh", append(args, "exec", id, "grep", "-E", "SigIgn|SigBlk", "/proc/self/status")...).CombinedOutput()
+	args := append([]string{"ignore-signals", env.bin}, globalArgs()...)
+	out, err := exec.CommandContext(ctx, helperBin(t), append(args, "exec", id, "grep", "-E", "SigIgn|SigBlk", "/proc/self/status")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
