@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -74,9 +73,16 @@ var host = files{
 
 // Detect reads the host's cgroup layout, the calling process's cgroup and
 // what of it is delegated to the user.
-func Detect() (*Status, error) { return detect(host) }
+func Detect() (*Status, error) { return detect(host, "") }
 
-func detect(f files) (*Status, error) {
+// DetectScope is Detect for a process that the user's systemd has put in
+// the scope unit scope with Delegate=yes (package cgroupv2/systemd): the
+// delegate root is the process's own cgroup, which must be that scope.
+// The slices above it are writable as well, being the user manager's,
+// but they are systemd's to manage, not sandbox's.
+func DetectScope(scope string) (*Status, error) { return detect(host, scope) }
+
+func detect(f files, scope string) (*Status, error) {
 	data, err := f.read("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("read mounts: %w", err)
@@ -100,6 +106,17 @@ func detect(f files) (*Status, error) {
 			st.Dir = path.Join(st.Unified, p)
 			st.Writable = writableCgroup(f, st.Dir)
 			st.DelegateRoot = delegateRoot(f, st.Unified, st.Dir)
+			if scope != "" {
+				if path.Base(p) != scope {
+					return nil, fmt.Errorf("this process is in the cgroup %s, not in the systemd scope %s", p, scope)
+				}
+				st.DelegateRoot = ""
+				if st.Writable {
+					st.DelegateRoot = st.Dir
+				}
+			}
+		} else if scope != "" {
+			return nil, fmt.Errorf("this process has no cgroup v2 path in /proc/self/cgroup, so it is in no systemd scope (%s)", scope)
 		}
 	}
 	if st.Controllers, err = controllers(f, st); err != nil {
@@ -181,24 +198,4 @@ func controllers(f files, st *Status) ([]Controller, error) {
 func Systemd() bool {
 	st, err := os.Stat("/run/systemd/system")
 	return err == nil && st.IsDir()
-}
-
-// Manager names what would create containers' cgroups: "systemd" when
-// the host runs systemd and the user's systemd instance answers on its
-// private socket under runtimeDir (XDG_RUNTIME_DIR), else "cgroupfs"
-// (a writable subtree of the process's own cgroup).
-func Manager(runtimeDir string) string {
-	if !Systemd() || runtimeDir == "" {
-		return "cgroupfs"
-	}
-	// A non-blocking connect: a unix socket answers at once or never.
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return "cgroupfs"
-	}
-	defer unix.Close(fd)
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: filepath.Join(runtimeDir, "systemd", "private")}); err != nil {
-		return "cgroupfs"
-	}
-	return "systemd"
 }

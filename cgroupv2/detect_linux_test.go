@@ -71,7 +71,7 @@ func TestDetect(t *testing.T) {
 		writable: delegated(svc, svc+"/test.scope"),
 	}
 	t.Run("v2 with a delegated subtree (the test VM)", func(t *testing.T) {
-		st, err := detect(vmTree.files_())
+		st, err := detect(vmTree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,10 +87,43 @@ func TestDetect(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a systemd scope with Delegate=yes under the user manager", func(t *testing.T) {
+		const scope = "sandbox-0123456789ab-42.scope"
+		app := svc + "/app.slice"
+		tree := vmTree.clone()
+		tree.files["/proc/self/cgroup"] = "0::" + strings.TrimPrefix(app, "/sys/fs/cgroup") + "/" + scope + "\n"
+		tree.files[app+"/"+scope+"/cgroup.controllers"] = "cpu memory pids\n"
+		tree.files[app+"/"+scope+"/cgroup.subtree_control"] = ""
+		for k, v := range delegated(app, app+"/"+scope) {
+			tree.writable[k] = v
+		}
+		// Detect walks up to the user manager's own cgroup; DetectScope
+		// keeps to the scope.
+		if st, err := detect(tree.files_(), ""); err != nil || st.DelegateRoot != svc {
+			t.Fatalf("detect: %+v, %v", st, err)
+		}
+		st, err := detect(tree.files_(), scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DelegateRoot != app+"/"+scope || !st.Writable {
+			t.Fatalf("status %+v", st)
+		}
+		if got := st.Delegated(); !reflect.DeepEqual(got, []string{"cpu", "memory", "pids"}) {
+			t.Errorf("delegated %v", got)
+		}
+		if _, err := detect(tree.files_(), "sandbox-0123456789ab-43.scope"); err == nil || !strings.Contains(err.Error(), "not in the systemd scope") {
+			t.Errorf("another scope's name: %v", err)
+		}
+		tree.writable = delegated(app)
+		if st, err := detect(tree.files_(), scope); err != nil || st.DelegateRoot != "" {
+			t.Errorf("a scope not delegated: %+v, %v", st, err)
+		}
+	})
 	t.Run("a controller not enabled by the parent", func(t *testing.T) {
 		tree := vmTree.clone()
 		tree.files[svc+"/cgroup.controllers"] = "cpu memory pids\n"
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +141,7 @@ func TestDetect(t *testing.T) {
 		tree.writable = delegated(svc + "/test.scope")
 		tree.files[svc+"/test.scope/cgroup.controllers"] = "memory\n"
 		tree.files[svc+"/test.scope/cgroup.subtree_control"] = ""
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +153,7 @@ func TestDetect(t *testing.T) {
 		tree := vmTree.clone()
 		tree.writable = delegated(svc, svc+"/test.scope")
 		delete(tree.writable, svc+"/cgroup.subtree_control")
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +164,7 @@ func TestDetect(t *testing.T) {
 	t.Run("nothing writable", func(t *testing.T) {
 		tree := vmTree.clone()
 		tree.writable = nil
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +178,7 @@ func TestDetect(t *testing.T) {
 			"/proc/self/mountinfo": mountsHybrid,
 			"/proc/self/cgroup":    "9:name=systemd:/\n4:memory:/x\n0::/\n",
 		}}
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +193,7 @@ func TestDetect(t *testing.T) {
 	})
 	t.Run("v1 reads no cgroup v2 files", func(t *testing.T) {
 		tree := fakeTree{files: map[string]string{"/proc/self/mountinfo": mountsV1}}
-		st, err := detect(tree.files_())
+		st, err := detect(tree.files_(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +203,7 @@ func TestDetect(t *testing.T) {
 		}
 	})
 	t.Run("unreadable mountinfo", func(t *testing.T) {
-		_, err := detect(fakeTree{}.files_())
+		_, err := detect(fakeTree{}.files_(), "")
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("error %v, want one wrapping fs.ErrNotExist", err)
 		}

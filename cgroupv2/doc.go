@@ -21,14 +21,17 @@
 // flags on the command's side and written by the monitor before the
 // container's init is cloned into the cgroup.
 //
-// Only the cgroupfs path is implemented: a writable subtree of the
-// caller's own cgroup, as systemd's Delegate= or root hands one over. The
-// systemd path of the design (a transient scope with Delegate=yes made
-// over the user's D-Bus with go-systemd) is not: neither this project's
-// host (hybrid cgroups, no user systemd) nor its test VM (no systemd) has
-// a user systemd to test it against, and untested code is not merged.
-// Where a user systemd runs, its user@UID.service with Delegate= gives the
-// subtree the cgroupfs path uses.
+// The delegated subtree is found one of two ways (--cgroup-manager):
+//
+//   - cgroupfs: a writable subtree of the caller's own cgroup, as
+//     systemd's Delegate= or root hands one over; Detect takes the highest
+//     writable ancestor as the delegate root.
+//   - systemd: the command has the user's systemd put the monitor in a
+//     transient scope with Delegate=yes (package cgroupv2/systemd, which
+//     talks D-Bus and which only the command's side imports), then the
+//     monitor's DetectScope takes its own cgroup, the scope, as the
+//     delegate root: the slices above it are writable too, but they are
+//     the user manager's. The leaf code is the same either way.
 //
 // Reading is kept apart from parsing: parse.go, limits.go and stats.go
 // hold pure functions (table tests and fuzz targets). This package must

@@ -97,10 +97,15 @@ type flags struct {
 	// resources are the limits asked for; limits their cgroup files.
 	resources spec.Resources
 	limits    cgroupv2.Limits
+	// scope: the container's cgroup comes from a systemd scope made for
+	// its monitor (cgroup.go).
+	scope bool
 }
 
-func (o *CreateOptions) check() (*flags, error) {
-	f := &flags{labels: map[string]string{}}
+// check checks the options; with scope, the limits' controllers are
+// checked by the monitor in its systemd scope rather than here.
+func (o *CreateOptions) check(scope bool) (*flags, error) {
+	f := &flags{labels: map[string]string{}, scope: scope}
 	switch o.Pull {
 	case "", PullMissing, PullAlways, PullNever:
 	default:
@@ -203,7 +208,7 @@ func (o *CreateOptions) check() (*flags, error) {
 	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
 		return nil, err
 	}
-	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}); err != nil {
+	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
 		return nil, err
 	}
 	for _, l := range o.Labels {
@@ -253,7 +258,13 @@ type prepared struct {
 // prepare checks the options and claims a new container. A command that
 // finds the claim with this process gone removes what there is of it.
 func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, error) {
-	f, err := o.check()
+	scope, planErr := r.useScope()
+	f, err := o.check(scope)
+	if err == nil {
+		err = planErr
+	} else if planErr != nil {
+		err = fmt.Errorf("%w; and %v", err, planErr)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -358,9 +358,11 @@ func flagsOf(r spec.Resources) map[string]string {
 }
 
 // resourcesFor parses the limit flags over base, and checks that every
-// limit can be applied here: the controllers it needs are delegated.
-// Without limits it reads nothing and touches no cgroup.
-func resourcesFor(o *ResourceOptions, base spec.Resources) (spec.Resources, cgroupv2.Limits, error) {
+// limit can be applied here: the controllers it needs are delegated
+// (unless inScope: the monitor checks them in its systemd scope, where
+// they are known only once it exists). Without limits it reads nothing
+// and touches no cgroup.
+func resourcesFor(o *ResourceOptions, base spec.Resources, inScope bool) (spec.Resources, cgroupv2.Limits, error) {
 	if !o.Given() {
 		lim, err := limitsOf(base, blockDevice)
 		return base, lim, err
@@ -376,6 +378,9 @@ func resourcesFor(o *ResourceOptions, base spec.Resources) (spec.Resources, cgro
 	lim, err := limitsOf(r, m.device)
 	if err != nil {
 		return r, lim, err
+	}
+	if inScope {
+		return r, lim, nil
 	}
 	if err := requireControllers(r, &lim); err != nil {
 		return r, lim, err
@@ -406,9 +411,9 @@ func requireControllers(r spec.Resources, lim *cgroupv2.Limits) error {
 // leafRequest asks the monitor for the container's cgroup: with limits
 // it must be made, or the start fails; without, it is made when a
 // delegated cgroup v2 allows it (for pause, stats and update) and its
-// absence is no error.
-func leafRequest(id string, lim cgroupv2.Limits) *monitor.Cgroup {
-	return &monitor.Cgroup{Name: id, Limits: lim, Required: !lim.Empty()}
+// absence is no error. scope: in a systemd scope made for the monitor.
+func leafRequest(id string, lim cgroupv2.Limits, scope bool) *monitor.Cgroup {
+	return &monitor.Cgroup{Name: id, Limits: lim, Required: !lim.Empty(), Systemd: scope}
 }
 
 // leafOf is the cgroup of a container as its state records it.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sandbox/cgroupv2/systemd"
 	"sandbox/container/spec"
 	"sandbox/internal/helperpath"
 	"sandbox/storage"
@@ -40,6 +41,9 @@ type Runtime struct {
 	// the monitor runs for cleanup.
 	Monitor string
 	Self    string
+	// CgroupManager is --cgroup-manager: how containers' cgroups are
+	// found (cgroup.go); "" is auto.
+	CgroupManager systemd.Manager
 }
 
 // New returns a runtime over an open store.

@@ -47,7 +47,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	if err != nil {
 		return nil, nil, err
 	}
-	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.limits)}
+	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.limits, p.flags.scope)}
 	if j := p.flags.netw.join; j != nil {
 		clone.JoinNetns = &j.ref
 	}
@@ -58,6 +58,13 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	if err != nil {
 		return nil, nil, unclaim(p.runDir, err)
 	}
+	// The scope is made while the image is looked for; begin waits for it.
+	if p.flags.scope {
+		if mon.scope, err = startScope(ctx, p.id, mon.pid); err != nil {
+			mon.abandon()
+			return nil, nil, unclaim(p.runDir, err)
+		}
+	}
 	if err := r.prepareImage(ctx, o, p); err != nil {
 		mon.abandon()
 		return nil, nil, unclaim(p.runDir, err)
@@ -65,6 +72,16 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	c, err := r.make(ctx, o, p)
 	if err != nil {
 		mon.abandon()
+		return nil, nil, err
+	}
+	// Without its scope the monitor gets no go-ahead: the container, still
+	// this command's own (creating), goes as it came.
+	if err := mon.scope.wait(); err != nil {
+		mon.scope.reported = true
+		mon.abandon()
+		if derr := r.deleteStorage(c.ID, true); derr != nil {
+			err = fmt.Errorf("%w (and removing the container: %v)", err, derr)
+		}
 		return nil, nil, err
 	}
 	started, err := mon.begin(c)
@@ -87,8 +104,12 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err != nil {
 		return nil, err
 	}
+	scope, err := r.useScope()
+	if err != nil {
+		return nil, err
+	}
 	h := &c.Config.Host
-	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, lim)}
+	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, lim, scope)}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err
@@ -105,6 +126,12 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err != nil {
 		return nil, err
 	}
+	if scope {
+		if mon.scope, err = startScope(ctx, c.ID, mon.pid); err != nil {
+			mon.abandon()
+			return nil, err
+		}
+	}
 	return mon.begin(c)
 }
 
@@ -115,6 +142,9 @@ type launched struct {
 	sync   *os.File // read end: the monitor's report
 	goPipe *os.File // write end: the go-ahead
 	conn   *os.File // the attach stream, or nil
+	// scope is the systemd scope being made for the monitor, or nil: the
+	// go-ahead waits for it, and names it.
+	scope *scopeStart
 }
 
 // launch starts a container's monitor, which clones the init at once and
@@ -195,6 +225,12 @@ func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (_ *la
 // while it ends its init and exits: what it leaves in the run directory
 // may then be removed.
 func (l *launched) abandon() {
+	// A scope still being made would otherwise race the monitor's exit;
+	// once the monitor is gone, systemd collects the scope. Its failure
+	// is told here unless begin has returned it.
+	if err := l.scope.wait(); err != nil && !l.scope.reported {
+		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+	}
 	l.goPipe.Close()
 	l.sync.Close()
 	if l.conn != nil {
@@ -221,11 +257,20 @@ func (l *launched) begin(c *Container) (*Started, error) {
 		l.abandon()
 		return nil, err
 	}
-	goAhead, err := json.Marshal(&monitor.Go{
+	if err := l.scope.wait(); err != nil {
+		l.scope.reported = true
+		l.abandon()
+		return nil, err
+	}
+	g := monitor.Go{
 		ConfigPath: filepath.Join(c.Dir, "config.json"),
 		LogPath:    filepath.Join(c.Dir, "ctr.log"),
 		Cleanup:    append(append([]string{self}, cleanup...), c.ID),
-	})
+	}
+	if l.scope != nil {
+		g.Scope = l.scope.name
+	}
+	goAhead, err := json.Marshal(&g)
 	if err != nil {
 		l.abandon()
 		return nil, err

@@ -24,12 +24,14 @@ type StatsSample struct {
 // or every running (and paused) one. It fails, naming why and the fix,
 // where containers get no cgroup of their own.
 func (r *Runtime) StatsTargets(refs []string) ([]*Container, error) {
-	cg, err := cgroupv2.Detect()
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	if err := cg.RequireLeaf("stats"); err != nil {
-		return nil, err
+	if scope, err := r.useScope(); err != nil || !scope {
+		cg, err := cgroupv2.Detect()
+		if err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		if err := cg.RequireLeaf("stats"); err != nil {
+			return nil, err
+		}
 	}
 	if len(refs) == 0 {
 		list, err := r.List(false)

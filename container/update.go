@@ -19,14 +19,14 @@ func (r *Runtime) Update(ref string, o *ResourceOptions) error {
 	if !o.Given() {
 		return errors.New("update needs at least one limit flag (--memory, --cpus, --pids-limit, ...)")
 	}
-	c, _, err := r.lookupState(ref)
+	c, st, err := r.lookupState(ref)
 	if err != nil {
 		return err
 	}
 	if c.Config == nil {
 		return fmt.Errorf("%w: %s has no configuration", ErrNoSuchContainer, ref)
 	}
-	res, lim, err := resourcesFor(o, c.Config.Host.Resources)
+	res, lim, err := resourcesFor(o, c.Config.Host.Resources, r.inScope(st))
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"sandbox/cgroupv2"
+	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
 	"sandbox/container/spec"
 	"sandbox/userns"
@@ -33,8 +34,9 @@ type InfoReport struct {
 // HostInfo describes the host as rootless containers see it.
 type HostInfo struct {
 	Arch string `json:"arch"`
-	// CgroupManager: "systemd" when the user's systemd is reachable, else
-	// "cgroupfs".
+	// CgroupManager: how containers' cgroups are found, by
+	// --cgroup-manager: "systemd" (a scope from the user's systemd) or
+	// "cgroupfs" (a subtree of the caller's own cgroup).
 	CgroupManager string `json:"cgroupManager"`
 	// CgroupsVersion: v1, hybrid, v2 or none.
 	CgroupsVersion string `json:"cgroupVersion"`
@@ -147,7 +149,7 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	if o.Runtime == nil {
 		return nil, errors.New("info: no runtime")
 	}
-	host, err := hostInfo(ctx)
+	host, err := hostInfo(ctx, o.Runtime.CgroupManager)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	}, nil
 }
 
-func hostInfo(ctx context.Context) (*HostInfo, error) {
+func hostInfo(ctx context.Context, manager systemd.Manager) (*HostInfo, error) {
 	h := &HostInfo{
 		Arch:      runtime.GOARCH,
 		CPUs:      runtime.NumCPU(),
@@ -209,7 +211,11 @@ func hostInfo(ctx context.Context) (*HostInfo, error) {
 	h.CgroupsVersion = string(cg.Version)
 	h.CgroupControllers = cg.Delegated()
 	h.CgroupDelegateRoot = cg.DelegateRoot
-	h.CgroupManager = cgroupv2.Manager(os.Getenv("XDG_RUNTIME_DIR"))
+	h.CgroupManager = string(systemd.Cgroupfs)
+	if scope, err := systemd.UseScope(manager, os.Getenv); scope || err != nil {
+		// Asked for and out of reach still says systemd: a start says why.
+		h.CgroupManager = string(systemd.Systemd)
+	}
 
 	uids, gids, err := userns.CurrentMapping()
 	if err != nil {

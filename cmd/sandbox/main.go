@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
 	"sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces, enters containers
 	"sandbox/storage"
@@ -31,6 +32,9 @@ var version = "dev"
 // globals are the flags every command shares.
 type globals struct {
 	root, runroot, driver string
+	// cgroupManager is --cgroup-manager, checked before any command runs.
+	cgroupManager string
+	manager       systemd.Manager
 }
 
 // exitCodeError ends the command with a status and nothing more printed
@@ -89,6 +93,15 @@ func newRootCommand(g *globals) *cobra.Command {
 	pf.StringVar(&g.root, "root", "", "storage root (default $XDG_DATA_HOME/sandbox/storage)")
 	pf.StringVar(&g.runroot, "runroot", "", "runtime state root (default $XDG_RUNTIME_DIR/sandbox/storage)")
 	pf.StringVar(&g.driver, "storage-driver", "", "storage driver: overlay, fuse-overlayfs or vfs (default: the first that works)")
+	pf.StringVar(&g.cgroupManager, "cgroup-manager", string(systemd.Auto), "how containers' cgroups are found: auto, systemd (a transient scope from your systemd) or cgroupfs (a subtree of your own cgroup)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		m, err := systemd.ParseManager(g.cgroupManager)
+		if err != nil {
+			return &exitCodeError{code: exitSandbox, msg: err.Error()}
+		}
+		g.manager = m
+		return nil
+	}
 	root.AddCommand(
 		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
 		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
@@ -150,5 +163,10 @@ func (g *globals) runtime() (*container.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return container.New(s)
+	rt, err := container.New(s)
+	if err != nil {
+		return nil, err
+	}
+	rt.CgroupManager = g.manager
+	return rt, nil
 }

@@ -32,6 +32,11 @@ type Cgroup struct {
 	// it (for pause, stats and update) and the container runs without one
 	// when it does not, as it always has on hosts without delegation.
 	Required bool `json:"required,omitempty"`
+	// Systemd: the command puts the monitor in a systemd scope with
+	// Delegate=yes before the go-ahead, which names it (Go.Scope). The
+	// cgroup is made only then, with the scope as the delegate root
+	// (cgroupv2.DetectScope), and so is the init cloned.
+	Systemd bool `json:"systemd,omitempty"`
 }
 
 // leaf is the container's cgroup while the monitor holds it: from before
@@ -46,12 +51,17 @@ type leaf struct {
 	pids string
 }
 
-// openLeaf makes the container's cgroup as c asks; nil without one.
-func openLeaf(c *Cgroup) (*leaf, error) {
+// openLeaf makes the container's cgroup as c asks, in the systemd scope
+// named (Go.Scope, "" none); nil without one.
+func openLeaf(c *Cgroup, scope string) (*leaf, error) {
 	if c == nil {
 		return nil, nil
 	}
-	st, err := cgroupv2.Detect()
+	detect := cgroupv2.Detect
+	if scope != "" {
+		detect = func() (*cgroupv2.Status, error) { return cgroupv2.DetectScope(scope) }
+	}
+	st, err := detect()
 	if err == nil && st.DelegateRoot == "" && !c.Required {
 		return nil, nil // nothing delegated: the container runs as it always has
 	}

@@ -9,7 +9,9 @@
 // Protocol with the command that starts it (argv: monitor RUN-DIR):
 //
 //	RUN-DIR/monitor.json  Options: how to clone the init, which the monitor
-//	      does at once, before the container's configuration exists
+//	      does at once, before the container's configuration exists (with
+//	      a systemd scope, Clone.Cgroup.Systemd: after the go-ahead, which
+//	      comes once the command has had systemd move the monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
 //	      is created; end of file without it means abandon (no cleanup)
 //	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
@@ -101,6 +103,9 @@ type Go struct {
 	// Cleanup is the command the monitor becomes once the container has
 	// exited and every client has its status.
 	Cleanup []string `json:"cleanup"`
+	// Scope is the systemd scope the monitor is in by now, with
+	// Clone.Cgroup.Systemd: the delegate root of the container's cgroup.
+	Scope string `json:"scope,omitempty"`
 }
 
 // SyncMessage is the monitor's one report to the command that started it.
@@ -161,25 +166,38 @@ func Run(opts Options) int {
 		m.clients = append(m.clients, c)
 		m.unread = append(m.unread, c)
 	}
+	// In a systemd scope, the cgroup and the init wait for the go-ahead:
+	// the command sends it once systemd has moved this process into the
+	// scope, whose cgroup is the one to make the container's in.
+	var init *pendingInit
 	var err error
-	if m.leaf, err = openLeaf(opts.Clone.Cgroup); err != nil {
-		writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
-		return 125
-	}
-	init, err := cloneInit(opts.Clone, m.leaf)
-	if err != nil {
-		m.leaf.close()
-		writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
-		return 125
+	early := opts.Clone.Cgroup == nil || !opts.Clone.Cgroup.Systemd
+	if early {
+		if init, err = m.prepareInit(); err != nil {
+			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
+			return 125
+		}
 	}
 	if m.goAhead, err = readGo(os.NewFile(goFd, "go")); err != nil {
 		// Abandoned: the command failed to make the container, or died; it
 		// (or the next command, for a dead one) removes what there is.
-		init.kill()
+		if init != nil {
+			init.kill()
+		}
 		m.leaf.close()
 		return 125
 	}
-	code := m.run(syncPipe, init)
+	var code int
+	if !early {
+		init, err = m.prepareInit()
+	}
+	if err != nil {
+		// The container exists: its cleanup (and --rm) runs as after any
+		// start that failed.
+		code = m.failed(syncPipe, 125, err)
+	} else {
+		code = m.run(syncPipe, init)
+	}
 	m.leaf.close()
 	cleanup := m.goAhead.Cleanup
 	if len(cleanup) == 0 {
@@ -188,6 +206,21 @@ func Run(opts Options) int {
 	err = unix.Exec(cleanup[0], cleanup, os.Environ())
 	log.Printf("run cleanup %v: %v", cleanup, err)
 	return 125
+}
+
+// prepareInit makes the container's cgroup and clones the init into it.
+func (m *monitor) prepareInit() (*pendingInit, error) {
+	var err error
+	if m.leaf, err = openLeaf(m.opts.Clone.Cgroup, m.goAhead.Scope); err != nil {
+		return nil, err
+	}
+	init, err := cloneInit(m.opts.Clone, m.leaf)
+	if err != nil {
+		m.leaf.close()
+		m.leaf = nil
+		return nil, err
+	}
+	return init, nil
 }
 
 // closeInherited closes the descriptors the monitor inherited besides its
