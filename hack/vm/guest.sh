@@ -82,6 +82,10 @@ for d in "$svc" "$svc/test.scope"; do
 done
 
 install -d -m 0700 -o "$uid" -g "$gid" "/run/user/$uid"
+# What sd_booted(3) looks for: systemd --user, which guest-tests.sh starts
+# for the tests of --cgroup-manager=systemd, refuses to run without it.
+# Nothing else here is systemd's: this script stays PID 1.
+mkdir -p /run/systemd/system
 # Storage ($XDG_DATA_HOME, default ~/.local/share) on a tmpfs of its own: the
 # kernel refuses overlayfs as the upper layer of the user's overlay mounts,
 # and so does containers/storage. It also starts every run empty.

@@ -7,7 +7,9 @@
 #      root, but not its /tmp, hidden by the guest's own);
 #   2. boots the cgroup v2 VM (run.sh) and runs guest-tests.sh in it as the
 #      test user: the smoke check, then the cgroup tests (TEST_RUN, default
-#      ^TestCgroup), which fail rather than skip when the VM lacks cgroup v2.
+#      ^TestCgroup), which fail rather than skip when the VM lacks cgroup v2,
+#      twice: with the cgroupfs path, then with a user systemd and
+#      --cgroup-manager=systemd.
 # Exits with the guest's status: 0 only if every check and test passed.
 set -eu
 cd "$(dirname "$0")/../.."

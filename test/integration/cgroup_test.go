@@ -7,15 +7,22 @@ package integration
 //   - delegated cgroup v2 (the VM of make test-vm, where
 //     SANDBOX_TEST_CGROUP is set): the limits must hold; a VM without them
 //     fails every test here rather than skipping;
+//   - the same in the VM's second pass, with a user systemd running and
+//     SANDBOX_TEST_CGROUP_MANAGER=systemd: every container's cgroup is in
+//     a systemd scope made for its monitor (TestCgroupSystemdScope);
 //   - anything else (this project's hybrid host): TestCgroupRefused
 //     checks that every limit, pause, stats and update is refused with the
 //     one-line message that names the controller, why and the fix, and
 //     the tests of limits that hold are skipped.
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +104,7 @@ var limitFlags = []struct {
 func TestCgroupBadInput(t *testing.T) {
 	t.Parallel()
 	cpus := strconv.Itoa(len(mustList(t, "/sys/devices/system/cpu/present")) + 97)
+	fails(t, 125, []string{`--cgroup-manager "cgroupv1"`, "auto, systemd or cgroupfs"}, "--cgroup-manager", "cgroupv1", "run", "--rm", "busybox", "true")
 	for _, tt := range []struct {
 		flags []string
 		want  string
@@ -145,6 +153,16 @@ func TestCgroupRefused(t *testing.T) {
 		}
 	}
 	fails(t, 125, []string{"--memory", "memory controller"}, "create", "--memory", "64m", "busybox")
+	// A systemd scope would not help: the same refusal, which also says
+	// why there is no scope when there is no user bus.
+	want := []string{"--memory", "memory controller", "fix:", "--cgroup-manager=systemd"}
+	if _, err := os.Stat(path.Join(os.Getenv("XDG_RUNTIME_DIR"), "bus")); err != nil && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		want = append(want, "no user D-Bus")
+	}
+	fails(t, 125, want, "--cgroup-manager", "systemd", "run", "--rm", "--name", "refused-systemd", "--memory", "64m", "busybox", "true")
+	if r := sb(t, "inspect", "refused-systemd"); r.code == 0 {
+		t.Errorf("--cgroup-manager=systemd left container refused-systemd behind")
+	}
 	// Without limits, containers run as always; what needs their cgroup is
 	// refused with the reason.
 	id := detached(t, "busybox", "sleep", "100")
@@ -456,6 +474,11 @@ func TestCgroupRemoved(t *testing.T) {
 	parent := path.Dir(dir)
 	eventually(t, 10*time.Second, func() error {
 		entries, err := os.ReadDir(parent)
+		if errors.Is(err, fs.ErrNotExist) && os.Getenv("SANDBOX_TEST_CGROUP_MANAGER") == "systemd" {
+			// The stopped container's scope went with its parent (and the
+			// --rm one had its own: TestCgroupSystemdScope checks it goes).
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -466,4 +489,107 @@ func TestCgroupRemoved(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// scopeRE is the systemd scope a container's cgroup is in with
+// --cgroup-manager=systemd: sandbox-ID12-MONITORPID.scope.
+var scopeRE = regexp.MustCompile(`^sandbox-([0-9a-f]{12})-[1-9][0-9]*\.scope$`)
+
+// scopeUnits lists the loaded units of the user's systemd named like the
+// scopes of container id.
+func scopeUnits(t *testing.T, id string) string {
+	t.Helper()
+	out, err := exec.Command("systemctl", "--user", "list-units", "--all", "--plain", "--no-legend", "sandbox-"+id[:12]+"-*").CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemctl --user list-units: %v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestCgroupSystemdScope checks, in the VM's pass with a user systemd,
+// that a container's cgroup is in a transient scope of its own, as the
+// host sees it, and that the scope goes with the container.
+func TestCgroupSystemdScope(t *testing.T) {
+	if os.Getenv("SANDBOX_TEST_CGROUP_MANAGER") != "systemd" {
+		t.Skip("runs with SANDBOX_TEST_CGROUP_MANAGER=systemd and a user systemd (the second pass of make test-vm)")
+	}
+	needLimits(t)
+	t.Parallel()
+	id := detached(t, "--memory", "64m", "busybox", "sleep", "300")
+	dir := cgroupDir(t, id)
+	scopeDir := path.Dir(path.Dir(dir))
+	m := scopeRE.FindStringSubmatch(path.Base(scopeDir))
+	if m == nil || m[1] != id[:12] || path.Base(path.Dir(dir)) != cgroupv2.ParentName {
+		t.Fatalf("cgroup %s is not SCOPE/%s/ID in a scope sandbox-%.12s-PID.scope", dir, cgroupv2.ParentName, id)
+	}
+	if got := readCgroup(t, dir, "memory.max"); got != "67108864" {
+		t.Errorf("memory.max %s in the scope, want 67108864", got)
+	}
+	// The container's first process, seen from outside.
+	pid := strings.TrimSpace(ok(t, "inspect", "--format", "{{.State.Pid}}", id))
+	data, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(data)), "0::"+strings.TrimPrefix(dir, cgroupv2.Root); got != want {
+		t.Errorf("/proc/%s/cgroup: %q, want %q", pid, got, want)
+	}
+	if units := scopeUnits(t, id); !strings.Contains(units, path.Base(scopeDir)+" loaded active running") {
+		t.Errorf("systemctl --user list-units: %q, want %s active", units, path.Base(scopeDir))
+	}
+	ok(t, "pause", id)
+	ok(t, "unpause", id)
+	ok(t, "update", "--memory", "96m", id)
+	if got := readCgroup(t, dir, "memory.max"); got != "100663296" {
+		t.Errorf("memory.max %s after update, want 100663296", got)
+	}
+	ok(t, "rm", "-f", id)
+	// The leaf first, then the whole scope when the monitor's cleanup ends.
+	eventually(t, 10*time.Second, func() error {
+		if _, err := os.Stat(scopeDir); err == nil {
+			return fmt.Errorf("scope cgroup %s is still there after rm -f", scopeDir)
+		}
+		if units := scopeUnits(t, id); units != "" {
+			return fmt.Errorf("units left after rm -f: %s", units)
+		}
+		return nil
+	})
+	// run --rm leaves no scope either. The host name is the id's first 12
+	// digits.
+	short := strings.TrimSpace(run(t, "busybox", "hostname"))
+	eventually(t, 10*time.Second, func() error {
+		if units := scopeUnits(t, short); units != "" {
+			return fmt.Errorf("units left after run --rm: %s", units)
+		}
+		return nil
+	})
+}
+
+// TestCgroupScopeRollback checks that a scope that cannot be made (a bus
+// address that is there but answers nothing) fails the start with 125,
+// naming what failed, and leaves no container behind, with run and with
+// start.
+func TestCgroupScopeRollback(t *testing.T) {
+	t.Parallel()
+	bad := cmdOpts{env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null"}}
+	check := func(r result, what string) {
+		t.Helper()
+		msg := strings.TrimSpace(r.stderr)
+		if r.code != 125 || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "systemd scope") || !strings.Contains(msg, "/dev/null") {
+			t.Errorf("%s: want exit 125 and one line naming the scope and the bus\n%s", what, r)
+		}
+	}
+	name := "scope-rollback"
+	check(sbWith(t, bad, "--cgroup-manager", "systemd", "run", "--rm", "--name", name, "busybox", "true"), "run --rm")
+	check(sbWith(t, bad, "--cgroup-manager", "systemd", "run", "-d", "--name", name, "busybox", "true"), "run -d")
+	if r := sb(t, "inspect", name); r.code == 0 {
+		t.Errorf("a failed scope left container %s behind", name)
+	}
+	// A created container stays created.
+	removeAfter(t, name)
+	ok(t, "--cgroup-manager", "cgroupfs", "create", "--name", name, "busybox", "true")
+	check(sbWith(t, bad, "--cgroup-manager", "systemd", "start", name), "start")
+	if got := strings.TrimSpace(ok(t, "inspect", "--format", "{{.State.Status}}", name)); got != "created" {
+		t.Errorf("after the failed start: status %q, want created", got)
+	}
 }

@@ -173,8 +173,14 @@ type cmdOpts struct {
 	timeout time.Duration
 }
 
+// globalArgs select this run's store, and the cgroup manager that
+// SANDBOX_TEST_CGROUP_MANAGER names (the VM's second pass: systemd).
 func globalArgs() []string {
-	return []string{"--root", env.root, "--runroot", env.runroot}
+	args := []string{"--root", env.root, "--runroot", env.runroot}
+	if m := os.Getenv("SANDBOX_TEST_CGROUP_MANAGER"); m != "" {
+		args = append(args, "--cgroup-manager", m)
+	}
+	return args
 }
 
 // command prepares a sandbox command against this run's store.
