@@ -261,10 +261,12 @@ func (l *Leaf) Frozen() (bool, error) {
 }
 
 // Kill sends SIGKILL to every process of the leaf at once (cgroup.kill;
-// frozen ones too). A leaf that is gone has nothing to kill.
+// frozen ones too). A leaf that is gone has nothing to kill; so has one
+// removed between the open and the write of cgroup.kill (ENODEV, from
+// kernfs), as the monitor does when the container's last process ends.
 func (l *Leaf) Kill() error {
 	err := writeFile(l.Dir, "cgroup.kill", "1")
-	if err == nil || errors.Is(err, fs.ErrNotExist) && !exists(l.Dir) {
+	if err == nil || errors.Is(err, unix.ENODEV) || errors.Is(err, fs.ErrNotExist) && !exists(l.Dir) {
 		return nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
