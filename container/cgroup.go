@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strings"
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container/spec"
@@ -58,6 +59,24 @@ func (s *scopeStart) wait() error {
 		}
 	}
 	return s.err
+}
+
+// scopeMover is the exec.Request.MoveFallback for a container whose
+// cgroup dir is in a systemd scope (SCOPE/sandbox/ID): the user's systemd
+// attaches the process there. nil for a cgroup of any other kind.
+func scopeMover(ctx context.Context, dir string) func(pid int) error {
+	scopeDir := path.Dir(path.Dir(dir))
+	scope := path.Base(scopeDir)
+	if dir == "" || !systemd.IsScopeName(scope) {
+		return nil
+	}
+	return func(pid int) error {
+		uid, _ := userns.HostIDs()
+		return systemd.Attach(ctx, systemd.AttachOptions{
+			Bus: systemd.BusAddress(os.Getenv), UID: uid,
+			Unit: scope, Subcgroup: strings.TrimPrefix(dir, scopeDir), PID: pid,
+		})
+	}
 }
 
 // inScope reports whether limits for the container with state st are

@@ -37,7 +37,8 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if err != nil {
 		return 125, err
 	}
-	code, err := exec.Run(st.Pid, st.PidStart, &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Cgroup: st.Cgroup})
+	req := &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup)}
+	code, err := exec.Run(st.Pid, st.PidStart, req)
 	if err != nil {
 		return code, &ExitError{Code: code, Msg: err.Error()}
 	}

@@ -22,7 +22,10 @@ import (
 // one thread. Run makes the move, not the process, because by then the
 // process has taken the container's user and capabilities, which may not
 // move a process under the cpuset controller (it asks whether the mover
-// may reschedule the process).
+// may reschedule the process). A move the kernel refuses for want of
+// write access to the cgroup that the source and destination have in
+// common (a relaying command outside the user's systemd subtree, for a
+// container in a systemd scope) is handed to the request's MoveFallback.
 
 // openCgroup opens the container's cgroup.procs for the process of req,
 // which is told to wait for the move; nil without a cgroup.
@@ -40,7 +43,7 @@ func openCgroup(req *Request) (*os.File, error) {
 
 // joinCgroup moves the process that sent the message whose control data
 // is oob (its credentials) into the cgroup, and lets it exec.
-func joinCgroup(procs, sock *os.File, oob []byte) error {
+func joinCgroup(req *Request, procs, sock *os.File, oob []byte) error {
 	if procs == nil {
 		return errors.New("exec: the process waits for a cgroup it was not given")
 	}
@@ -49,7 +52,12 @@ func joinCgroup(procs, sock *os.File, oob []byte) error {
 		return err
 	}
 	if _, err := procs.Write([]byte(strconv.Itoa(pid))); err != nil {
-		return fmt.Errorf("exec: move the process into the container's cgroup: %w", err)
+		if !refused(err) || req.MoveFallback == nil {
+			return fmt.Errorf("exec: move the process into the container's cgroup: %w", err)
+		}
+		if ferr := req.MoveFallback(pid); ferr != nil {
+			return fmt.Errorf("exec: move the process into the container's cgroup: %w; nor could systemd: %w", err, ferr)
+		}
 	}
 	if err := unix.Sendmsg(int(sock.Fd()), []byte("{}"), nil, nil, 0); err != nil {
 		return fmt.Errorf("exec: start the process: %w", err)
@@ -76,4 +84,10 @@ func senderPid(oob []byte) (int, error) {
 		}
 	}
 	return 0, errors.New("exec: the process's message came without its credentials")
+}
+
+// refused reports whether a write to cgroup.procs failed for want of
+// permission, rather than because the process or the cgroup went away.
+func refused(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
 }

@@ -21,6 +21,9 @@ type Request struct {
 	// Cgroup is the container's cgroup directory ("" for none), for Run:
 	// the process joins it (cgroup_linux.go).
 	Cgroup string `json:"-"`
+	// MoveFallback, if set, moves the process into Cgroup by other means
+	// when Run may not move it itself (EACCES, EPERM: see cgroup_linux.go).
+	MoveFallback func(pid int) error `json:"-"`
 	// HoldExec: the process waits before its execve until Run has moved
 	// it into the cgroup (nsinit.HoldExec).
 	HoldExec bool `json:"holdExec,omitempty"`

@@ -193,7 +193,7 @@ func Run(pid int, start uint64, req *Request) (int, error) {
 			return msg.Code, errors.New(msg.Error)
 		}
 		if msg.Exec {
-			if err := joinCgroup(procs, sock, oob[:oobn]); err != nil {
+			if err := joinCgroup(req, procs, sock, oob[:oobn]); err != nil {
 				return 125, err // the process sees the socket close, and exits
 			}
 			continue

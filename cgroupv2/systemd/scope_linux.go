@@ -97,12 +97,9 @@ const startTimeout = 10 * time.Second
 func StartScope(ctx context.Context, o ScopeOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	if err := Reachable(o.Bus); err != nil {
-		return err
-	}
-	conn, err := sd.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, o.Bus, o.UID) })
+	conn, err := connect(ctx, o.Bus, o.UID)
 	if err != nil {
-		return fmt.Errorf("connect to the user's D-Bus at %s as uid %d: %w", o.Bus, o.UID, err)
+		return err
 	}
 	defer conn.Close()
 	props := []sd.Property{
@@ -124,6 +121,52 @@ func StartScope(ctx context.Context, o ScopeOptions) error {
 	case <-ctx.Done():
 		return fmt.Errorf("systemd --user: start job of %s: %w", o.Name, ctx.Err())
 	}
+}
+
+// AttachOptions are what Attach needs.
+type AttachOptions struct {
+	// Bus and UID are as in ScopeOptions.
+	Bus string
+	UID int
+	// Unit is the scope (ScopeName) and Subcgroup the cgroup below it
+	// ("/sandbox/ID") that the process goes to.
+	Unit, Subcgroup string
+	// PID is the process to move.
+	PID int
+}
+
+// Attach asks the user's systemd to move a process into a cgroup below
+// one of its units. It is how a process from outside the user manager's
+// subtree (an ssh login's session scope) gets into a container's cgroup:
+// the kernel lets a user move a process only with write access to the
+// cgroup that the source and destination have in common, which there is
+// root's user-UID.slice; the user manager hands such a move on to the
+// system's systemd (AttachProcessesToUnit, systemd 238 and newer).
+func Attach(ctx context.Context, o AttachOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	conn, err := connect(ctx, o.Bus, o.UID)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.AttachProcessesToUnit(ctx, o.Unit, o.Subcgroup, []uint32{uint32(o.PID)}); err != nil {
+		return fmt.Errorf("systemd --user: attach process %d to %s%s: %w", o.PID, o.Unit, o.Subcgroup, err)
+	}
+	return nil
+}
+
+// connect opens go-systemd's connection to the user's systemd over the
+// bus at addr, authenticated as uid.
+func connect(ctx context.Context, addr string, uid int) (*sd.Conn, error) {
+	if err := Reachable(addr); err != nil {
+		return nil, err
+	}
+	conn, err := sd.NewConnection(func() (*dbus.Conn, error) { return dial(ctx, addr, uid) })
+	if err != nil {
+		return nil, fmt.Errorf("connect to the user's D-Bus at %s as uid %d: %w", addr, uid, err)
+	}
+	return conn, nil
 }
 
 // dial opens one authenticated connection to the bus. go-systemd's own

@@ -16,9 +16,11 @@ svc=${SANDBOX_TEST_CGROUP:?not set: run me through hack/vm/test.sh}
 "$repo/hack/vm/smoke.sh" || exit 1
 cd "$repo/test/integration" || exit 125
 
+# tests [-test.skip PATTERN]: the tests of TEST_RUN (default ^TestCgroup,
+# the tests of limits that hold), strict: a test that would skip fails.
 tests() {
 	SANDBOX_TEST_STRICT=1 SANDBOX_REPO=$repo "$(dirname "$bin")/integration.test" \
-		-test.v -test.timeout=10m -test.run "${TEST_RUN:-^TestCgroup}"
+		-test.v -test.timeout=10m -test.run "${TEST_RUN:-^TestCgroup}" "$@"
 }
 
 # user_systemd starts the user's systemd the way user@UID.service does: in
@@ -44,7 +46,8 @@ user_systemd() {
 
 status=0
 echo "vm-tests: pass 1: --cgroup-manager=auto (cgroupfs: a subtree of $svc)"
-tests || status=1
+echo "vm-tests: not run in pass 1: TestCgroupSystemdScope (pass 2)"
+tests -test.skip '^TestCgroupSystemdScope$' || status=1
 echo "vm-tests: pass 2: --cgroup-manager=systemd (a scope from systemd --user)"
 if user_systemd; then
 	SANDBOX_TEST_CGROUP_MANAGER=systemd tests || status=1

@@ -1,21 +1,25 @@
 package integration
 
 // Integration tests of cgroup v2 limits, pause, stats and update. Which
-// tier they run in depends on the machine, as cgroupv2.Detect (the code
-// sandbox itself uses) finds it:
+// apply depends on the machine, as cgroupv2.Detect (the code sandbox
+// itself uses) finds it, and the tiers select them by name (the harness
+// asks the test binary with -sandbox.probe=cgroup):
 //
-//   - delegated cgroup v2 (the VM of make test-vm, where
-//     SANDBOX_TEST_CGROUP is set): the limits must hold; a VM without them
-//     fails every test here rather than skipping;
-//   - the same in the VM's second pass, with a user systemd running and
-//     SANDBOX_TEST_CGROUP_MANAGER=systemd: every container's cgroup is in
-//     a systemd scope made for its monitor (TestCgroupSystemdScope);
-//   - anything else (this project's hybrid host): TestCgroupRefused
-//     checks that every limit, pause, stats and update is refused with the
-//     one-line message that names the controller, why and the fix, and
-//     the tests of limits that hold are skipped.
+//   - TestCgroup*: delegated cgroup v2 (the VM of make test-vm, where
+//     SANDBOX_TEST_CGROUP is set): the limits must hold;
+//     TestCgroupSystemdScope only in the VM's second pass, with a user
+//     systemd running and SANDBOX_TEST_CGROUP_MANAGER=systemd, where every
+//     container's cgroup is in a systemd scope made for its monitor;
+//   - TestLimitsRefused: anything else (this project's hybrid host):
+//     every limit, pause, stats and update is refused with the one-line
+//     message that names the controller, why and the fix;
+//   - TestLimitsBadInput, TestScopeRollback: anywhere.
+//
+// A test run where it does not apply skips, or fails in a strict run
+// (notHere): there the tier chose the wrong tests.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,17 +33,26 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
+	"sandbox/cgroupv2/systemd"
 )
 
 // delegated reports whether every controller sandbox uses is delegated
 // to this user here.
 func delegated(t *testing.T) bool {
 	t.Helper()
+	d, err := delegatedHere()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func delegatedHere() (bool, error) {
 	st, err := cgroupv2.Detect()
 	if err != nil {
-		t.Fatalf("detect cgroups: %v", err)
+		return false, fmt.Errorf("detect cgroups: %w", err)
 	}
-	return len(st.Delegated()) == len(cgroupv2.Controllers)
+	return len(st.Delegated()) == len(cgroupv2.Controllers), nil
 }
 
 // inVM: run by hack/vm, where cgroup v2 must be there.
@@ -56,7 +69,7 @@ func needLimits(t *testing.T) {
 	if inVM() {
 		t.Fatalf("the VM gives no delegated cgroup v2 controllers (%+v): the VM tier is broken", st)
 	}
-	t.Skip("no delegated cgroup v2 here (TestCgroupRefused checks the refusal; make test-vm runs this)")
+	notHere(t, "no delegated cgroup v2 here (TestLimitsRefused checks the refusal; make test-vm runs this)")
 }
 
 // cgroupDir is a running container's cgroup directory.
@@ -101,7 +114,7 @@ var limitFlags = []struct {
 	{[]string{"--blkio-weight", "500"}, "io"},
 }
 
-func TestCgroupBadInput(t *testing.T) {
+func TestLimitsBadInput(t *testing.T) {
 	t.Parallel()
 	cpus := strconv.Itoa(len(mustList(t, "/sys/devices/system/cpu/present")) + 97)
 	fails(t, 125, []string{`--cgroup-manager "cgroupv1"`, "auto, systemd or cgroupfs"}, "--cgroup-manager", "cgroupv1", "run", "--rm", "busybox", "true")
@@ -139,9 +152,9 @@ func mustList(t *testing.T, file string) []int {
 	return ns
 }
 
-func TestCgroupRefused(t *testing.T) {
+func TestLimitsRefused(t *testing.T) {
 	if delegated(t) {
-		t.Skip("cgroup v2 is delegated here: the limits apply (the other cgroup tests)")
+		notHere(t, "cgroup v2 is delegated here: the limits apply (the TestCgroup tests)")
 	}
 	t.Parallel()
 	for _, l := range limitFlags {
@@ -511,7 +524,7 @@ func scopeUnits(t *testing.T, id string) string {
 // host sees it, and that the scope goes with the container.
 func TestCgroupSystemdScope(t *testing.T) {
 	if os.Getenv("SANDBOX_TEST_CGROUP_MANAGER") != "systemd" {
-		t.Skip("runs with SANDBOX_TEST_CGROUP_MANAGER=systemd and a user systemd (the second pass of make test-vm)")
+		notHere(t, "runs with SANDBOX_TEST_CGROUP_MANAGER=systemd and a user systemd (the second pass of make test-vm)")
 	}
 	needLimits(t)
 	t.Parallel()
@@ -537,6 +550,24 @@ func TestCgroupSystemdScope(t *testing.T) {
 	if units := scopeUnits(t, id); !strings.Contains(units, path.Base(scopeDir)+" loaded active running") {
 		t.Errorf("systemctl --user list-units: %q, want %s active", units, path.Base(scopeDir))
 	}
+	// What exec falls back on when the kernel will not let it move its
+	// process (from outside the user manager's subtree): systemd attaches
+	// a process to the container's cgroup below the scope.
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	sub := strings.TrimPrefix(dir, scopeDir)
+	err = systemd.Attach(context.Background(), systemd.AttachOptions{Bus: systemd.BusAddress(os.Getenv), UID: os.Getuid(),
+		Unit: path.Base(scopeDir), Subcgroup: sub, PID: sleeper.Process.Pid})
+	if err != nil {
+		t.Errorf("attach a process to %s%s: %v", path.Base(scopeDir), sub, err)
+	} else if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", sleeper.Process.Pid)); err != nil || strings.TrimSpace(string(data)) != "0::"+strings.TrimPrefix(dir, cgroupv2.Root) {
+		t.Errorf("attached process's cgroup: %q (%v), want %s", data, err, dir)
+	}
+	sleeper.Process.Kill()
+	sleeper.Wait()
 	ok(t, "pause", id)
 	ok(t, "unpause", id)
 	ok(t, "update", "--memory", "96m", id)
@@ -565,11 +596,11 @@ func TestCgroupSystemdScope(t *testing.T) {
 	})
 }
 
-// TestCgroupScopeRollback checks that a scope that cannot be made (a bus
+// TestScopeRollback checks that a scope that cannot be made (a bus
 // address that is there but answers nothing) fails the start with 125,
 // naming what failed, and leaves no container behind, with run and with
 // start.
-func TestCgroupScopeRollback(t *testing.T) {
+func TestScopeRollback(t *testing.T) {
 	t.Parallel()
 	bad := cmdOpts{env: []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/dev/null"}}
 	check := func(r result, what string) {

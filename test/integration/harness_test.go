@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -34,17 +35,59 @@ var env struct {
 	tarball  string // the busybox root filesystem tarball
 }
 
+// probe, -sandbox.probe=cgroup: print whether cgroup v2 is delegated here
+// ("delegated" or "none") and run no test. The tiers ask it to select the
+// cgroup tests that apply (cgroup_test.go).
+var probe = flag.String("sandbox.probe", "", "print `cgroup` delegation (delegated|none) and exit")
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if *probe != "" {
+		os.Exit(probeHere(*probe))
+	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "integration: %v\n", err)
-		if os.Getenv("SANDBOX_TEST_STRICT") == "1" {
+		if strict() {
 			os.Exit(1)
 		}
 		fmt.Fprintln(os.Stderr, "integration: SKIPPED every test (set SANDBOX_TEST_STRICT=1 to make this a failure)")
 		os.Exit(0)
 	}
 	os.Exit(code)
+}
+
+func probeHere(what string) int {
+	if what != "cgroup" {
+		fmt.Fprintf(os.Stderr, "integration: -sandbox.probe=%q: want cgroup\n", what)
+		return 2
+	}
+	d, err := delegatedHere()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: %v\n", err)
+		return 1
+	}
+	if d {
+		fmt.Println("delegated")
+	} else {
+		fmt.Println("none")
+	}
+	return 0
+}
+
+// strict: SANDBOX_TEST_STRICT=1, as the Makefile's tiers run the tests.
+func strict() bool { return os.Getenv("SANDBOX_TEST_STRICT") == "1" }
+
+// notHere ends a test that does not apply on this machine: a skip, or in
+// a strict run a failure, for the tiers select only the tests that apply
+// (a strict run that would skip chose the wrong ones, and CI must not
+// pass with a test that did not run).
+func notHere(t *testing.T, why string) {
+	t.Helper()
+	if strict() {
+		t.Fatalf("selected where it does not apply: %s", why)
+	}
+	t.Skip(why)
 }
 
 func setup(m *testing.M) (int, error) {
