@@ -51,6 +51,7 @@ type config struct {
 	sandbox       string // the sandbox binary under test
 	podman        string // podman binary
 	podmanRuntime string // OCI runtime podman is told to use ("" = its default)
+	podmanStore   string // podman's global storage flags ("" = its defaults)
 	bwrap         string // bwrap binary
 	registry      string // docker-registry binary, for the pull figures
 	iperf3        string // iperf3 binary, for the throughput figures
@@ -89,6 +90,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.sandbox, "sandbox", "bin/sandbox", "the sandbox binary to measure")
 	fs.StringVar(&cfg.podman, "podman", "podman", "the podman binary")
 	fs.StringVar(&cfg.podmanRuntime, "podman-runtime", "runc", "OCI runtime for podman (--runtime); empty for podman's default")
+	fs.StringVar(&cfg.podmanStore, "podman-store", "", "podman's storage flags, space-separated (--storage-driver, --root, --runroot); empty for its defaults")
 	fs.StringVar(&cfg.bwrap, "bwrap", "bwrap", "the bwrap binary")
 	fs.StringVar(&cfg.registry, "registry", "docker-registry", "the docker-registry binary (distribution 2.x), for the pull figures")
 	fs.StringVar(&cfg.iperf3, "iperf3", "iperf3", "the iperf3 binary, for the throughput figures; bind-mounted into the containers with its libraries")

@@ -99,8 +99,9 @@ func newEnvironment(cfg *config) *environment {
 		plainHTTP: []string{"--tls-verify=false"},
 		helper:    "conmon",
 	}
+	e.podman.global = strings.Fields(cfg.podmanStore)
 	if cfg.podmanRuntime != "" {
-		e.podman.global = []string{"--runtime", cfg.podmanRuntime}
+		e.podman.global = append(e.podman.global, "--runtime", cfg.podmanRuntime)
 	}
 	e.podman.ready = func(ctx context.Context) error {
 		bin := cfg.podman
@@ -113,7 +114,7 @@ func newEnvironment(cfg *config) *environment {
 			}
 		}
 		return e.once("podman image", func() error {
-			cmd := exec.CommandContext(ctx, bin, "image", "exists", cfg.image)
+			cmd := exec.CommandContext(ctx, bin, append(strings.Fields(cfg.podmanStore), "image", "exists", cfg.image)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
