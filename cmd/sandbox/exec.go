@@ -7,7 +7,6 @@ import (
 	"sandbox/container"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -32,12 +31,7 @@ func newExecCommand(g *globals) *cobra.Command {
 			}
 			o.DetachKeys = keys
 			if o.TTY {
-				for _, f := range []*os.File{os.Stdin, os.Stdout} {
-					if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
-						o.Rows, o.Cols = ws.Row, ws.Col
-						break
-					}
-				}
+				o.Rows, o.Cols = terminalSize()
 			}
 			rt, err := g.runtime()
 			if err != nil {

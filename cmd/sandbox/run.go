@@ -127,12 +127,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 		return errors.New("the input device is not a TTY: drop -t, or run from a terminal")
 	}
 	if o.TTY {
-		for _, f := range []*os.File{os.Stdin, os.Stdout} {
-			if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
-				o.Rows, o.Cols = ws.Row, ws.Col
-				break
-			}
-		}
+		o.Rows, o.Cols = terminalSize()
 	}
 	rt, err := g.runtime()
 	if err != nil {
@@ -181,4 +176,15 @@ func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) 
 		return &exitCodeError{code: code}
 	}
 	return nil
+}
+
+// terminalSize is the window size of the terminal on standard input or
+// output, for the container's pty; 0, 0 when neither is a terminal.
+func terminalSize() (rows, cols uint16) {
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
+			return ws.Row, ws.Col
+		}
+	}
+	return 0, 0
 }

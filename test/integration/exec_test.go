@@ -236,34 +236,11 @@ func TestExecTTY(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := command(ctx, nil, "exec", "-it", id, "sh", "-c", "tty; stty size; read l; echo got:$l; exit 3")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	got := make(chan string)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		got <- b.String()
-	}()
-	time.Sleep(400 * time.Millisecond)
-	master.Write([]byte("typed\r"))
-	err := cmd.Wait()
+	out, err := onTerminal(t, cmd, master, slave, 400*time.Millisecond, "typed\r")
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Errorf("exec -it: %v, want status 3", err)
 	}
-	master.Close()
-	out := <-got
 	for _, want := range []string{"/dev/pts/", "33 88", "got:typed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in terminal output %q", want, out)

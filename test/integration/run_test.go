@@ -378,6 +378,37 @@ func TestStdoutStderr(t *testing.T) {
 }
 
 // openPty returns a terminal pair for a test.
+// onTerminal runs cmd with slave as its controlling terminal and standard
+// streams, types input on master after delay, and returns everything the
+// terminal showed and cmd's Wait error. It closes both ends.
+func onTerminal(t *testing.T, cmd *exec.Cmd, master, slave *os.File, delay time.Duration, input string) (string, error) {
+	t.Helper()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	out := make(chan string)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		out <- b.String()
+	}()
+	time.Sleep(delay)
+	master.Write([]byte(input))
+	err := cmd.Wait()
+	master.Close()
+	return <-out, err
+}
+
 func openPty(t *testing.T) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
@@ -408,34 +439,11 @@ func TestTTY(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := command(ctx, nil, "run", "--rm", "-it", "busybox", "sh", "-c", "tty; stty size; echo TERM=$TERM; read line; echo got:$line; exit 3")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	out := make(chan string)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		out <- b.String()
-	}()
-	time.Sleep(500 * time.Millisecond)
-	master.Write([]byte("typed\r"))
-	err := cmd.Wait()
+	got, err := onTerminal(t, cmd, master, slave, 500*time.Millisecond, "typed\r")
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Errorf("exit: %v, want status 3", err)
 	}
-	master.Close()
-	got := <-out
 	for _, want := range []string{"/dev/pts/0", "31 97", "TERM=xterm", "got:typed"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in terminal output %q", want, got)
