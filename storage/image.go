@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,9 +11,9 @@ import (
 	"time"
 
 	"go.podman.io/image/v5/docker/reference"
-	istorage "go.podman.io/image/v5/storage"
 	cstorage "go.podman.io/storage"
 
+	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -77,22 +78,59 @@ func (s *Store) ResolveImage(ref string) (*Image, error) {
 }
 
 // ImageConfig reads an image's OCI configuration (Env, Cmd, Entrypoint,
-// WorkingDir, User, ...).
+// WorkingDir, User, ...) straight from the store: the image's manifest
+// names its configuration blob, stored beside it. Docker's schema 2
+// configuration has the OCI fields under the same names, which is how
+// containers/image converts it too. Reading it here keeps containers/image
+// out of the sandbox binary, whose every start would pay for its packages.
 func (s *Store) ImageConfig(ctx context.Context, id string) (*v1.Image, error) {
-	ref, err := istorage.Transport.NewStoreReference(s.Store, nil, id)
+	m, err := s.ImageBigData(id, cstorage.ImageDigestBigDataKey)
+	if err != nil {
+		return nil, fmt.Errorf("image %s manifest: %w", id, err)
+	}
+	key, err := ConfigKey(m)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", id, err)
 	}
-	img, err := ref.NewImage(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open image %s: %w", id, err)
-	}
-	defer img.Close()
-	cfg, err := img.OCIConfig(ctx)
+	data, err := s.ImageBigData(id, key)
 	if err != nil {
 		return nil, fmt.Errorf("image %s configuration: %w", id, err)
 	}
-	return cfg, nil
+	var cfg v1.Image
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("image %s configuration: %w", id, err)
+	}
+	return &cfg, nil
+}
+
+// ConfigKey is the digest of the configuration blob that an image
+// manifest (OCI, or Docker schema 2) names: the key under which the store
+// keeps that blob. Manifest lists and Docker schema 1 manifests have none.
+func ConfigKey(manifest []byte) (string, error) {
+	var m struct {
+		SchemaVersion int    `json:"schemaVersion"`
+		MediaType     string `json:"mediaType"`
+		Config        struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return "", fmt.Errorf("parse manifest: %w", err)
+	}
+	switch {
+	case m.SchemaVersion == 1:
+		return "", errors.New("a Docker schema 1 manifest has no configuration: pull the image again from a registry that serves schema 2 or OCI")
+	case m.SchemaVersion != 2:
+		return "", fmt.Errorf("manifest schema version %d: want 2", m.SchemaVersion)
+	case m.Manifests != nil:
+		return "", fmt.Errorf("the manifest is a list (%s), not an image's", m.MediaType)
+	}
+	d, err := digest.Parse(m.Config.Digest)
+	if err != nil {
+		return "", fmt.Errorf("manifest config digest %q: %w", m.Config.Digest, err)
+	}
+	return d.String(), nil
 }
 
 // ImageSummary is one line of `images`.
