@@ -322,7 +322,6 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	}
 	m.unread = nil
 	m.mu.Unlock()
-	proc := init.proc
 	if err != nil {
 		code := 125
 		var se *startError
@@ -335,7 +334,7 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 		}
 		return code, err.Error(), false
 	}
-	pid := proc.Pid
+	pid := init.pid
 	start := startTime(pid)
 	now := time.Now().UTC()
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
@@ -358,10 +357,10 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 			m.copyOut(s.name, s.frame, s.r)
 		}()
 	}
-	status, err := proc.Wait()
+	status, err := init.wait()
 	code = 125
 	if err == nil {
-		code = exitCode(status.Sys().(syscall.WaitStatus))
+		code = exitCode(status)
 	} else {
 		log.Printf("wait for container: %v", err)
 	}
@@ -465,7 +464,7 @@ func writeSync(f *os.File, msg SyncMessage) {
 }
 
 // exitCode is the status docker reports: the code, or 128+signal.
-func exitCode(ws syscall.WaitStatus) int {
+func exitCode(ws unix.WaitStatus) int {
 	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}

@@ -16,7 +16,7 @@ func (p *pendingInit) startNetwork(c Clone) error {
 	if !c.Network.UserMode() {
 		return nil
 	}
-	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", p.proc.Pid))
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", p.pid))
 	if err != nil {
 		return fmt.Errorf("open the container's network namespace: %w", err)
 	}

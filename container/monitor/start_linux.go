@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"syscall"
 
@@ -32,7 +33,7 @@ func (e *startError) Error() string { return e.err.Error() }
 // pendingInit is an init cloned into the container's namespaces, waiting
 // for its Begin.
 type pendingInit struct {
-	proc    *os.Process
+	pid     int
 	sock    *os.File
 	streams []stream
 	stdin   *os.File // the write end of the container's stdin pipe, or nil
@@ -48,8 +49,10 @@ type pendingInit struct {
 
 // kill ends an init that will not be started.
 func (p *pendingInit) kill() {
-	p.proc.Kill()
-	p.proc.Wait()
+	if err := unix.Kill(p.pid, unix.SIGKILL); err != nil {
+		log.Printf("kill init %d: %v", p.pid, err)
+	}
+	p.wait()
 	p.stopNetwork()
 	p.sock.Close()
 	for _, s := range p.streams {
@@ -125,16 +128,26 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 	if err != nil {
 		return fail(err)
 	}
-	proc, err := os.StartProcess(self, []string{"sandbox-init", "init"}, &os.ProcAttr{
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
+	}
+	// syscall.ForkExec rather than os.StartProcess, whose first use in a
+	// process costs an extra clone to probe for pidfds: the monitor waits
+	// for its init by pid, which no other process can take while it is
+	// the init's parent. GOMAXPROCS=1: the init is one thread of work, and
+	// every other thread the Go runtime would start must be torn down
+	// again at its execve.
+	pid, err := syscall.ForkExec(self, []string{"sandbox-init", "init"}, &syscall.ProcAttr{
 		Dir:   "/",
-		Env:   []string{},
-		Files: files,
+		Env:   []string{"GOMAXPROCS=1"},
+		Files: fds,
 		Sys:   initAttr(c, cg.fd()),
 	})
 	if err != nil {
 		return fail(fmt.Errorf("start init: %w", err))
 	}
-	p.proc, p.leaf = proc, cg
+	p.pid, p.leaf = pid, cg
 	p.join = c.JoinNetns
 	if err := p.startNetwork(c); err != nil {
 		p.kill()
@@ -190,7 +203,7 @@ func (p *pendingInit) started() ([]stream, error) {
 			continue
 		}
 		if msg.Error != "" {
-			p.proc.Wait()
+			p.wait()
 			return nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
 		}
 		if msg.Pty {
@@ -202,6 +215,17 @@ func (p *pendingInit) started() ([]stream, error) {
 			master := os.NewFile(uintptr(fd), "pty")
 			p.stdin = master
 			streams = []stream{{"stdout", attach.Stdout, master}}
+		}
+	}
+}
+
+// wait reaps the init and returns its status.
+func (p *pendingInit) wait() (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(p.pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			return ws, err
 		}
 	}
 }

@@ -32,7 +32,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"unsafe"
 
 	"sandbox/container/spec"
 	"sandbox/internal/proc"
@@ -263,27 +262,6 @@ func OpenTerminal(p *spec.Process, sock int) error {
 		unix.Close(slave)
 	}
 	return nil
-}
-
-// unignoreSignals resets every ignored signal to its default, so that none
-// stays ignored across the execve of the container's command: execve resets
-// caught signals to their defaults, while one ignored by whoever started
-// sandbox (nohup, a shell's background job, make, which ignores 32 and 33)
-// would stay ignored. os/signal cannot do it: the runtime leaves some
-// signals as it found them and will not touch 32 and 33 at all. A read of
-// each disposition costs well under a microsecond.
-func unignoreSignals() {
-	var old, dfl [4]uint64 // struct sigaction, sa_handler first; zero is SIG_DFL
-	for sig := 1; sig <= 64; sig++ {
-		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
-			continue
-		}
-		_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-		if e != 0 || old[0] != 1 { // not SIG_IGN
-			continue
-		}
-		unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
-	}
 }
 
 // CloseExtraFds marks every descriptor above 2 close-on-exec.

@@ -16,6 +16,8 @@ import (
 // for uid 0, none for other users (they keep only the bounding set, as in
 // docker). The bounding set is cut first because that needs CAP_SETPCAP,
 // and the user is changed with keep-caps so that uid 0's set survives.
+// All of it applies to the calling thread only, as capabilities always do:
+// the caller must be locked to its thread and go on to execve from it.
 func SetUser(p *spec.Process) error {
 	caps, err := capability.NewPid2(0)
 	if err != nil {
@@ -36,19 +38,15 @@ func SetUser(p *spec.Process) error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
 	}
-	groups := make([]int, len(p.AdditionalGIDs))
-	for i, g := range p.AdditionalGIDs {
-		groups[i] = int(g)
-	}
 	// With a single-id mapping setgroups(2) is denied for the whole user
 	// namespace: the process keeps the groups it has (none of them mapped).
-	if err := unix.Setgroups(groups); err != nil && !(err == unix.EPERM && setgroupsDenied()) {
-		return fmt.Errorf("set groups %v: %w", groups, err)
+	if err := setThreadGroups(p.AdditionalGIDs); err != nil && !(err == unix.EPERM && setgroupsDenied()) {
+		return fmt.Errorf("set groups %v: %w", p.AdditionalGIDs, err)
 	}
-	if err := unix.Setresgid(int(p.GID), int(p.GID), int(p.GID)); err != nil {
+	if err := setThreadGID(p.GID); err != nil {
 		return fmt.Errorf("set gid %d: %w (is it mapped? see /etc/subgid)", p.GID, err)
 	}
-	if err := unix.Setresuid(int(p.UID), int(p.UID), int(p.UID)); err != nil {
+	if err := setThreadUID(p.UID); err != nil {
 		return fmt.Errorf("set uid %d: %w (is it mapped? see /etc/subuid)", p.UID, err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
