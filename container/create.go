@@ -304,6 +304,9 @@ func (r *Runtime) prepareImage(ctx context.Context, o *CreateOptions, p *prepare
 	if p.img != nil {
 		return nil
 	}
+	if err := r.openStore(); err != nil {
+		return err
+	}
 	img, err := r.image(ctx, o)
 	if err != nil {
 		return err

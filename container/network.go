@@ -217,6 +217,9 @@ func (r *Runtime) resolveJoin(f *netFlags) error {
 	if !ok {
 		return nil
 	}
+	if err := r.openStore(); err != nil {
+		return err
+	}
 	c, st, err := r.lookupState(name)
 	if err != nil {
 		return fmt.Errorf("--network %s: %w", f.net.Mode, err)

@@ -36,7 +36,14 @@ var (
 // Runtime is the command line's handle on containers: an open store and
 // the helper binaries.
 type Runtime struct {
+	// Store is the open store; for a runtime from NewOpening, nil until
+	// Run opens it.
 	Store *storage.Store
+	// open opens Store, for NewOpening; runRoot is the store's run root,
+	// known before it is open: the parent of the containers' run
+	// directories (runDir).
+	open    func() (*storage.Store, error)
+	runRoot string
 	// Monitor is the sandbox-monitor binary; Self the sandbox binary that
 	// the monitor runs for cleanup.
 	Monitor string
@@ -48,6 +55,29 @@ type Runtime struct {
 
 // New returns a runtime over an open store.
 func New(store *storage.Store) (*Runtime, error) {
+	r, err := newRuntime(store.RunRoot())
+	if err != nil {
+		return nil, err
+	}
+	r.Store = store
+	return r, nil
+}
+
+// NewOpening returns a runtime over the store whose run root is runRoot,
+// which open opens when Run first needs it: Run launches the container's
+// monitor before that, so that the monitor's start overlaps the opening.
+// Run is the only method to call before the store is open; it leaves the
+// store open.
+func NewOpening(runRoot string, open func() (*storage.Store, error)) (*Runtime, error) {
+	r, err := newRuntime(runRoot)
+	if err != nil {
+		return nil, err
+	}
+	r.open = open
+	return r, nil
+}
+
+func newRuntime(runRoot string) (*Runtime, error) {
 	mon, err := helperpath.Find("sandbox-monitor")
 	if err != nil {
 		return nil, err
@@ -56,7 +86,23 @@ func New(store *storage.Store) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	return &Runtime{Store: store, Monitor: mon, Self: self}, nil
+	return &Runtime{Monitor: mon, Self: self, runRoot: runRoot}, nil
+}
+
+// openStore opens the store of a runtime from NewOpening, once.
+func (r *Runtime) openStore() error {
+	if r.Store != nil {
+		return nil
+	}
+	s, err := r.open()
+	if err != nil {
+		return err
+	}
+	if s.RunRoot() != r.runRoot {
+		return fmt.Errorf("the store opened has run root %s, not %s", s.RunRoot(), r.runRoot)
+	}
+	r.Store = s
+	return nil
 }
 
 // Container is a container as found in storage, with its configuration.
@@ -133,7 +179,7 @@ func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
 // log): sandbox's own, beside containers/storage's in the run root, so that
 // it can exist before the container does.
 func (r *Runtime) runDir(id string) string {
-	return filepath.Join(r.Store.RunRoot(), "sandbox-containers", id)
+	return filepath.Join(r.runRoot, "sandbox-containers", id)
 }
 
 // storageRef is how cleanup reopens this store.

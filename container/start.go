@@ -37,11 +37,11 @@ type Started struct {
 	Conn *os.File
 }
 
-// Run creates a container and starts it. The monitor is launched first, so
-// that its start-up and the init's overlap the search for the image and
-// the creation of the container in storage. With attach, Started.Conn is
-// connected to the monitor before the command starts, so no output is
-// missed.
+// Run creates a container and starts it. The monitor is launched first,
+// in the background, so that its start-up and the init's overlap the
+// opening of the store, the search for the image and the creation of the
+// container in storage. With attach, Started.Conn is connected to the
+// monitor before the command starts, so no output is missed.
 func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Container, *Started, error) {
 	p, err := r.prepare(ctx, o)
 	if err != nil {
@@ -54,31 +54,43 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	if p.uidMap != nil {
 		clone.UserNS = &spec.UserNS{UIDMap: toSpecMap(p.uidMap), GIDMap: toSpecMap(p.gidMap)}
 	}
-	mon, err := r.launch(p.runDir, clone, attach)
-	if err != nil {
-		return nil, nil, unclaim(p.runDir, err)
+	l := r.launchAsync(p.runDir, clone, attach)
+	// Until make has made the container, a failure abandons the monitor
+	// and gives up the claim.
+	fail := func(err error) (*Container, *Started, error) {
+		return nil, nil, unclaim(p.runDir, l.abandon(err))
 	}
 	// The scope is made while the image is looked for; begin waits for it.
 	if p.flags.scope {
-		if mon.scope, err = startScope(ctx, p.id, mon.pid); err != nil {
-			mon.abandon()
+		mon, err := l.wait()
+		if err != nil {
 			return nil, nil, unclaim(p.runDir, err)
 		}
+		if mon.scope, err = startScope(ctx, p.id, mon.pid); err != nil {
+			return fail(err)
+		}
+	}
+	if err := r.openStore(); err != nil {
+		return fail(err)
 	}
 	if err := r.prepareImage(ctx, o, p); err != nil {
-		mon.abandon()
-		return nil, nil, unclaim(p.runDir, err)
+		return fail(err)
 	}
 	c, err := r.make(ctx, o, p)
 	if err != nil {
-		mon.abandon()
-		return nil, nil, err
+		// make has removed what it made, the claim with it.
+		return nil, nil, l.abandon(err)
 	}
-	// Without its scope the monitor gets no go-ahead: the container, still
-	// this command's own (creating), goes as it came.
-	if err := mon.scope.wait(); err != nil {
-		mon.scope.reported = true
-		mon.abandon()
+	// From here the container exists and is this command's own (creating):
+	// without a monitor, or without its scope, it goes as it came.
+	mon, err := l.wait()
+	if err == nil {
+		if err = mon.scope.wait(); err != nil {
+			mon.scope.reported = true
+			mon.abandon()
+		}
+	}
+	if err != nil {
 		if derr := r.deleteStorage(c.ID, true); derr != nil {
 			err = fmt.Errorf("%w (and removing the container: %v)", err, derr)
 		}
@@ -86,6 +98,42 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	}
 	started, err := mon.begin(c)
 	return c, started, err
+}
+
+// launching is a monitor being launched in the background.
+type launching struct {
+	done chan struct{}
+	mon  *launched // once done: the monitor, or nil with err
+	err  error
+}
+
+// launchAsync launches a container's monitor (launch) in the background:
+// the fork and exec hold their thread until the monitor's binary is
+// loaded, while the caller goes on.
+func (r *Runtime) launchAsync(runDir string, clone monitor.Clone, attach bool) *launching {
+	l := &launching{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.mon, l.err = r.launch(runDir, clone, attach)
+	}()
+	return l
+}
+
+// wait waits for the launch and returns its outcome.
+func (l *launching) wait() (*launched, error) {
+	<-l.done
+	return l.mon, l.err
+}
+
+// abandon abandons the monitor once launched, for err; a launch that
+// failed too adds its own error to err.
+func (l *launching) abandon(err error) error {
+	mon, lerr := l.wait()
+	if lerr != nil {
+		return fmt.Errorf("%w (and launching the monitor: %v)", err, lerr)
+	}
+	mon.abandon()
+	return err
 }
 
 // Start starts the monitor of a created container and waits until the

@@ -170,3 +170,21 @@ func (g *globals) runtime() (*container.Runtime, error) {
 	rt.CgroupManager = g.manager
 	return rt, nil
 }
+
+// openingRuntime is runtime with a store that Run opens once it has
+// launched the container's monitor.
+func (g *globals) openingRuntime() (*container.Runtime, error) {
+	if err := userns.Enter(userns.Options{}); err != nil {
+		return nil, err
+	}
+	o, err := g.storageOptions()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := container.NewOpening(o.RunRoot, func() (*storage.Store, error) { return storage.Open(o) })
+	if err != nil {
+		return nil, err
+	}
+	rt.CgroupManager = g.manager
+	return rt, nil
+}

@@ -129,7 +129,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 	if o.TTY {
 		o.Rows, o.Cols = terminalSize()
 	}
-	rt, err := g.runtime()
+	rt, err := g.openingRuntime()
 	if err != nil {
 		return err
 	}
