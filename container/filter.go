@@ -125,8 +125,6 @@ func matchAny[T any](values []T, match func(T) bool) bool {
 	return false
 }
 
-var hexPrefix = regexp.MustCompile(`^(sha256:)?[0-9a-f]{3,64}$`)
-
 func (a AncestorFilter) matches(s Summary) bool {
 	if s.ImageID == "" {
 		return false
@@ -134,7 +132,7 @@ func (a AncestorFilter) matches(s Summary) bool {
 	if a.ImageID != "" && s.ImageID == a.ImageID {
 		return true
 	}
-	if hexPrefix.MatchString(a.Ref) && strings.HasPrefix(s.ImageID, strings.TrimPrefix(a.Ref, "sha256:")) {
+	if storage.IsIDPrefix(a.Ref) && strings.HasPrefix(s.ImageID, strings.TrimPrefix(a.Ref, "sha256:")) {
 		return true
 	}
 	// The name the container was created with, as stored.

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
-	"go.podman.io/image/v5/docker/reference"
 	cstorage "go.podman.io/storage"
 
 	"github.com/opencontainers/go-digest"
@@ -20,28 +18,26 @@ import (
 // ErrNoSuchImage is returned when no image matches a reference.
 var ErrNoSuchImage = errors.New("no such image")
 
-var idPrefix = regexp.MustCompile(`^(sha256:)?[0-9a-f]{3,64}$`)
-
 // NormalizeName turns a reference as users type it into the name images
 // are stored under: short names go to docker.io (library/ for one
 // component) and a missing tag is latest. The error names the reference
 // and the expected form.
-func NormalizeName(ref string) (reference.Named, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
+func NormalizeName(ref string) (Reference, error) {
+	r, err := ParseReference(ref)
 	if err != nil {
-		return nil, fmt.Errorf("invalid image reference %q: want NAME[:TAG] or NAME@DIGEST, lower case (%v)", ref, err)
+		return Reference{}, fmt.Errorf("invalid image reference %q: want NAME[:TAG] or NAME@DIGEST, lower case (%v)", ref, err)
 	}
-	return reference.TagNameOnly(named), nil
+	return r.WithDefaultTag(), nil
 }
 
 // FamiliarName is how docker shows a stored name: docker.io/library/x:t
 // becomes x:t.
 func FamiliarName(name string) string {
-	named, err := reference.ParseNormalizedNamed(name)
+	r, err := ParseReference(name)
 	if err != nil {
 		return name
 	}
-	return reference.FamiliarString(named)
+	return r.FamiliarString()
 }
 
 // Image is an image in the store.
@@ -51,7 +47,7 @@ type Image struct {
 
 // ResolveImage finds an image by id, unique id prefix, or name.
 func (s *Store) ResolveImage(ref string) (*Image, error) {
-	if idPrefix.MatchString(ref) {
+	if IsIDPrefix(ref) {
 		if img, err := s.Image(strings.TrimPrefix(ref, "sha256:")); err == nil {
 			return &Image{img}, nil
 		}
@@ -60,8 +56,8 @@ func (s *Store) ResolveImage(ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if digested, ok := named.(reference.Digested); ok {
-		imgs, err := s.ImagesByDigest(digested.Digest())
+	if named.Digest != "" {
+		imgs, err := s.ImagesByDigest(digest.Digest(named.Digest))
 		if err == nil && len(imgs) > 0 {
 			return &Image{imgs[0]}, nil
 		}
@@ -186,16 +182,16 @@ func (s *Store) layersSize(top string) int64 {
 }
 
 func splitName(name string) (repo, tag string) {
-	named, err := reference.ParseNormalizedNamed(name)
+	r, err := ParseReference(name)
 	if err != nil {
 		return name, "<none>"
 	}
-	repo = reference.FamiliarName(named)
+	repo = r.FamiliarName()
 	tag = "<none>"
-	if t, ok := named.(reference.Tagged); ok {
-		tag = t.Tag()
-	} else if d, ok := named.(reference.Digested); ok {
-		tag = d.Digest().String()
+	if r.Tag != "" {
+		tag = r.Tag
+	} else if r.Digest != "" {
+		tag = r.Digest
 	}
 	return repo, tag
 }
@@ -223,15 +219,11 @@ func (s *Store) Tag(ref string, targets []string) error {
 // FilterImages keeps the entries whose repository (and tag, when the
 // reference has one) match ref, as `docker images REPOSITORY[:TAG]` does.
 func FilterImages(list []ImageSummary, ref string) ([]ImageSummary, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
+	named, err := ParseReference(ref)
 	if err != nil {
 		return nil, fmt.Errorf("invalid image reference %q: want REPOSITORY[:TAG]", ref)
 	}
-	repo := reference.FamiliarName(named)
-	tag := ""
-	if t, ok := named.(reference.Tagged); ok {
-		tag = t.Tag()
-	}
+	repo, tag := named.FamiliarName(), named.Tag
 	var out []ImageSummary
 	for _, i := range list {
 		if i.Repository == repo && (tag == "" || i.Tag == tag) {

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"go.podman.io/image/v5/docker/reference"
 )
 
 const testDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -89,10 +87,10 @@ func FuzzNormalizeName(f *testing.F) {
 			return
 		}
 		s := named.String()
-		if reference.IsNameOnly(named) {
+		if named.Tag == "" && named.Digest == "" {
 			t.Fatalf("NormalizeName(%q) = %q has no tag or digest", ref, s)
 		}
-		if p := reference.Path(named); p != strings.ToLower(p) {
+		if p := named.Path; p != strings.ToLower(p) {
 			t.Fatalf("NormalizeName(%q) = %q: repository not lower case", ref, s)
 		}
 		// Normalising is idempotent, and docker's short form of a stored

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"go.podman.io/image/v5/docker/reference"
-
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -46,7 +44,7 @@ type ImageRootFS struct {
 func (s *Store) InspectImage(ctx context.Context, ref string) (*ImageInspect, error) {
 	img, err := s.ResolveImage(ref)
 	if err != nil {
-		if _, nerr := NormalizeName(ref); nerr != nil && !idPrefix.MatchString(ref) {
+		if _, nerr := NormalizeName(ref); nerr != nil && !IsIDPrefix(ref) {
 			return nil, fmt.Errorf("%w: %s", ErrNoSuchImage, ref)
 		}
 		return nil, err
@@ -91,14 +89,14 @@ func repoNames(names, digests []string) (tags, repoDigests []string) {
 	tags, repoDigests = []string{}, []string{}
 	seen := map[string]bool{}
 	for _, n := range names {
-		named, err := reference.ParseNormalizedNamed(n)
+		named, err := ParseReference(n)
 		if err != nil {
 			continue // containers/storage keeps only names that parse
 		}
-		if _, ok := named.(reference.Tagged); ok {
-			tags = append(tags, reference.FamiliarString(named))
+		if named.Tag != "" {
+			tags = append(tags, named.FamiliarString())
 		}
-		repo := reference.FamiliarName(named)
+		repo := named.FamiliarName()
 		for _, d := range digests {
 			rd := repo + "@" + d
 			if !seen[rd] {
