@@ -151,14 +151,6 @@ func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
 	closeInherited()
-	// Caught, not ignored: an ignored signal would stay ignored in the
-	// container across execve, a caught one is reset to its default.
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
-	go func() {
-		for range sigs {
-		}
-	}()
 	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
@@ -178,6 +170,7 @@ func Run(opts Options) int {
 			return 125
 		}
 	}
+	catchSignals()
 	if m.goAhead, err = readGo(os.NewFile(goFd, "go")); err != nil {
 		// Abandoned: the command failed to make the container, or died; it
 		// (or the next command, for a dead one) removes what there is.
@@ -206,6 +199,21 @@ func Run(opts Options) int {
 	err = unix.Exec(cleanup[0], cleanup, os.Environ())
 	log.Printf("run cleanup %v: %v", cleanup, err)
 	return 125
+}
+
+// catchSignals keeps the signals that would end the monitor from ending
+// it: caught, not ignored, since an ignored signal would stay ignored in
+// the processes it starts. It comes after the init is cloned, off the
+// path of the container's start: the Go runtime starts a thread of its own
+// to watch for signals. Until then the monitor, in a session of its own,
+// has no terminal to get them from.
+func catchSignals() {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGTTOU, syscall.SIGTTIN)
+	go func() {
+		for range sigs {
+		}
+	}()
 }
 
 // prepareInit makes the container's cgroup and clones the init into it.
