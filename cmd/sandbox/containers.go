@@ -157,13 +157,25 @@ func newRmCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func newContainerCommand(g *globals) *cobra.Command {
+// newContainerCommand is the container group; args are the arguments
+// after its name (addSubcommands).
+func newContainerCommand(g *globals, args []string) *cobra.Command {
 	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
-	cmd.AddCommand(newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g), newCleanupCommand(g),
-		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
-		newLogsCommand(g), newTypedInspectCommand(g, inspectContainer), newTopCommand(g), newContainerPruneCommand(g),
-		newPauseCommand(g), newUnpauseCommand(g), newStatsCommand(g), newUpdateCommand(g))
+	addSubcommands(cmd, containerSubcommands(g), args, nil)
 	return cmd
+}
+
+func containerSubcommands(g *globals) []subcommand {
+	return []subcommand{
+		leaf(g, newRunCommand, "run"), leaf(g, newCreateCommand, "create"), leaf(g, newStartCommand, "start"),
+		leaf(g, newPsCommand, "ps", "list", "ls"), leaf(g, newRmCommand, "rm"), leaf(g, newCleanupCommand, "cleanup"),
+		leaf(g, newAttachCommand, "attach"), leaf(g, newStopCommand, "stop"), leaf(g, newRestartCommand, "restart"),
+		leaf(g, newKillCommand, "kill"), leaf(g, newWaitCommand, "wait"), leaf(g, newRenameCommand, "rename"),
+		leaf(g, newLogsCommand, "logs"),
+		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectContainer) }},
+		leaf(g, newTopCommand, "top"), leaf(g, newContainerPruneCommand, "prune"),
+		leaf(g, newPauseCommand, "pause"), leaf(g, newUnpauseCommand, "unpause"), leaf(g, newStatsCommand, "stats"), leaf(g, newUpdateCommand, "update"),
+	}
 }
 
 // newCleanupCommand is what a container's monitor becomes once the

@@ -367,13 +367,28 @@ func newRmiCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func newImageCommand(g *globals) *cobra.Command {
+// newImageCommand is the image group; args are the arguments after its
+// name (addSubcommands).
+func newImageCommand(g *globals, args []string) *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
-	ls := newImagesCommand(g)
-	ls.Use, ls.Aliases = "ls [flags]", []string{"list"}
-	rm := newRmiCommand(g)
-	rm.Use = "rm [flags] IMAGE [IMAGE...]"
-	cmd.AddCommand(ls, rm, newPullCommand(g), newPushCommand(g), newTagCommand(g), newImportCommand(g), newLoadCommand(g), newSaveCommand(g),
-		newTypedInspectCommand(g, inspectImage))
+	addSubcommands(cmd, imageSubcommands(g), args, nil)
 	return cmd
+}
+
+func imageSubcommands(g *globals) []subcommand {
+	return []subcommand{
+		{names: []string{"ls", "list"}, build: func([]string) *cobra.Command {
+			ls := newImagesCommand(g)
+			ls.Use, ls.Aliases = "ls [flags]", []string{"list"}
+			return ls
+		}},
+		{names: []string{"rm"}, build: func([]string) *cobra.Command {
+			rm := newRmiCommand(g)
+			rm.Use = "rm [flags] IMAGE [IMAGE...]"
+			return rm
+		}},
+		leaf(g, newPullCommand, "pull"), leaf(g, newPushCommand, "push"), leaf(g, newTagCommand, "tag"),
+		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
+		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectImage) }},
+	}
 }

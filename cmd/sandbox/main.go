@@ -57,7 +57,7 @@ func main() {
 		os.Exit(exec.Main())
 	}
 	g := &globals{}
-	root := newRootCommand(g)
+	root := newRootCommand(g, os.Args[1:])
 	err := root.Execute()
 	if err == nil {
 		return
@@ -78,7 +78,12 @@ func main() {
 	os.Exit(exitSandbox)
 }
 
-func newRootCommand(g *globals) *cobra.Command {
+// globalValueFlags are the root's flags that take a value.
+var globalValueFlags = map[string]bool{"--root": true, "--runroot": true, "--storage-driver": true, "--cgroup-manager": true}
+
+// newRootCommand builds the command tree for the arguments args: with the
+// subcommand they call only, when that is clear (addSubcommands).
+func newRootCommand(g *globals, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sandbox",
 		Short:         "Run OCI containers as an unprivileged user, without a daemon",
@@ -102,20 +107,29 @@ func newRootCommand(g *globals) *cobra.Command {
 		g.manager = m
 		return nil
 	}
-	root.AddCommand(
-		newRunCommand(g), newCreateCommand(g), newStartCommand(g), newPsCommand(g), newRmCommand(g),
-		newAttachCommand(g), newStopCommand(g), newRestartCommand(g), newKillCommand(g), newWaitCommand(g), newRenameCommand(g),
-		newExecCommand(g), newPortCommand(g),
-		newLogsCommand(g), newInspectCommand(g), newTopCommand(g),
-		newPauseCommand(g), newUnpauseCommand(g), newStatsCommand(g), newUpdateCommand(g),
-		newContainerCommand(g),
-		newImagesCommand(g), newPullCommand(g), newPushCommand(g), newRmiCommand(g), newTagCommand(g),
-		newImportCommand(g), newLoadCommand(g), newSaveCommand(g), newImageCommand(g),
-		newUnshareCommand(g),
-		newInfoCommand(g), newCheckCommand(g),
-	)
+	addSubcommands(root, rootSubcommands(g), args, globalValueFlags)
 	addCompletions(root, g)
 	return root
+}
+
+// rootSubcommands are the commands of sandbox.
+func rootSubcommands(g *globals) []subcommand {
+	return []subcommand{
+		leaf(g, newRunCommand, "run"), leaf(g, newCreateCommand, "create"), leaf(g, newStartCommand, "start"),
+		leaf(g, newPsCommand, "ps", "list", "ls"), leaf(g, newRmCommand, "rm"),
+		leaf(g, newAttachCommand, "attach"), leaf(g, newStopCommand, "stop"), leaf(g, newRestartCommand, "restart"),
+		leaf(g, newKillCommand, "kill"), leaf(g, newWaitCommand, "wait"), leaf(g, newRenameCommand, "rename"),
+		leaf(g, newExecCommand, "exec"), leaf(g, newPortCommand, "port"),
+		leaf(g, newLogsCommand, "logs"), leaf(g, newInspectCommand, "inspect"), leaf(g, newTopCommand, "top"),
+		leaf(g, newPauseCommand, "pause"), leaf(g, newUnpauseCommand, "unpause"), leaf(g, newStatsCommand, "stats"), leaf(g, newUpdateCommand, "update"),
+		{names: []string{"container"}, build: func(rest []string) *cobra.Command { return newContainerCommand(g, rest) }},
+		leaf(g, newImagesCommand, "images", "ls"), leaf(g, newPullCommand, "pull"), leaf(g, newPushCommand, "push"),
+		leaf(g, newRmiCommand, "rmi"), leaf(g, newTagCommand, "tag"),
+		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
+		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
+		leaf(g, newUnshareCommand, "unshare"),
+		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"),
+	}
 }
 
 // storageOptions turns the global flags into storage options.
