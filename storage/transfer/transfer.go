@@ -171,7 +171,7 @@ func (t *transfer) imageID(ref types.ImageReference) (string, error) {
 }
 
 func (t *transfer) pull(ctx context.Context) (*storage.TransferResult, error) {
-	named, err := storage.NormalizeName(t.req.Ref)
+	named, err := normalizeName(t.req.Ref)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (t *transfer) push(ctx context.Context) (*storage.TransferResult, error) {
 	if destName == "" {
 		destName = t.req.Ref
 	}
-	named, err := storage.NormalizeName(destName)
+	named, err := normalizeName(destName)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (t *transfer) save(ctx context.Context) (*storage.TransferResult, error) {
 		format = "docker-archive"
 	}
 	name := ""
-	if named, err := storage.NormalizeName(t.req.Ref); err == nil && !strings.HasPrefix(img.ID, t.req.Ref) {
+	if named, err := normalizeName(t.req.Ref); err == nil && !strings.HasPrefix(img.ID, t.req.Ref) {
 		name = ":" + reference.FamiliarString(named)
 	}
 	var dest types.ImageReference
@@ -283,7 +283,7 @@ func (t *transfer) load(ctx context.Context) (*storage.TransferResult, error) {
 		}
 		var named reference.Named
 		if len(tags) > 0 {
-			if named, err = storage.NormalizeName(tags[0]); err != nil {
+			if named, err = normalizeName(tags[0]); err != nil {
 				return nil, err
 			}
 		}
@@ -300,7 +300,7 @@ func (t *transfer) load(ctx context.Context) (*storage.TransferResult, error) {
 		}
 		res.IDs = append(res.IDs, id)
 		for _, tag := range tags {
-			n, err := storage.NormalizeName(tag)
+			n, err := normalizeName(tag)
 			if err != nil {
 				return nil, err
 			}
@@ -325,7 +325,7 @@ func (t *transfer) loadOCI(ctx context.Context) (*storage.TransferResult, error)
 	if desc, err := ociarchive.LoadManifestDescriptor(src); err == nil {
 		// A bare tag ("latest") is no name to use: the image loads unnamed.
 		if n := desc.Annotations[v1.AnnotationRefName]; strings.ContainsAny(n, "/:") {
-			if parsed, err := storage.NormalizeName(n); err == nil {
+			if parsed, err := normalizeName(n); err == nil {
 				named = parsed
 			}
 		}
@@ -420,7 +420,7 @@ func (t *transfer) importTarball(ctx context.Context) (*storage.TransferResult, 
 	}
 	var named reference.Named
 	if t.req.Ref != "" {
-		if named, err = storage.NormalizeName(t.req.Ref); err != nil {
+		if named, err = normalizeName(t.req.Ref); err != nil {
 			return nil, err
 		}
 	}
@@ -440,4 +440,18 @@ func (t *transfer) importTarball(ctx context.Context) (*storage.TransferResult, 
 		res.Names = []string{named.String()}
 	}
 	return res, nil
+}
+
+// normalizeName is storage.NormalizeName as containers/image's reference
+// type, which its transports take apart by type (tagged, digested).
+func normalizeName(ref string) (reference.Named, error) {
+	r, err := storage.NormalizeName(ref)
+	if err != nil {
+		return nil, err
+	}
+	named, err := reference.ParseNormalizedNamed(r.String())
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	return named, nil
 }
