@@ -159,12 +159,17 @@ func (g *globals) storageOptions() (storage.Options, error) {
 	return o, nil
 }
 
+// enter enters the keeper's namespaces and returns the storage options.
+func (g *globals) enter() (storage.Options, error) {
+	if err := userns.Enter(userns.Options{}); err != nil {
+		return storage.Options{}, err
+	}
+	return g.storageOptions()
+}
+
 // store enters the keeper's namespaces and opens storage.
 func (g *globals) store() (*storage.Store, error) {
-	if err := userns.Enter(userns.Options{}); err != nil {
-		return nil, err
-	}
-	o, err := g.storageOptions()
+	o, err := g.enter()
 	if err != nil {
 		return nil, err
 	}
@@ -188,10 +193,7 @@ func (g *globals) runtime() (*container.Runtime, error) {
 // openingRuntime is runtime with a store that Run opens once it has
 // launched the container's monitor.
 func (g *globals) openingRuntime() (*container.Runtime, error) {
-	if err := userns.Enter(userns.Options{}); err != nil {
-		return nil, err
-	}
-	o, err := g.storageOptions()
+	o, err := g.enter()
 	if err != nil {
 		return nil, err
 	}
