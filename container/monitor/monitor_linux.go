@@ -410,12 +410,17 @@ func (m *monitor) restart(code, restarts int) bool {
 	return !stopped
 }
 
-// finish gives every client the exit status, then records it. The status
-// goes out first because the command of a foreground run is waiting for
-// it; until the record is written, a container whose process is gone and
-// whose monitor is not reads as still finishing (see container.State).
+// finish gives every client the exit status, removes the container's
+// cgroup, then records the exit. The status goes out first because the
+// command of a foreground run is waiting for it; until the record is
+// written, a container whose process is gone and whose monitor is not
+// reads as still finishing (see container.State). The cgroup goes before
+// the record, so that a container recorded as exited (which is what stop
+// waits for) has no cgroup left.
 func (m *monitor) finish(code int, errMsg string) int {
 	m.sendExit(code)
+	m.leaf.close()
+	m.leaf = nil
 	m.recordExit(code, errMsg)
 	return code
 }
