@@ -30,15 +30,15 @@ func TestConfigKey(t *testing.T) {
 		{name: "not JSON", wantErr: "parse manifest", manifest: `<html>`},
 	}
 	for _, tt := range tests {
-		got, err := ConfigKey([]byte(tt.manifest))
+		got, err := configKey([]byte(tt.manifest))
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("%s: ConfigKey = %q, %v; want an error containing %q", tt.name, got, err, tt.wantErr)
+				t.Errorf("%s: configKey = %q, %v; want an error containing %q", tt.name, got, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("%s: ConfigKey = %q, %v; want %q", tt.name, got, err, tt.want)
+			t.Errorf("%s: configKey = %q, %v; want %q", tt.name, got, err, tt.want)
 		}
 	}
 }
@@ -49,15 +49,15 @@ func FuzzConfigKey(f *testing.F) {
 	f.Add([]byte(`{"schemaVersion":1}`))
 	f.Add([]byte(`{"schemaVersion":2,"manifests":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		key, err := ConfigKey(data)
+		key, err := configKey(data)
 		if err != nil {
 			if key != "" {
-				t.Fatalf("ConfigKey(%q) = %q with error %v", data, key, err)
+				t.Fatalf("configKey(%q) = %q with error %v", data, key, err)
 			}
 			return
 		}
 		if !strings.HasPrefix(key, "sha256:") && !strings.HasPrefix(key, "sha512:") && !strings.HasPrefix(key, "sha384:") {
-			t.Fatalf("ConfigKey(%q) = %q: not a digest", data, key)
+			t.Fatalf("configKey(%q) = %q: not a digest", data, key)
 		}
 	})
 }

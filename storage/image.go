@@ -84,7 +84,7 @@ func (s *Store) ImageConfig(ctx context.Context, id string) (*v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image %s manifest: %w", id, err)
 	}
-	key, err := ConfigKey(m)
+	key, err := configKey(m)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", id, err)
 	}
@@ -99,10 +99,10 @@ func (s *Store) ImageConfig(ctx context.Context, id string) (*v1.Image, error) {
 	return &cfg, nil
 }
 
-// ConfigKey is the digest of the configuration blob that an image
+// configKey is the digest of the configuration blob that an image
 // manifest (OCI, or Docker schema 2) names: the key under which the store
 // keeps that blob. Manifest lists and Docker schema 1 manifests have none.
-func ConfigKey(manifest []byte) (string, error) {
+func configKey(manifest []byte) (string, error) {
 	var m struct {
 		SchemaVersion int    `json:"schemaVersion"`
 		MediaType     string `json:"mediaType"`
