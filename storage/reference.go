@@ -88,7 +88,7 @@ func parseFull(s string) (Reference, error) {
 		}
 		return Reference{}, errRefFormat
 	}
-	if len(r.Name()) > nameMax {
+	if len(r.Repository()) > nameMax {
 		return Reference{}, errRefTooLong
 	}
 	if r.Digest != "" {
@@ -244,8 +244,11 @@ func IsIDPrefix(s string) bool {
 	return len(s) >= 3 && len(s) <= 64 && isLowerHex(s)
 }
 
-// Name is DOMAIN/PATH, or PATH without a domain.
-func (r Reference) Name() string {
+// Repository is DOMAIN/PATH, or PATH without a domain. (Not Name: with
+// Name and String the type would pass for containers/image's
+// reference.Named, whose transports would then take it for a name with
+// neither tag nor digest; the compiler now refuses it there.)
+func (r Reference) Repository() string {
 	if r.Domain == "" {
 		return r.Path
 	}
@@ -254,7 +257,7 @@ func (r Reference) Name() string {
 
 // String is the whole reference: NAME[:TAG][@DIGEST].
 func (r Reference) String() string {
-	s := r.Name()
+	s := r.Repository()
 	if r.Tag != "" {
 		s += ":" + r.Tag
 	}
@@ -287,7 +290,7 @@ func (r Reference) familiar() Reference {
 
 // FamiliarName is the name as docker shows it: busybox for
 // docker.io/library/busybox.
-func (r Reference) FamiliarName() string { return r.familiar().Name() }
+func (r Reference) FamiliarName() string { return r.familiar().Repository() }
 
 // FamiliarString is the whole reference as docker shows it.
 func (r Reference) FamiliarString() string { return r.familiar().String() }

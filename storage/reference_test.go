@@ -67,8 +67,8 @@ func checkAgainstDocker(t *testing.T, in string) {
 	if got.Domain != reference.Domain(want) || got.Path != reference.Path(want) || got.Tag != tag || got.Digest != dig {
 		t.Fatalf("ParseReference(%q) = %+v; docker's: domain %q path %q tag %q digest %q", in, got, reference.Domain(want), reference.Path(want), tag, dig)
 	}
-	if got.String() != want.String() || got.Name() != want.Name() {
-		t.Errorf("ParseReference(%q): String %q Name %q; docker's %q %q", in, got.String(), got.Name(), want.String(), want.Name())
+	if got.String() != want.String() || got.Repository() != want.Name() {
+		t.Errorf("ParseReference(%q): String %q Name %q; docker's %q %q", in, got.String(), got.Repository(), want.String(), want.Name())
 	}
 	if got.FamiliarString() != reference.FamiliarString(want) || got.FamiliarName() != reference.FamiliarName(want) {
 		t.Errorf("ParseReference(%q): familiar %q %q; docker's %q %q", in, got.FamiliarString(), got.FamiliarName(), reference.FamiliarString(want), reference.FamiliarName(want))
