@@ -33,12 +33,19 @@ type ExecOptions struct {
 // exec), and relays for it. It returns the command's exit status; with
 // Detach, 0 once the command runs.
 func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, error) {
-	p, st, err := r.execProcess(ref, o)
+	c, p, st, err := r.execProcess(ref, o)
 	if err != nil {
 		return 125, err
 	}
-	req := &exec.Request{Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup)}
-	code, err := exec.Run(st.Pid, st.PidStart, req)
+	req := &exec.Request{
+		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
+		Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys,
+		Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup),
+	}
+	if sc := c.Config.Spec.Seccomp; sc != nil {
+		req.Seccomp = sc.Filter
+	}
+	code, err := exec.Run(req)
 	if err != nil {
 		return code, &ExitError{Code: code, Msg: err.Error()}
 	}
@@ -46,29 +53,29 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 }
 
 // execProcess checks the options and builds the process to run.
-func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.State, error) {
+func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Process, *spec.State, error) {
 	if len(o.Command) == 0 {
-		return nil, nil, errors.New("exec needs a command: sandbox exec CONTAINER COMMAND [ARG...]")
+		return nil, nil, nil, errors.New("exec needs a command: sandbox exec CONTAINER COMMAND [ARG...]")
 	}
 	if o.Workdir != "" && !path.IsAbs(o.Workdir) {
-		return nil, nil, fmt.Errorf("invalid --workdir %q: must be an absolute path", o.Workdir)
+		return nil, nil, nil, fmt.Errorf("invalid --workdir %q: must be an absolute path", o.Workdir)
 	}
 	var env []string
 	for _, file := range o.EnvFiles {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--env-file: %w", err)
+			return nil, nil, nil, fmt.Errorf("--env-file: %w", err)
 		}
 		e, err := ParseEnvFile(data, file, os.LookupEnv)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		env = append(env, e...)
 	}
 	for _, e := range o.Env {
 		kv, ok, err := ParseEnv(e, os.LookupEnv)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if ok {
 			env = append(env, kv)
@@ -76,13 +83,13 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.S
 	}
 	c, st, err := r.lookupState(ref)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if st.Status == spec.StatusPaused {
-		return nil, nil, fmt.Errorf("%w: %s: unpause it before exec", ErrPaused, ref)
+		return nil, nil, nil, fmt.Errorf("%w: %s: unpause it before exec", ErrPaused, ref)
 	}
 	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
-		return nil, nil, fmt.Errorf("%w: %s: exec needs a running container", ErrNotRunning, ref)
+		return nil, nil, nil, fmt.Errorf("%w: %s: exec needs a running container", ErrNotRunning, ref)
 	}
 	cp := c.Config.Spec.Process
 	p := spec.Process{
@@ -96,12 +103,15 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.S
 		Stdin:          o.Interactive,
 		Rows:           o.Rows,
 		Cols:           o.Cols,
+		// The container's own: exec may not loosen them (docker's
+		// exec --privileged changes capabilities only).
+		NoNewPrivileges: cp.NoNewPrivileges,
 	}
 	base := cp.Env
 	if o.User != "" {
 		user, err := resolveUser(c.Config.Spec.Rootfs, o.User)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		p.UID, p.GID, p.AdditionalGIDs = user.UID, user.GID, user.AdditionalGIDs
 		// The user's own home, as docker exec gives it.
@@ -117,5 +127,5 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.S
 	if o.Privileged {
 		p.Capabilities = AllCapabilities()
 	}
-	return &p, st, nil
+	return c, &p, st, nil
 }

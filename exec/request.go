@@ -1,49 +1,164 @@
 package exec
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
-	"os"
+	"strings"
 
 	"sandbox/container/spec"
+
+	"github.com/moby/sys/capability"
 )
 
-// Request is a process to start in a running container, handed from the
-// command line to the re-executed process (in _SANDBOX_EXEC, as JSON).
+// Request is a process to start in a running container, handed to
+// sandbox-nsenter over its socket (Encode).
 type Request struct {
+	// Target is the container's first process, whose namespaces to join.
+	Target spec.ProcessRef
 	// Process is what to run and how: arguments, environment, working
-	// directory, user, capabilities, terminal.
-	Process spec.Process `json:"process"`
+	// directory, user, capabilities, terminal, limits, no_new_privs.
+	Process spec.Process
+	// Seccomp is the raw seccomp program (struct sock_filter[]) to load
+	// before the execve; nil for none.
+	Seccomp []byte
 	// Detach: return once the process runs, without waiting for it.
-	Detach bool `json:"detach,omitempty"`
+	Detach bool
 	// DetachKeys end a terminal session and leave the process running.
-	DetachKeys []byte `json:"detachKeys,omitempty"`
+	DetachKeys []byte
 	// Cgroup is the container's cgroup directory ("" for none), for Run:
 	// the process joins it (cgroup_linux.go).
-	Cgroup string `json:"-"`
+	Cgroup string
 	// MoveFallback, if set, moves the process into Cgroup by other means
 	// when Run may not move it itself (EACCES, EPERM: see cgroup_linux.go).
-	MoveFallback func(pid int) error `json:"-"`
-	// HoldExec: the process waits before its execve until Run has moved
-	// it into the cgroup (nsinit.HoldExec).
-	HoldExec bool `json:"holdExec,omitempty"`
+	MoveFallback func(pid int) error
+	// holdExec: the process waits before its execve until Run has moved
+	// it into the cgroup.
+	holdExec bool
 }
 
-// Environment variables of the protocol (see hook_linux.go).
+// Record types of the request; keep in step with enum req in
+// cmd/sandbox-nsenter/nsenter.c.
 const (
-	nsenterEnv = "_SANDBOX_NSENTER"
-	requestEnv = "_SANDBOX_EXEC"
+	recTarget       = 1
+	recDetach       = 2
+	recArg          = 3
+	recEnv          = 4
+	recCwd          = 5
+	recUID          = 6
+	recGID          = 7
+	recGroup        = 8
+	recCaps         = 9
+	recTerminal     = 10
+	recStdin        = 11
+	recHold         = 12
+	recNoNewPrivs   = 13
+	recSeccomp      = 14
+	recRlimit       = 15
+	maxRequestBytes = 16 << 20
 )
 
-// request reads the Request of this process and removes it from the
-// environment, so that nothing passes it on.
-func request() (*Request, error) {
-	data := os.Getenv(requestEnv)
-	os.Unsetenv(requestEnv)
-	os.Unsetenv(nsenterEnv)
-	var r Request
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
-		return nil, fmt.Errorf("exec request: %w", err)
+// Encode is the request as sandbox-nsenter reads it: a u32 length, then
+// records of a u16 type, a u16 zero, a u32 length and the data, every
+// integer in the host's byte order.
+func (r *Request) Encode() ([]byte, error) {
+	caps, err := CapabilityMask(r.Process.Capabilities)
+	if err != nil {
+		return nil, err
 	}
-	return &r, nil
+	e := encoder{buf: make([]byte, 4, 512+len(r.Seccomp))}
+	e.u64s(recTarget, uint64(r.Target.Pid), r.Target.Start)
+	if r.Detach {
+		e.record(recDetach, nil)
+	}
+	for _, a := range r.Process.Args {
+		e.str(recArg, a)
+	}
+	for _, v := range r.Process.Env {
+		e.str(recEnv, v)
+	}
+	e.str(recCwd, r.Process.Cwd)
+	e.u32(recUID, r.Process.UID)
+	e.u32(recGID, r.Process.GID)
+	for _, g := range r.Process.AdditionalGIDs {
+		e.u32(recGroup, g)
+	}
+	e.u64s(recCaps, caps)
+	if r.Process.Terminal {
+		b := make([]byte, 4)
+		binary.NativeEndian.PutUint16(b, r.Process.Rows)
+		binary.NativeEndian.PutUint16(b[2:], r.Process.Cols)
+		e.record(recTerminal, b)
+	}
+	if r.Process.Stdin {
+		e.record(recStdin, nil)
+	}
+	if r.holdExec {
+		e.record(recHold, nil)
+	}
+	if r.Process.NoNewPrivileges {
+		e.record(recNoNewPrivs, nil)
+	}
+	if len(r.Seccomp) > 0 {
+		if len(r.Seccomp)%8 != 0 {
+			return nil, fmt.Errorf("exec: a seccomp program of %d bytes is not whole instructions", len(r.Seccomp))
+		}
+		e.record(recSeccomp, r.Seccomp)
+	}
+	if len(e.buf)-4 > maxRequestBytes {
+		return nil, fmt.Errorf("exec: the command and its environment take %d bytes, over the limit of %d", len(e.buf)-4, maxRequestBytes)
+	}
+	binary.NativeEndian.PutUint32(e.buf, uint32(len(e.buf)-4))
+	return e.buf, nil
+}
+
+type encoder struct{ buf []byte }
+
+func (e *encoder) record(typ uint16, data []byte) {
+	var h [8]byte
+	binary.NativeEndian.PutUint16(h[:], typ)
+	binary.NativeEndian.PutUint32(h[4:], uint32(len(data)))
+	e.buf = append(append(e.buf, h[:]...), data...)
+}
+
+func (e *encoder) str(typ uint16, s string) { e.record(typ, []byte(s)) }
+
+func (e *encoder) u32(typ uint16, v uint32) {
+	e.record(typ, binary.NativeEndian.AppendUint32(nil, v))
+}
+
+func (e *encoder) u64s(typ uint16, vs ...uint64) {
+	var b []byte
+	for _, v := range vs {
+		b = binary.NativeEndian.AppendUint64(b, v)
+	}
+	e.record(typ, b)
+}
+
+// CapabilityMask is the bit mask of capability names like "CAP_CHOWN";
+// names this kernel does not know are left out, as runc does.
+func CapabilityMask(names []string) (uint64, error) {
+	last, err := capability.LastCap()
+	if err != nil {
+		return 0, fmt.Errorf("read last capability: %w", err)
+	}
+	var mask uint64
+	for _, n := range names {
+		c, ok := capByName(n)
+		if !ok {
+			return 0, fmt.Errorf("unknown capability %q", n)
+		}
+		if c <= last && c < 64 {
+			mask |= 1 << uint(c)
+		}
+	}
+	return mask, nil
+}
+
+func capByName(name string) (capability.Cap, bool) {
+	for _, c := range capability.ListKnown() {
+		if name == "CAP_"+strings.ToUpper(c.String()) {
+			return c, true
+		}
+	}
+	return 0, false
 }

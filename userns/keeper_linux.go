@@ -15,10 +15,10 @@ import (
 	"syscall"
 	"time"
 
-	"sandbox/exec"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/lockfile"
 	"sandbox/internal/proc"
+	"sandbox/prerun"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,13 +38,13 @@ type Options struct {
 
 // RuntimeDir is the per-user directory of runtime state: the keeper's pid
 // file and, unless --runroot says otherwise, container state.
-func RuntimeDir() string { return exec.RuntimeDir() }
+func RuntimeDir() string { return prerun.RuntimeDir() }
 
 // HostIDs are the user's ids outside every namespace.
-func HostIDs() (uid, gid int) { return exec.HostIDs() }
+func HostIDs() (uid, gid int) { return prerun.HostIDs() }
 
 // Inside reports whether the process runs in the keeper's namespaces.
-func Inside() bool { return exec.State() != exec.Unjoined }
+func Inside() bool { return prerun.State() != prerun.Unjoined }
 
 // ChildEnv is the environment that tells a sandbox process started from
 // inside the keeper (monitor, helper, cleanup) that it is inside already.
@@ -79,7 +79,7 @@ func Enter(opts Options) error {
 		return os.Setenv("_CONTAINERS_USERNS_CONFIGURED", "1")
 	}
 	if os.Getenv(reexecEnv) != "" {
-		return fmt.Errorf("joining the keeper's namespaces failed after starting it: %s", exec.HookError())
+		return fmt.Errorf("joining the keeper's namespaces failed after starting it: %s", prerun.HookError())
 	}
 	dir := RuntimeDir()
 	if err := ensureRuntimeDir(dir); err != nil {
@@ -92,7 +92,7 @@ func Enter(opts Options) error {
 	defer lock.Unlock()
 	// Another command may have started a keeper while this one waited.
 	if !keeperAlive(dir) {
-		if exec.RuntimeDirFallback() {
+		if prerun.RuntimeDirFallback() {
 			fmt.Fprintf(opts.Warn, "WARN: XDG_RUNTIME_DIR is unset or not owned by you: keeping runtime state in %s\n", dir)
 		}
 		if err := startKeeper(dir, opts.Warn); err != nil {

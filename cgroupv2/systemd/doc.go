@@ -12,6 +12,6 @@
 //
 // The command runs as uid 0 of the per-user keeper's user namespace, while
 // the bus sees the peer's uid outside every namespace: the EXTERNAL
-// authentication therefore sends the host uid (exec.HostIDs), which the
+// authentication therefore sends the host uid (prerun.HostIDs), which the
 // caller passes in, never os.Getuid.
 package systemd

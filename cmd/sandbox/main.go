@@ -12,7 +12,7 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
-	"sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces, enters containers
+	_ "sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/storage"
 	"sandbox/userns"
 
@@ -51,10 +51,6 @@ func main() {
 	// this binary: that copy stops here.
 	if reexec.Init() {
 		return
-	}
-	// The hook made this process the parent or the child of an exec.
-	if exec.CurrentRole() != exec.NoRole {
-		os.Exit(exec.Main())
 	}
 	g := &globals{}
 	root := newRootCommand(g, os.Args[1:])

@@ -137,6 +137,21 @@ type Spec struct {
 	UserNS *UserNS `json:"userns,omitempty"`
 	// Privileged keeps all capabilities and leaves /proc and /sys unmasked.
 	Privileged bool `json:"privileged,omitempty"`
+	// Seccomp is the syscall filter of every process of the container
+	// (the init's command and exec's), nil for none (unconfined).
+	Seccomp *Seccomp `json:"seccomp,omitempty"`
+}
+
+// Seccomp is a compiled seccomp profile.
+type Seccomp struct {
+	// Profile is "default" (docker's), or the path of a custom profile as
+	// given to --security-opt seccomp=.
+	Profile string `json:"profile"`
+	// Digest identifies the profile as conditioned on the container's
+	// capabilities and architecture ("sha256:...").
+	Digest string `json:"digest"`
+	// Filter is the raw program: struct sock_filter[], 8 bytes each.
+	Filter []byte `json:"filter"`
 }
 
 // Process is the container's command and how it runs.
@@ -157,6 +172,9 @@ type Process struct {
 	// Rows and Cols are the terminal's first size.
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
+	// NoNewPrivileges: execve grants nothing (setuid bits and file
+	// capabilities are ignored), --security-opt no-new-privileges.
+	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
 }
 
 // Mount is one mount inside the container.

@@ -137,21 +137,6 @@ func TestExecBadInput(t *testing.T) {
 	fails(t, 125, []string{"rel", "absolute"}, "exec", "-w", "rel", id, "true")
 }
 
-// TestExecReusedPid drives the hook directly with a start time that is not
-// the process's: it must refuse to enter anything.
-func TestExecReusedPid(t *testing.T) {
-	t.Parallel()
-	id := execTarget(t)
-	pid := stateOf(t, id).Pid
-	cmd := exec.Command(env.bin, "exec-by-hand")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("_SANDBOX_NSENTER=%d 12345 0", pid), `_SANDBOX_EXEC={"process":{"args":["true"]}}`)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(string(out), "gone") {
-		t.Fatalf("hook with a wrong start time: %v\n%s", err, out)
-	}
-}
-
 func TestExecConcurrent(t *testing.T) {
 	t.Parallel()
 	id := execTarget(t)

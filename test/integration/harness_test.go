@@ -214,6 +214,7 @@ type cmdOpts struct {
 	stdin   string
 	env     []string // added to the environment
 	timeout time.Duration
+	bin     string // the sandbox binary, if not the build's
 }
 
 // globalArgs select this run's store, and the cgroup manager that
@@ -228,7 +229,11 @@ func globalArgs() []string {
 
 // command prepares a sandbox command against this run's store.
 func command(ctx context.Context, o *cmdOpts, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, env.bin, append(globalArgs(), args...)...)
+	bin := env.bin
+	if o != nil && o.bin != "" {
+		bin = o.bin
+	}
+	cmd := exec.CommandContext(ctx, bin, append(globalArgs(), args...)...)
 	cmd.Env = os.Environ()
 	if o != nil {
 		cmd.Env = append(cmd.Env, o.env...)

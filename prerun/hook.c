@@ -1,6 +1,4 @@
-package exec
-
-// This file holds the only cgo of sandbox: a constructor that runs before the
+// The pre-runtime hook of every sandbox process: a constructor that runs before the
 // Go runtime starts, while the process still has one thread. A multithreaded
 // process cannot join a user or mount namespace, so every namespace change
 // that a sandbox process needs for itself happens here.
@@ -31,26 +29,17 @@ package exec
 //	    namespace), and it is what a user runs when the keeper is stuck.
 //	    The command line says so, not the environment, so that no child
 //	    inherits it. Read from /proc/self/cmdline (its first 4 KiB).
-//	_SANDBOX_NSENTER="PID STARTTIME DETACH"  (after the above; see exec.Run)
-//	    `sandbox exec`: enter the namespaces of process PID, a container's
-//	    first process, if it still started at STARTTIME (checked after its
-//	    namespaces are opened, through a pidfd where the kernel has them).
-//	    This process (the intermediate, started by the sandbox command that
-//	    relays for the user) joins the pid namespace and forks, since only
-//	    children enter a pid namespace; it never reaches Go: it forwards
-//	    signals to the child, waits for it, and exits with its status (at
-//	    once when DETACH is 1). The child joins the user namespace first,
-//	    then mount, uts, ipc, network and cgroup (those it shares already
-//	    are skipped) and goes on into Go (exec.Main) as sandbox_exec_role
-//	    CHILD. fd 3 is the SOCK_SEQPACKET socket to the relaying command; the
-//	    intermediate closes its copy, so it reaches end of file when the
-//	    child execs.
 //
-// The outcome is left in the sandbox_hook_* and sandbox_exec_* variables,
-// read by Go below.
-
-/*
-#cgo CFLAGS: -Wall -O2
+// Except in the keeper, every descriptor above 2 that the process inherited
+// is marked close-on-exec: a directory or file the caller holds open
+// (`exec 9<dir` in a shell) never reaches a process that sandbox starts,
+// least of all one that enters a container (the CVE-2024-21626 class).
+//
+// The outcome is left in the sandbox_hook_* variables, read by Go
+// (prerun_linux.go).
+// Entering a container for `sandbox exec` is not done here but by the
+// small static helper sandbox-nsenter (cmd/sandbox-nsenter), so that no
+// copy of this binary ever runs inside a container.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -61,13 +50,18 @@ package exec
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
@@ -78,6 +72,8 @@ int sandbox_hook_skipped;
 unsigned int sandbox_hook_host_uid;
 unsigned int sandbox_hook_host_gid;
 char sandbox_hook_runtime_dir[PATH_MAX];
+// prerun_linux.go declares the two arrays with these sizes.
+_Static_assert(PATH_MAX == 4096, "sandbox_hook_runtime_dir is declared with 4096 bytes");
 char sandbox_hook_error[512];
 
 static void hook_error(const char *what, int err) {
@@ -245,116 +241,19 @@ out:
 		close(mntfd);
 }
 
-enum { EXEC_NONE = 0, EXEC_CHILD = 1 };
-
-int sandbox_exec_role;
-char sandbox_exec_error[512];
-
-static void exec_error(const char *what, int err) {
-	snprintf(sandbox_exec_error, sizeof sandbox_exec_error, "%s: %s", what, strerror(err));
-}
-
-// nsenter_fail reports an error on stderr and ends the intermediate.
-static void nsenter_fail(const char *what, int err) {
-	fprintf(stderr, "Error: %s: %s\n", what, strerror(err));
-	_exit(125);
-}
-
-// same_ns reports whether this process is in PID's namespace of kind name.
-static int same_ns(const char *name, long pid) {
-	char path[64];
-	struct stat ours, theirs;
-	snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, name);
-	if (stat(path, &theirs) < 0)
-		return 0;
-	snprintf(path, sizeof path, "/proc/self/ns/%s", name);
-	if (stat(path, &ours) < 0)
-		return 0;
-	return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
-}
-
-// The namespaces exec joins, user first; pid last (the intermediate's).
-static const struct {
-	const char *name;
-	int flag;
-} exec_ns[] = {
-	{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC},
-	{"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID},
-};
-#define EXEC_NS (sizeof exec_ns / sizeof exec_ns[0])
-
-static volatile pid_t exec_child;
-
-static void forward_signal(int sig) {
-	if (exec_child > 0)
-		kill(exec_child, sig);
-}
-
-static void nsenter(const char *arg) {
-	long pid;
-	unsigned long long start;
-	int detach = 0, fds[EXEC_NS], flags = 0;
-	if (sscanf(arg, "%ld %llu %d", &pid, &start, &detach) < 2 || pid <= 0)
-		nsenter_fail("_SANDBOX_NSENTER", EINVAL);
-	int pidfd = syscall(SYS_pidfd_open, pid, 0);
-	for (size_t i = 0; i < EXEC_NS; i++) {
-		fds[i] = -1;
-		if (same_ns(exec_ns[i].name, pid))
-			continue;
-		flags |= exec_ns[i].flag;
-		if (pidfd < 0) {
-			char path[64];
-			snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, exec_ns[i].name);
-			if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-				nsenter_fail("open the container's namespaces", errno);
-		}
-	}
-	// Checked after opening: what was opened is the container's.
-	if (proc_start_time(pid) != start)
-		nsenter_fail("the container's process is gone", ESRCH);
-	if ((flags & CLONE_NEWPID) && setns(pidfd >= 0 ? pidfd : fds[EXEC_NS - 1], CLONE_NEWPID) < 0)
-		nsenter_fail("join the container's pid namespace", errno);
-	pid_t child = fork();
-	if (child < 0)
-		nsenter_fail("fork", errno);
-	if (child == 0) {
-		int rest = flags & ~CLONE_NEWPID, rc = 0;
-		if (pidfd >= 0 && rest)
-			rc = setns(pidfd, rest);
-		for (size_t i = 0; pidfd < 0 && rc == 0 && i < EXEC_NS - 1; i++)
-			if (fds[i] >= 0)
-				rc = setns(fds[i], 0);
-		if (rc < 0)
-			exec_error("join the container's namespaces", errno);
-		else if (chdir("/") < 0)
-			exec_error("chdir /", errno);
-		if (pidfd >= 0)
-			close(pidfd);
-		for (size_t i = 0; i < EXEC_NS; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		sandbox_exec_role = EXEC_CHILD;
+// cloexec_inherited marks every descriptor above 2 close-on-exec.
+static void cloexec_inherited(void) {
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
-	}
-	// The intermediate.
-	close(3);
-	if (detach)
-		_exit(0);
-	exec_child = child;
-	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		signal(sigs[i], forward_signal);
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			nsenter_fail("wait for the process in the container", errno);
-	_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+	for (int fd = 3; fd < 1024; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 __attribute__((constructor)) static void sandbox_hook(void) {
 	const char *role = getenv("_SANDBOX_ROLE");
 	if (role && strcmp(role, "keeper") == 0)
 		keeper_main();
+	cloexec_inherited();
 
 	sandbox_hook_host_uid = getuid();
 	sandbox_hook_host_gid = getgid();
@@ -369,54 +268,4 @@ __attribute__((constructor)) static void sandbox_hook(void) {
 		runtime_dir();
 		join_keeper(!command_is_check());
 	}
-	const char *ns = getenv("_SANDBOX_NSENTER");
-	if (ns)
-		nsenter(ns);
-}
-*/
-import "C"
-
-import "errors"
-
-// KeeperState tells how the hook left this process.
-type KeeperState int
-
-const (
-	// Unjoined: no live keeper was found (or joining it failed: see HookError).
-	Unjoined KeeperState = iota
-	// Joined: the hook joined the keeper's user and mount namespaces.
-	Joined
-	// Inherited: the process was started inside the keeper's namespaces.
-	Inherited
-)
-
-// State reports what the hook did before the Go runtime started.
-func State() KeeperState { return KeeperState(C.sandbox_hook_state) }
-
-// RuntimeDir is the per-user runtime directory the hook used.
-func RuntimeDir() string { return C.GoString(&C.sandbox_hook_runtime_dir[0]) }
-
-// RuntimeDirFallback reports that XDG_RUNTIME_DIR was unset or not the user's.
-func RuntimeDirFallback() bool { return C.sandbox_hook_fallback != 0 }
-
-// HostIDs are the user's uid and gid outside every user namespace.
-func HostIDs() (uid, gid int) {
-	return int(C.sandbox_hook_host_uid), int(C.sandbox_hook_host_gid)
-}
-
-// Skipped reports that the hook found a live keeper and did not join it
-// because the command is check (see the protocol above).
-func Skipped() bool { return C.sandbox_hook_skipped != 0 }
-
-// HookError is why the hook did not join a keeper it found, or "".
-func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }
-
-func execRole() int { return int(C.sandbox_exec_role) }
-
-// hookFailure is why the hook could not enter the container, or nil.
-func hookFailure() error {
-	if msg := C.GoString(&C.sandbox_exec_error[0]); msg != "" {
-		return errors.New(msg)
-	}
-	return nil
 }

@@ -1,0 +1,46 @@
+package prerun
+
+/*
+#cgo CFLAGS: -Wall -O2
+extern int sandbox_hook_state;
+extern int sandbox_hook_fallback;
+extern int sandbox_hook_skipped;
+extern unsigned int sandbox_hook_host_uid;
+extern unsigned int sandbox_hook_host_gid;
+extern char sandbox_hook_runtime_dir[4096];
+extern char sandbox_hook_error[512];
+*/
+import "C"
+
+// KeeperState tells how the hook left this process.
+type KeeperState int
+
+const (
+	// Unjoined: no live keeper was found (or joining it failed: see HookError).
+	Unjoined KeeperState = iota
+	// Joined: the hook joined the keeper's user and mount namespaces.
+	Joined
+	// Inherited: the process was started inside the keeper's namespaces.
+	Inherited
+)
+
+// State reports what the hook did before the Go runtime started.
+func State() KeeperState { return KeeperState(C.sandbox_hook_state) }
+
+// RuntimeDir is the per-user runtime directory the hook used.
+func RuntimeDir() string { return C.GoString(&C.sandbox_hook_runtime_dir[0]) }
+
+// RuntimeDirFallback reports that XDG_RUNTIME_DIR was unset or not the user's.
+func RuntimeDirFallback() bool { return C.sandbox_hook_fallback != 0 }
+
+// HostIDs are the user's uid and gid outside every user namespace.
+func HostIDs() (uid, gid int) {
+	return int(C.sandbox_hook_host_uid), int(C.sandbox_hook_host_gid)
+}
+
+// Skipped reports that the hook found a live keeper and did not join it
+// because the command is check (see the protocol above).
+func Skipped() bool { return C.sandbox_hook_skipped != 0 }
+
+// HookError is why the hook did not join a keeper it found, or "".
+func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }
