@@ -96,6 +96,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*spec.Process, *spec.S
 		Stdin:          o.Interactive,
 		Rows:           o.Rows,
 		Cols:           o.Cols,
+		Rlimits:        cp.Rlimits,
 	}
 	base := cp.Env
 	if o.User != "" {

@@ -157,6 +157,10 @@ type Process struct {
 	// Rows and Cols are the terminal's first size.
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
+	// Rlimits are the resource limits (--ulimit) the command starts with,
+	// set on the process itself as the last step before execve; a type
+	// not listed keeps the limit the process inherited (see rlimit.go).
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
 }
 
 // Mount is one mount inside the container.
