@@ -12,7 +12,8 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
-	"sandbox/exec" // the pre-runtime hook: joins the keeper's namespaces, enters containers
+	"sandbox/exec"             // the pre-runtime hook: joins the keeper's namespaces, enters containers
+	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/storage"
 	"sandbox/userns"
 

@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	osuser "os/user"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,4 +141,109 @@ func TestUlimit(t *testing.T) {
 			noContainerNamed(t, name)
 		}
 	})
+}
+
+// underNproc runs a sandbox command with the soft and hard RLIMIT_NPROC
+// limit set to limit before it starts: through a shell that waits until
+// its own limit is set (prlimit from here), then execs the command (an
+// exec makes no new process, so it starts under a limit already reached).
+func underNproc(t *testing.T, limit uint64, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := command(ctx, nil, args...)
+	cmd.Args = append([]string{"sh", "-c", `read _ && exec "$@"`, "sh"}, cmd.Args...)
+	cmd.Path = "/bin/sh"
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lim := unix.Rlimit{Cur: limit, Max: limit}
+	if err := unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_NPROC, &lim, nil); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("prlimit: %v", err)
+	}
+	fmt.Fprintln(in)
+	in.Close()
+	err = cmd.Wait()
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		r.code, r.stderr = -1, r.stderr+err.Error()
+	}
+	return r
+}
+
+// userTasks counts the tasks (threads included) of this user, what
+// RLIMIT_NPROC counts.
+func userTasks(t *testing.T) uint64 {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := strconv.Itoa(os.Getuid())
+	var n uint64
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue // gone since
+		}
+		var mine bool
+		var threads uint64
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+				mine = f[1] == uid
+			} else if len(f) > 1 && f[0] == "Threads:" {
+				threads, _ = strconv.ParseUint(f[1], 10, 64)
+			}
+		}
+		if mine {
+			n += threads
+		}
+	}
+	return n
+}
+
+// TestForkBombMessage: with the user's process limit reached (a fork bomb
+// in a container reaches it, for a container's processes are the user's),
+// every sandbox command says so in one line and exits 125, where the Go
+// runtime would die with a dump of its goroutines; with room, nothing is
+// said.
+func TestForkBombMessage(t *testing.T) {
+	t.Parallel()
+	user, err := osuser.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A limit of 1: the waiting shell is a process of the user already,
+	// so not one more task (thread) can be made, whatever else runs.
+	want := fmt.Sprintf("Error: cannot start: the process limit of user %s (ulimit -u 1) is reached; a container may be running a fork bomb: limit containers with --pids-limit or --ulimit nproc=N", user.Username)
+	for _, args := range [][]string{{"--version"}, {"ps", "-a"}, {"run", "--rm", "busybox", "true"}, {"inspect", "nothing"}} {
+		r := underNproc(t, 1, args...)
+		if r.code != 125 || strings.TrimSpace(r.stderr) != want || strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "runtime:") {
+			t.Errorf("under a process limit already reached: want exit 125 and\n%s\ngot %s", want, r)
+		}
+	}
+	// Room enough: the check must not misfire.
+	limit := userTasks(t) + 200
+	if r := underNproc(t, limit, "ps", "-a"); r.code != 0 || r.stderr != "" {
+		t.Errorf("under a process limit of %d with room: want ps to work\n%s", limit, r)
+	}
+	if r := underNproc(t, limit, "run", "--rm", "busybox", "echo", "hi"); r.code != 0 || r.stdout != "hi\n" {
+		t.Errorf("under a process limit of %d with room: want run to work\n%s", limit, r)
+	}
 }
