@@ -80,6 +80,8 @@ type CreateOptions struct {
 	LogOpts []string
 	// Resources are the limit flags (resources.go).
 	Resources ResourceOptions
+	// Ulimits are --ulimit TYPE=SOFT[:HARD] values (ulimit.go).
+	Ulimits []string
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -97,6 +99,8 @@ type flags struct {
 	// resources are the limits asked for; limits their cgroup files.
 	resources spec.Resources
 	limits    cgroupv2.Limits
+	// rlimits are --ulimit's, checked against this process's own.
+	rlimits []spec.Rlimit
 	// scope: the container's cgroup comes from a systemd scope made for
 	// its monitor (cgroup.go).
 	scope bool
@@ -209,6 +213,12 @@ func (o *CreateOptions) check(scope bool) (*flags, error) {
 		return nil, err
 	}
 	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
+		return nil, err
+	}
+	if f.rlimits, err = parseUlimits(o.Ulimits); err != nil {
+		return nil, err
+	}
+	if err := checkHardLimits(f.rlimits, ownHardLimit); err != nil {
 		return nil, err
 	}
 	for _, l := range o.Labels {
@@ -662,6 +672,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Stdin:          o.Interactive,
 		Rows:           o.Rows,
 		Cols:           o.Cols,
+		Rlimits:        f.rlimits,
 	}
 
 	// A container that joins another's network sees that one's addresses.

@@ -106,6 +106,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 		// The container's own: exec may not loosen them (docker's
 		// exec --privileged changes capabilities only).
 		NoNewPrivileges: cp.NoNewPrivileges,
+		Rlimits:         cp.Rlimits,
 	}
 	base := cp.Env
 	if o.User != "" {

@@ -254,6 +254,7 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 		NetworkSettings: NetworkSettings{Ports: portBindings(cfg.Host.Ports), IPAddress: cfg.Host.Addresses.IP, Gateway: cfg.Host.Addresses.Gateway},
 	}
 	in.HostConfig.InspectResources = inspectResources(h.Resources)
+	in.HostConfig.Ulimits = inspectUlimits(cfg.Spec.Process.Rlimits)
 	if running {
 		in.State.Pid, in.State.CgroupPath = st.Pid, cgroupPath(st.Cgroup)
 		in.State.MonitorPid = st.MonitorPid

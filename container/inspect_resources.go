@@ -1,6 +1,7 @@
 package container
 
 import (
+	"math"
 	"strings"
 
 	"sandbox/cgroupv2"
@@ -25,6 +26,34 @@ type InspectResources struct {
 	BlkioWeight         uint16
 	BlkioDeviceReadBps  []ThrottleDevice
 	BlkioDeviceWriteBps []ThrottleDevice
+	// Ulimits are the --ulimit values (from the container's process).
+	Ulimits []Ulimit
+}
+
+// Ulimit is one --ulimit as docker shows it: docker's name of the
+// resource, and -1 for unlimited.
+type Ulimit struct {
+	Name string
+	Hard int64
+	Soft int64
+}
+
+// inspectUlimits shows the process's limits as docker does.
+func inspectUlimits(rs []spec.Rlimit) []Ulimit {
+	out := []Ulimit{}
+	for _, r := range rs {
+		out = append(out, Ulimit{Name: r.Name(), Hard: ulimitValue(r.Hard), Soft: ulimitValue(r.Soft)})
+	}
+	return out
+}
+
+// ulimitValue is a limit in docker's int64: -1 for unlimited (the parser
+// takes nothing else above the int64 range).
+func ulimitValue(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return -1
+	}
+	return int64(v)
 }
 
 // ThrottleDevice is a rate limit on a block device, in bytes per second.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"sandbox/container/nsinit"
 	"sandbox/container/spec"
 
 	"github.com/moby/sys/capability"
@@ -103,6 +104,17 @@ func (r *Request) Encode() ([]byte, error) {
 			return nil, fmt.Errorf("exec: a seccomp program of %d bytes is not whole instructions", len(r.Seccomp))
 		}
 		e.record(recSeccomp, r.Seccomp)
+	}
+	for _, l := range r.Process.Rlimits {
+		res, ok := nsinit.RlimitResource(l.Type)
+		if !ok {
+			return nil, fmt.Errorf("exec: unknown resource limit %q", l.Type)
+		}
+		b := make([]byte, 20)
+		binary.NativeEndian.PutUint32(b, uint32(res))
+		binary.NativeEndian.PutUint64(b[4:], l.Soft)
+		binary.NativeEndian.PutUint64(b[12:], l.Hard)
+		e.record(recRlimit, b)
 	}
 	if len(e.buf)-4 > maxRequestBytes {
 		return nil, fmt.Errorf("exec: the command and its environment take %d bytes, over the limit of %d", len(e.buf)-4, maxRequestBytes)

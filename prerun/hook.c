@@ -249,7 +249,9 @@ static void cloexec_inherited(void) {
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-__attribute__((constructor)) static void sandbox_hook(void) {
+// Priority 101: before every other constructor of sandbox (internal/nproc
+// runs at 102, in the namespaces joined here).
+__attribute__((constructor(101))) static void sandbox_hook(void) {
 	const char *role = getenv("_SANDBOX_ROLE");
 	if (role && strcmp(role, "keeper") == 0)
 		keeper_main();

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/storage"
 	"sandbox/storage/transfer"
 

@@ -40,8 +40,8 @@
 //  6. a session of its own; the terminal from the container's /dev/pts
 //     (its master end to the command), or /dev/null where no stream is
 //     wanted;
-//  7. resource limits, working directory (resolved inside the container's
-//     root: the mount namespace's root is the container's);
+//  7. working directory (resolved inside the container's root: the mount
+//     namespace's root is the container's);
 //  8. bounding set cut, groups, gid, uid (keep-caps until the end);
 //  9. the command found in the container's PATH, as the user;
 // 10. the cgroup: the command moves this process into the container's
@@ -49,8 +49,10 @@
 // 11. no_new_privs if asked; the seccomp filter (with no_new_privs off it
 //     needs CAP_SYS_ADMIN, so it is loaded before the last capability
 //     change, which the profile allows); capabilities as asked;
-// 12. ignored signals reset, the signal mask cleared, every descriptor
-//     above 2 close-on-exec; execve with the container's environment.
+// 12. resource limits (--ulimit; last, so that a low nproc or nofile
+//     cannot fail a step above); ignored signals reset, the signal mask
+//     cleared, every descriptor above 2 close-on-exec; execve with the
+//     container's environment.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -713,7 +715,6 @@ static void child(const struct request *r) {
 		open_terminal(r);
 	else if (!r->stdin_open)
 		null_streams(0, 0);
-	set_rlimits(r);
 	if (chdir(r->cwd) < 0)
 		fail(125, "change to working directory %s: %s", r->cwd, strerror(errno));
 	set_ids(r);
@@ -721,6 +722,7 @@ static void child(const struct request *r) {
 	if (r->hold)
 		hold();
 	finish_privileges(r);
+	set_rlimits(r);
 	reset_signals();
 	cloexec_from(3);
 	execve(path, r->argv, r->envp);

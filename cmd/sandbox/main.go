@@ -12,7 +12,8 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
-	_ "sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
+	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
+	_ "sandbox/prerun"         // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/storage"
 	"sandbox/userns"
 

@@ -51,6 +51,7 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
 	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
 	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N")
+	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "a resource limit: TYPE=SOFT[:HARD] (nofile=1024:2048; -1 is unlimited)")
 	resourceFlags(fs, &o.Resources)
 	fs.BoolP("help", "", false, "help for this command")
 }

@@ -16,7 +16,8 @@
 //  5. standard streams: a terminal from the container's own /dev/pts (its
 //     master end goes to the monitor) or the monitor's pipes;
 //  6. working directory, bounding set, groups and user, capabilities;
-//  7. execve of the command, found through the container's PATH.
+//  7. the resource limits of --ulimit (rlimit_linux.go), then execve of the
+//     command, found through the container's PATH.
 //
 // It talks to the monitor over the SOCK_SEQPACKET socket on fd 3: first a
 // Begin from the monitor, then Messages from the init; the socket closes on
@@ -298,6 +299,9 @@ func command(p *spec.Process) (string, error) {
 
 // execCommand becomes the command found at path.
 func execCommand(path string, p *spec.Process) error {
+	if err := setRlimits(p.Rlimits); err != nil {
+		return err
+	}
 	unignoreSignals()
 	err := unix.Exec(path, p.Args, p.Env)
 	code := 126

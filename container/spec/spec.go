@@ -175,6 +175,10 @@ type Process struct {
 	// NoNewPrivileges: execve grants nothing (setuid bits and file
 	// capabilities are ignored), --security-opt no-new-privileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// Rlimits are the resource limits (--ulimit) the command starts with,
+	// set on the process itself as the last step before execve; a type
+	// not listed keeps the limit the process inherited (see rlimit.go).
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
 }
 
 // Mount is one mount inside the container.
