@@ -23,7 +23,6 @@ import (
 	"sandbox/storage"
 	"sandbox/userns"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
@@ -695,18 +694,6 @@ func hasEnv(env []string, key string) bool {
 		}
 	}
 	return false
-}
-
-func resolveUser(rootfs, userSpec string) (ExecUser, error) {
-	read := func(name string) []byte {
-		p, err := securejoin.SecureJoin(rootfs, name)
-		if err != nil {
-			return nil
-		}
-		data, _ := os.ReadFile(p) // a missing file means no entries
-		return data
-	}
-	return ResolveUser(userSpec, ParsePasswd(read("/etc/passwd")), ParseGroup(read("/etc/group")))
 }
 
 // gid5Mapped reports whether the tty group (gid 5) exists in the

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
-
-	securejoin "github.com/cyphar/filepath-securejoin"
 )
 
 // Top lists the processes in a running container's pid namespace: those
@@ -56,7 +54,10 @@ func (r *Runtime) Top(ref string) ([]TopProcess, error) {
 	}
 	users, err := containerUsers(c.Config.Spec.Rootfs)
 	if err != nil {
-		return nil, fmt.Errorf("top %s: %w", ref, err)
+		// The names are a nicety that a file the image made unreadable
+		// (a fifo, a huge file) must not cost the listing: show ids, as ps
+		// does for a user it does not know.
+		users = map[uint32]string{}
 	}
 	data, err := os.ReadFile("/proc/uptime")
 	if err != nil {
@@ -103,16 +104,12 @@ func processGone(err error) bool {
 
 // containerUsers names the user ids of the container's /etc/passwd.
 func containerUsers(rootfs string) (map[uint32]string, error) {
-	p, err := securejoin.SecureJoin(rootfs, "/etc/passwd")
-	if err != nil {
-		return nil, fmt.Errorf("container /etc/passwd: %w", err)
-	}
-	data, err := os.ReadFile(p)
+	data, err := readImageFile(rootfs, "/etc/passwd")
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[uint32]string{}, nil // no names: ids are shown
 	}
 	if err != nil {
-		return nil, fmt.Errorf("container /etc/passwd: %w", err)
+		return nil, err
 	}
 	users := map[uint32]string{}
 	for _, e := range ParsePasswd(data) {

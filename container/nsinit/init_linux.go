@@ -10,7 +10,10 @@
 //  1. make every mount private, bind the root filesystem onto itself;
 //  2. the spec's mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm,
 //     /dev/mqueue, /sys, volumes, tmpfs, /etc/hostname, /etc/hosts,
-//     /etc/resolv.conf), then the masked and read-only paths;
+//     /etc/resolv.conf), the working directory, then the masked and
+//     read-only paths: every one a path of the image, resolved inside the
+//     root as docker does and mounted on through a held handle
+//     (mountpoint_linux.go);
 //  3. pivot_root into the root filesystem and detach the old root;
 //  4. the root read-only (--read-only), hostname, loopback up;
 //  5. standard streams: a terminal from the container's own /dev/pts (its

@@ -3,13 +3,12 @@ package nsinit
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 
 	"sandbox/container/spec"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
-	"github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,25 +32,16 @@ func setupRootfs(s *spec.Spec) error {
 	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind root filesystem %s: %w", root, err)
 	}
-	for i := range s.Mounts {
-		if err := mountOne(root, &s.Mounts[i]); err != nil {
-			return err
-		}
+	r, err := openRootfs(root)
+	if err != nil {
+		return err
 	}
-	if err := pathrs.MkdirAll(root, s.Process.Cwd, 0o755); err != nil {
-		return fmt.Errorf("create working directory %s: %w", s.Process.Cwd, err)
+	if err := setupPaths(r, s); err != nil {
+		r.close()
+		return err
 	}
-	if !s.Privileged {
-		for _, p := range s.MaskedPaths {
-			if err := maskPath(root, p); err != nil {
-				return err
-			}
-		}
-		for _, p := range s.ReadonlyPaths {
-			if err := readonlyPath(root, p); err != nil {
-				return err
-			}
-		}
+	if err := r.close(); err != nil {
+		return fmt.Errorf("close root filesystem: %w", err)
 	}
 	if err := pivotRoot(root); err != nil {
 		return err
@@ -59,6 +49,36 @@ func setupRootfs(s *spec.Spec) error {
 	if s.ReadOnly {
 		if err := remount("/", unix.MS_RDONLY); err != nil {
 			return fmt.Errorf("make root filesystem read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+// setupPaths does what is done at paths of the image (mountpoint_linux.go
+// says how they are resolved): the mounts, the working directory, the
+// masked and read-only paths.
+func setupPaths(r *rootfs, s *spec.Spec) error {
+	for i := range s.Mounts {
+		if err := mountOne(r, &s.Mounts[i]); err != nil {
+			return err
+		}
+	}
+	// The init changes into it after pivot_root, by path: the kernel then
+	// resolves it inside the root.
+	if err := r.mkdirAll(s.Process.Cwd); err != nil {
+		return fmt.Errorf("create working directory %s: %w", s.Process.Cwd, err)
+	}
+	if s.Privileged {
+		return nil
+	}
+	for _, p := range s.MaskedPaths {
+		if err := maskPath(r, p); err != nil {
+			return err
+		}
+	}
+	for _, p := range s.ReadonlyPaths {
+		if err := readonlyPath(r, p); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -88,85 +108,98 @@ func mountFlags(m *spec.Mount) (uintptr, error) {
 	return flags, nil
 }
 
-func mountOne(root string, m *spec.Mount) error {
+func mountOne(r *rootfs, m *spec.Mount) error {
 	flags, err := mountFlags(m)
 	if err != nil {
 		return err
 	}
-	target, err := securejoin.SecureJoin(root, m.Destination)
+	kind := directory
+	switch m.Type {
+	case "bind":
+		// A bind's mount point is of its source's kind.
+		st, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("bind mount source %s: %w", m.Source, err)
+		}
+		if !st.IsDir() {
+			kind = file
+		}
+	case "proc", "sysfs":
+		// The kernel's files go where the image cannot redirect them: an
+		// image whose /proc is a link would have the masked paths and the
+		// read-only /proc/sys land elsewhere (as runc, refuse it).
+		resolved, err := r.resolve(m.Destination)
+		if err != nil {
+			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+		}
+		if resolved != path.Clean(m.Destination) {
+			return fmt.Errorf("mount %s on %s: the image makes it a symbolic link (to %s); want a directory", m.Type, m.Destination, resolved)
+		}
+	}
+	t, err := r.openTarget(m.Destination, kind)
 	if err != nil {
-		return fmt.Errorf("mount %s: %w", m.Destination, err)
+		return fmt.Errorf("mount point %s: %w", m.Destination, err)
 	}
+	defer t.close()
 	if m.Type == "bind" {
-		return bindMount(root, target, m, flags)
+		return bindMount(t, m, flags)
 	}
-	if err := pathrs.MkdirAll(root, m.Destination, 0o755); err != nil {
-		return fmt.Errorf("create mount point %s: %w", m.Destination, err)
-	}
-	err = unix.Mount(m.Type, target, m.Type, flags, m.Data)
+	err = unix.Mount(m.Type, t.path(), m.Type, flags, m.Data)
 	if err != nil && errors.Is(err, unix.EPERM) {
 		// Without a network (or ipc) namespace of our own the kernel refuses
 		// a new sysfs (mqueue): show the host's, read-only, instead.
 		switch m.Type {
 		case "sysfs":
-			return bindMount(root, target, &spec.Mount{Type: "bind", Source: "/sys", Destination: m.Destination, ReadOnly: true}, flags)
+			return bindMount(t, &spec.Mount{Type: "bind", Source: "/sys", Destination: m.Destination, ReadOnly: true}, flags)
 		case "mqueue":
-			return bindMount(root, target, &spec.Mount{Type: "bind", Source: "/dev/mqueue", Destination: m.Destination}, flags&^unix.MS_RDONLY)
+			return bindMount(t, &spec.Mount{Type: "bind", Source: "/dev/mqueue", Destination: m.Destination}, flags&^unix.MS_RDONLY)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+		return fmt.Errorf("mount %s on %s: %w", m.Type, mountedAt(m.Destination, t), err)
 	}
 	if m.Type == "tmpfs" && m.Destination == "/dev" {
-		return populateDev(target)
+		dev, err := t.top()
+		if err != nil {
+			return fmt.Errorf("open the new /dev: %w", err)
+		}
+		defer dev.Close()
+		return populateDev(dev)
 	}
 	return nil
 }
 
-// bindMount binds m.Source on target, creating a mount point of the same
-// kind, then applies the flags with a remount (a bind ignores them).
-func bindMount(root, target string, m *spec.Mount, flags uintptr) error {
-	st, err := os.Stat(m.Source)
-	if err != nil {
-		return fmt.Errorf("bind mount source %s: %w", m.Source, err)
+// mountedAt names a mount point in messages: the destination, and where
+// it resolved to when that differs.
+func mountedAt(dest string, t *mountTarget) string {
+	if path.Clean(dest) == t.resolved {
+		return dest
 	}
-	if st.IsDir() {
-		err = pathrs.MkdirAll(root, m.Destination, 0o755)
-	} else {
-		err = createFile(root, m.Destination)
-	}
-	if err != nil {
-		return fmt.Errorf("create mount point %s: %w", m.Destination, err)
-	}
-	if err := unix.Mount(m.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s on %s: %w", m.Source, m.Destination, err)
+	return dest + " (" + t.resolved + ")"
+}
+
+// bindMount binds m.Source on the mount point t, then applies the flags
+// with a remount (a bind ignores them).
+func bindMount(t *mountTarget, m *spec.Mount, flags uintptr) error {
+	if err := unix.Mount(m.Source, t.path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", m.Source, mountedAt(m.Destination, t), err)
 	}
 	if flags&^unix.MS_REC != 0 {
-		if err := remount(target, flags); err != nil {
-			return fmt.Errorf("remount %s: %w", m.Destination, err)
+		if err := remountTop(t, flags); err != nil {
+			return fmt.Errorf("remount %s: %w", mountedAt(m.Destination, t), err)
 		}
 	}
 	return nil
 }
 
-// createFile makes an empty file at path under root as a mount point.
-func createFile(root, path string) error {
-	dir := filepath.Dir(path)
-	if err := pathrs.MkdirAll(root, dir, 0o755); err != nil {
-		return err
-	}
-	target, err := securejoin.SecureJoin(root, path)
+// remountTop changes the flags of the mount just made on t.
+func remountTop(t *mountTarget, flags uintptr) error {
+	top, err := t.top()
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		if errors.Is(err, unix.EISDIR) {
-			return nil
-		}
-		return err
-	}
-	return f.Close()
+	defer top.Close()
+	return remount(fdPath(top), flags)
 }
 
 // remount changes the flags of the mount at target, keeping the flags the
@@ -194,62 +227,67 @@ func remount(target string, flags uintptr) error {
 	return unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
 }
 
-func populateDev(dev string) error {
+// populateDev fills the new tmpfs of /dev, held by dev: nothing of the
+// image is in it.
+func populateDev(dev *os.File) error {
+	dirfd := int(dev.Fd())
 	for _, name := range devices {
-		target := filepath.Join(dev, name)
-		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o666)
+		fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
 		if err != nil {
 			return fmt.Errorf("create /dev/%s: %w", name, err)
 		}
+		f := os.NewFile(uintptr(fd), "/dev/"+name)
+		err = unix.Mount("/dev/"+name, fdPath(f), "", unix.MS_BIND, "")
 		f.Close()
-		if err := unix.Mount("/dev/"+name, target, "", unix.MS_BIND, ""); err != nil {
+		if err != nil {
 			return fmt.Errorf("bind /dev/%s: %w", name, err)
 		}
 	}
 	for _, l := range devLinks {
-		if err := os.Symlink(l[0], filepath.Join(dev, l[1])); err != nil {
+		if err := unix.Symlinkat(l[0], dirfd, l[1]); err != nil {
 			return fmt.Errorf("link /dev/%s: %w", l[1], err)
 		}
 	}
 	return nil
 }
 
-func maskPath(root, path string) error {
-	target, err := securejoin.SecureJoin(root, path)
-	if err != nil {
-		return fmt.Errorf("mask %s: %w", path, err)
-	}
-	st, err := os.Stat(target)
-	if errors.Is(err, os.ErrNotExist) {
+// maskPath hides path, when it exists, under an empty read-only tmpfs (a
+// directory) or /dev/null (anything else).
+func maskPath(r *rootfs, p string) error {
+	t, err := r.openTarget(p, existing)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("mask %s: %w", path, err)
+		return fmt.Errorf("mask %s: %w", p, err)
 	}
-	if st.IsDir() {
-		err = unix.Mount("tmpfs", target, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
+	defer t.close()
+	if t.isDir {
+		err = unix.Mount("tmpfs", t.path(), "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
 	} else {
-		err = unix.Mount(filepath.Join(root, "dev/null"), target, "", unix.MS_BIND, "")
+		err = unix.Mount("/dev/null", t.path(), "", unix.MS_BIND, "")
 	}
 	if err != nil {
-		return fmt.Errorf("mask %s: %w", path, err)
+		return fmt.Errorf("mask %s: %w", p, err)
 	}
 	return nil
 }
 
-func readonlyPath(root, path string) error {
-	target, err := securejoin.SecureJoin(root, path)
-	if err != nil {
-		return fmt.Errorf("read-only %s: %w", path, err)
-	}
-	if _, err := os.Stat(target); errors.Is(err, os.ErrNotExist) {
+// readonlyPath makes path, when it exists, a read-only bind of itself.
+func readonlyPath(r *rootfs, p string) error {
+	t, err := r.openTarget(p, existing)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err := unix.Mount(target, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("read-only %s: %w", path, err)
+	if err != nil {
+		return fmt.Errorf("read-only %s: %w", p, err)
 	}
-	if err := remount(target, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC); err != nil {
-		return fmt.Errorf("read-only %s: %w", path, err)
+	defer t.close()
+	if err := unix.Mount(t.path(), t.path(), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("read-only %s: %w", p, err)
+	}
+	if err := remountTop(t, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC); err != nil {
+		return fmt.Errorf("read-only %s: %w", p, err)
 	}
 	return nil
 }
