@@ -32,6 +32,13 @@ func compileBPF(spec *specs.LinuxSeccomp) ([]byte, error) {
 		return nil, fmt.Errorf("new libseccomp filter: %w", err)
 	}
 	defer filter.Release()
+	// A syscall from an architecture the profile does not list (an x32
+	// call under a profile of x86_64 alone) kills the process. libseccomp
+	// would kill the thread only, and a process whose main thread is gone
+	// while its others run never exits.
+	if err := filter.SetBadArchAction(libseccomp.ActKillProcess); err != nil {
+		return nil, fmt.Errorf("set bad architecture action: %w", err)
+	}
 	for _, a := range arches {
 		if err := filter.AddArch(a); err != nil {
 			return nil, fmt.Errorf("add architecture %s: %w", a, err)
