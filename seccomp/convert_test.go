@@ -179,7 +179,7 @@ func TestParseProfileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseProfile([]byte(tt.json), nil)
+			_, err := parseProfile([]byte(tt.json), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
 			}

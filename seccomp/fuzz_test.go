@@ -26,7 +26,7 @@ func FuzzLoadProfile(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		spec, err := ParseProfile(data, defaultCaps)
+		spec, err := parseProfile(data, defaultCaps)
 		if err != nil || spec == nil {
 			return
 		}

@@ -100,7 +100,7 @@ func condition(o Options) (*conditioned, error) {
 		var data []byte
 		data, err = os.ReadFile(name)
 		if err == nil {
-			spec, err = ParseProfile(data, o.Capabilities)
+			spec, err = parseProfile(data, o.Capabilities)
 		}
 	}
 	if err != nil {
@@ -124,11 +124,11 @@ func (c *conditioned) compile() (*Program, error) {
 	return &Program{Name: c.name, Digest: c.digest, Filter: filter}, nil
 }
 
-// ParseProfile parses a profile in docker's JSON format and conditions it
+// parseProfile parses a profile in docker's JSON format and conditions it
 // on caps and on the host's architecture and kernel. It returns nil, as
 // docker does, for a profile with neither a default action nor rules. A
 // JSON error says at which byte offset it is.
-func ParseProfile(data []byte, caps []string) (*specs.LinuxSeccomp, error) {
+func parseProfile(data []byte, caps []string) (*specs.LinuxSeccomp, error) {
 	// moby's LoadProfile parses too, but its error hides the offset.
 	var p profiles.Seccomp
 	if err := json.Unmarshal(data, &p); err != nil {
