@@ -67,6 +67,8 @@ type CreateOptions struct {
 	CapAdd     []string
 	CapDrop    []string
 	Privileged bool
+	// SecurityOpts are --security-opt values (secopt.go).
+	SecurityOpts []string
 	// NetworkOptions are --network, -p, -P, --dns... (network.go).
 	NetworkOptions
 	Labels []string
@@ -100,14 +102,19 @@ type flags struct {
 	limits    cgroupv2.Limits
 	// rlimits are --ulimit's, checked against this process's own.
 	rlimits []spec.Rlimit
+	// security is --security-opt; seccomp the filter compiled from it
+	// (nil: none).
+	security SecurityOptions
+	seccomp  *spec.Seccomp
 	// scope: the container's cgroup comes from a systemd scope made for
 	// its monitor (cgroup.go).
 	scope bool
 }
 
 // check checks the options; with scope, the limits' controllers are
-// checked by the monitor in its systemd scope rather than here.
-func (o *CreateOptions) check(scope bool) (*flags, error) {
+// checked by the monitor in its systemd scope rather than here. Seccomp
+// programs are cached in seccompCache.
+func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	f := &flags{labels: map[string]string{}, scope: scope}
 	switch o.Pull {
 	case "", PullMissing, PullAlways, PullNever:
@@ -194,6 +201,12 @@ func (o *CreateOptions) check(scope bool) (*flags, error) {
 		return nil, err
 	}
 	f.caps = caps
+	if f.security, err = ParseSecurityOpts(o.SecurityOpts); err != nil {
+		return nil, err
+	}
+	if f.seccomp, err = seccompFor(f.security, caps, o.Privileged, seccompCache); err != nil {
+		return nil, err
+	}
 	if o.StopSignal != "" {
 		if _, err := ParseSignal(o.StopSignal); err != nil {
 			return nil, fmt.Errorf("--stop-signal: %w", err)
@@ -268,7 +281,7 @@ type prepared struct {
 // finds the claim with this process gone removes what there is of it.
 func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, error) {
 	scope, planErr := r.useScope()
-	f, err := o.check(scope)
+	f, err := o.check(scope, r.seccompCache())
 	if err == nil {
 		err = planErr
 	} else if planErr != nil {
@@ -566,7 +579,10 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	s.Network = f.netw.net.Mode
 	s.ReadOnly = o.ReadOnly
 	s.Privileged = o.Privileged
-	s.MaskedPaths, s.ReadonlyPaths = maskedPaths, readonlyPaths
+	if !o.Privileged {
+		s.MaskedPaths, s.ReadonlyPaths = f.security.Paths(maskedPaths, readonlyPaths)
+	}
+	s.Seccomp = f.seccomp
 	if uidMap != nil {
 		s.UserNS = &spec.UserNS{UIDMap: toSpecMap(uidMap), GIDMap: toSpecMap(gidMap)}
 	}
@@ -607,6 +623,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Entrypoint: entrypoint, Cmd: cmd,
 		Binds: o.Volumes, Mounts: o.Mounts, Tmpfs: o.Tmpfs,
 		CapAdd: o.CapAdd, CapDrop: o.CapDrop, Privileged: o.Privileged, ReadOnly: o.ReadOnly,
+		SecurityOpt: o.SecurityOpts,
 		NetworkMode: f.netw.net.Mode, Network: f.netw.net, Ports: f.netw.ports, PublishAll: o.PublishAll,
 		DNS: f.netw.names.DNS, DNSSearch: f.netw.names.DNSSearch, DNSOptions: f.netw.names.DNSOptions, ExtraHosts: f.netw.names.ExtraHosts,
 		UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
@@ -660,18 +677,19 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		cwd = "/"
 	}
 	s.Process = spec.Process{
-		Args:           args,
-		Env:            env,
-		Cwd:            path.Clean(cwd),
-		UID:            user.UID,
-		GID:            user.GID,
-		AdditionalGIDs: user.AdditionalGIDs,
-		Capabilities:   f.caps,
-		Terminal:       o.TTY,
-		Stdin:          o.Interactive,
-		Rows:           o.Rows,
-		Cols:           o.Cols,
-		Rlimits:        f.rlimits,
+		Args:            args,
+		Env:             env,
+		Cwd:             path.Clean(cwd),
+		UID:             user.UID,
+		GID:             user.GID,
+		AdditionalGIDs:  user.AdditionalGIDs,
+		Capabilities:    f.caps,
+		Terminal:        o.TTY,
+		Stdin:           o.Interactive,
+		Rows:            o.Rows,
+		Cols:            o.Cols,
+		Rlimits:         f.rlimits,
+		NoNewPrivileges: f.security.NoNewPrivileges,
 	}
 
 	// A container that joins another's network sees that one's addresses.

@@ -26,6 +26,8 @@ type ExecOptions struct {
 	Detach      bool
 	Privileged  bool
 	DetachKeys  []byte
+	// SecurityOpts may tighten the container's own: no-new-privileges.
+	SecurityOpts []string
 }
 
 // Exec runs a command in a running container, through a process that
@@ -128,5 +130,10 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 	if o.Privileged {
 		p.Capabilities = AllCapabilities()
 	}
+	sec, err := execSecurity(o.SecurityOpts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p.NoNewPrivileges = p.NoNewPrivileges || sec.NoNewPrivileges
 	return c, &p, st, nil
 }

@@ -34,6 +34,12 @@ type Inspect struct {
 	MountLabel      string
 	ProcessLabel    string
 	AppArmorProfile string
+	// EffectiveCaps and BoundingCaps are the command's capabilities, as
+	// podman shows them (none effective for a user other than root).
+	EffectiveCaps []string
+	BoundingCaps  []string
+	// Seccomp is the container's syscall filter.
+	Seccomp         InspectSeccomp
 	HostConfig      InspectHostConfig
 	GraphDriver     GraphDriver
 	Mounts          []InspectMount
@@ -63,6 +69,14 @@ type InspectState struct {
 	CgroupPath string
 }
 
+// InspectSeccomp is a container's syscall filter: Profile is "default"
+// (docker's), the path of a custom profile, or "unconfined"; Digest
+// identifies the profile as conditioned on the container's capabilities.
+type InspectSeccomp struct {
+	Profile string
+	Digest  string
+}
+
 // InspectHostConfig is how the container was asked to run.
 type InspectHostConfig struct {
 	Binds          []string
@@ -73,6 +87,11 @@ type InspectHostConfig struct {
 	CapDrop        []string
 	Privileged     bool
 	ReadonlyRootfs bool
+	// SecurityOpt are the --security-opt values as given; MaskedPaths and
+	// ReadonlyPaths what took effect.
+	SecurityOpt   []string
+	MaskedPaths   []string
+	ReadonlyPaths []string
 	// Tmpfs maps each --tmpfs destination to its options.
 	Tmpfs      map[string]string
 	UsernsMode string
@@ -229,6 +248,9 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			CapDrop:        h.CapDrop,
 			Privileged:     h.Privileged,
 			ReadonlyRootfs: h.ReadOnly,
+			SecurityOpt:    h.SecurityOpt,
+			MaskedPaths:    cfg.Spec.MaskedPaths,
+			ReadonlyPaths:  cfg.Spec.ReadonlyPaths,
 			Tmpfs:          tmpfsMap(h.Tmpfs),
 			UsernsMode:     h.UsernsMode,
 			LogConfig:      LogConfig{Type: "k8s-file", Config: logOpts(h.Log)},
@@ -254,6 +276,7 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 		NetworkSettings: NetworkSettings{Ports: portBindings(cfg.Host.Ports), IPAddress: cfg.Host.Addresses.IP, Gateway: cfg.Host.Addresses.Gateway},
 	}
 	in.HostConfig.InspectResources = inspectResources(h.Resources)
+	in.EffectiveCaps, in.BoundingCaps, in.Seccomp = inspectSecurity(&cfg.Spec)
 	in.HostConfig.Ulimits = inspectUlimits(cfg.Spec.Process.Rlimits)
 	if running {
 		in.State.Pid, in.State.CgroupPath = st.Pid, cgroupPath(st.Cgroup)

@@ -90,15 +90,27 @@ type NetworkTool struct {
 	Version    string `json:"version"`
 }
 
-// SecurityInfo are the security defaults of a container.
+// SecurityInfo are the security defaults of a container, and the host's
+// security modules (sandbox applies no AppArmor profile and no SELinux
+// label: --security-opt apparmor=unconfined and label=disable say so).
 type SecurityInfo struct {
 	AppArmorEnabled bool `json:"apparmorEnabled"`
 	// DefaultCapabilities is the default capability set, comma-separated.
 	DefaultCapabilities string `json:"capabilities"`
 	Rootless            bool   `json:"rootless"`
-	SECCOMPEnabled      bool   `json:"seccompEnabled"`
-	SECCOMPProfilePath  string `json:"seccompProfilePath"`
-	SELinuxEnabled      bool   `json:"selinuxEnabled"`
+	// SECCOMPEnabled: the kernel filters system calls, and containers get
+	// the profile SECCOMPProfilePath ("default": docker's) unless asked
+	// otherwise; SeccompProfileDigest is that profile's for the default
+	// capabilities.
+	SECCOMPEnabled       bool   `json:"seccompEnabled"`
+	SECCOMPProfilePath   string `json:"seccompProfilePath"`
+	SeccompProfileDigest string `json:"seccompProfileDigest,omitempty"`
+	SELinuxEnabled       bool   `json:"selinuxEnabled"`
+	// NoNewPrivileges is the default of --security-opt no-new-privileges;
+	// MaskedPaths and ReadonlyPaths are hidden or read-only by default.
+	NoNewPrivileges bool     `json:"noNewPrivileges"`
+	MaskedPaths     []string `json:"maskedPaths"`
+	ReadonlyPaths   []string `json:"readonlyPaths"`
 }
 
 // StoreInfo describes the store and what it holds.
@@ -149,7 +161,7 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	if o.Runtime == nil {
 		return nil, errors.New("info: no runtime")
 	}
-	host, err := hostInfo(ctx, o.Runtime.CgroupManager)
+	host, err := hostInfo(ctx, o.Runtime)
 	if err != nil {
 		return nil, err
 	}
@@ -166,18 +178,18 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	}, nil
 }
 
-func hostInfo(ctx context.Context, manager systemd.Manager) (*HostInfo, error) {
+func hostInfo(ctx context.Context, rt *container.Runtime) (*HostInfo, error) {
+	manager := rt.CgroupManager
 	h := &HostInfo{
 		Arch:      runtime.GOARCH,
 		CPUs:      runtime.NumCPU(),
 		LogDriver: "k8s-file",
 		OS:        runtime.GOOS,
-		Security: SecurityInfo{
-			DefaultCapabilities: strings.Join(container.DefaultCapabilities, ","),
-			Rootless:            true,
-		},
 	}
 	var err error
+	if h.Security, err = securityInfo(rt); err != nil {
+		return nil, err
+	}
 	if h.Hostname, err = os.Hostname(); err != nil {
 		return nil, fmt.Errorf("hostname: %w", err)
 	}
@@ -312,4 +324,31 @@ func countStates(list []container.Summary) ContainerStore {
 		}
 	}
 	return c
+}
+
+// securityInfo is what a container gets by default, and what of the
+// host's security modules sandbox leaves aside.
+func securityInfo(rt *container.Runtime) (SecurityInfo, error) {
+	d, err := rt.DefaultSecurity()
+	if err != nil {
+		return SecurityInfo{}, err
+	}
+	s := SecurityInfo{
+		DefaultCapabilities: strings.Join(container.DefaultCapabilities, ","),
+		Rootless:            true,
+		SECCOMPProfilePath:  d.SeccompProfile,
+		MaskedPaths:         d.MaskedPaths,
+		ReadonlyPaths:       d.ReadonlyPaths,
+	}
+	// PR_GET_SECCOMP answers EINVAL on a kernel without seccomp.
+	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err == nil {
+		s.SECCOMPEnabled, s.SeccompProfileDigest = true, d.SeccompDigest
+	}
+	if data, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
+		s.AppArmorEnabled = strings.TrimSpace(string(data)) == "Y"
+	}
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		s.SELinuxEnabled = true
+	}
+	return s, nil
 }

@@ -57,6 +57,7 @@ func newExecCommand(g *globals) *cobra.Command {
 	f.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	f.StringVarP(&o.User, "user", "u", "", "user to run as: USER[:GROUP] or UID[:GID]")
 	f.BoolVar(&o.Privileged, "privileged", false, "all capabilities")
+	f.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "no-new-privileges: the command gains no privilege through execve")
 	f.StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from a terminal session")
 	return cmd
 }

@@ -35,7 +35,8 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.StringVar(&o.UserNS, "userns", "", "user namespace: keep-id (your own uid and gid inside)")
 	fs.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a capability (or ALL)")
 	fs.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (or ALL)")
-	fs.BoolVar(&o.Privileged, "privileged", false, "all capabilities, nothing masked")
+	fs.BoolVar(&o.Privileged, "privileged", false, "all capabilities, nothing masked, no seccomp filter")
+	fs.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATH[:PATH], unmask=ALL|PATH[:PATH], label=disable, apparmor=unconfined")
 	fs.StringVar(&o.Network, "network", "", "network: slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host or container:NAME (default: slirp4netns, else pasta)")
 	fs.StringVar(&o.Network, "net", "", "network")
 	fs.Lookup("net").Hidden = true

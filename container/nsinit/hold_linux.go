@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// HoldExec is ExecProcess with a pause just before the execve: it finds
+// holdExec is ExecProcess with a pause just before the execve: it finds
 // the command, tells the other end of the socket sock (Message{Exec}) and
 // waits for its reply, then execs at once.
 //
@@ -20,12 +20,12 @@ import (
 // create kills the process, so a low --pids-limit in force any earlier
 // could fail the start. From the reply on nothing but the execve is left
 // to do, which leaves one thread.
-func HoldExec(sock int, p *spec.Process) error {
+func holdExec(sock int, p *spec.Process, filter []byte) error {
 	path, err := command(p)
 	if err != nil {
 		return err
 	}
-	Send(sock, Message{Exec: true}, -1)
+	sendTo(sock, Message{Exec: true}, -1)
 	buf := make([]byte, 512)
 	for {
 		n, _, _, _, err := unix.Recvmsg(sock, buf, nil, 0)
@@ -38,6 +38,6 @@ func HoldExec(sock int, p *spec.Process) error {
 		if n == 0 {
 			return errors.New("the command of sandbox went away before the container's command started")
 		}
-		return execCommand(path, p)
+		return execCommand(path, p, filter)
 	}
 }

@@ -18,14 +18,17 @@
 //  4. the root read-only (--read-only), hostname, loopback up;
 //  5. standard streams: a terminal from the container's own /dev/pts (its
 //     master end goes to the monitor) or the monitor's pipes;
-//  6. working directory, bounding set, groups and user, capabilities;
-//  7. the resource limits of --ulimit (rlimit_linux.go), then execve of the
-//     command, found through the container's PATH.
+//  6. working directory, bounding set, groups and user (user_linux.go);
+//  7. the command found through the container's PATH; no_new_privs, the
+//     seccomp filter and the capabilities, in the order that lets each be
+//     taken (privileges_linux.go); the resource limits of --ulimit
+//     (rlimit_linux.go); then execve.
 //
 // It talks to the monitor over the SOCK_SEQPACKET socket on fd 3: first a
 // Begin from the monitor, then Messages from the init; the socket closes on
-// execve, which is how the monitor learns the command started. It runs in a lean binary: standard library,
-// x/sys/unix, securejoin and moby/sys/capability only.
+// execve, which is how the monitor learns the command started. It runs in
+// a lean binary: standard library, x/sys/unix, securejoin and
+// moby/sys/capability only; the seccomp program comes compiled.
 package nsinit
 
 import (
@@ -79,9 +82,9 @@ type codedError struct {
 func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
-// Code is the exit status to report for an error of this package: 126
+// exitCode is the exit status to report for an error of this package: 126
 // (cannot invoke), 127 (not found), else 125.
-func Code(err error) int {
+func exitCode(err error) int {
 	var ce *codedError
 	if errors.As(err, &ce) {
 		return ce.code
@@ -93,7 +96,7 @@ func Code(err error) int {
 func Run() {
 	runtime.LockOSThread()
 	err := run()
-	code := Code(err)
+	code := exitCode(err)
 	send(Message{Error: err.Error(), Code: code}, -1)
 	os.Exit(code)
 }
@@ -135,21 +138,25 @@ func run() error {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if s.Process.Terminal {
-		if err := OpenTerminal(&s.Process, SyncFd); err != nil {
+		if err := openTerminal(&s.Process, SyncFd); err != nil {
 			return err
 		}
 	}
 	if err := unix.Chdir(s.Process.Cwd); err != nil {
 		return fmt.Errorf("change to working directory %s: %w", s.Process.Cwd, err)
 	}
-	if err := SetUser(&s.Process); err != nil {
+	if err := setUser(&s.Process); err != nil {
 		return err
 	}
-	CloseExtraFds()
-	if begin.HoldExec {
-		return HoldExec(SyncFd, &s.Process)
+	closeExtraFds()
+	var filter []byte
+	if s.Seccomp != nil {
+		filter = s.Seccomp.Filter
 	}
-	return ExecProcess(&s.Process)
+	if begin.HoldExec {
+		return holdExec(SyncFd, &s.Process, filter)
+	}
+	return execProcess(&s.Process, filter)
 }
 
 // receiveBegin waits for the monitor's go-ahead.
@@ -175,10 +182,10 @@ func receiveBegin() (*Begin, error) {
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
-func send(m Message, fd int) { Send(SyncFd, m, fd) }
+func send(m Message, fd int) { sendTo(SyncFd, m, fd) }
 
-// Send writes one message on the socket sock, with fd attached when fd >= 0.
-func Send(sock int, m Message, fd int) {
+// sendTo writes one message on the socket sock, with fd attached when fd >= 0.
+func sendTo(sock int, m Message, fd int) {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return
@@ -230,10 +237,10 @@ func loopbackUp() error {
 	return nil
 }
 
-// OpenTerminal opens a terminal from the container's /dev/pts, hands its
+// openTerminal opens a terminal from the container's /dev/pts, hands its
 // master end over the socket sock (a Message with Pty set), and makes its
 // other end the controlling terminal and the standard streams.
-func OpenTerminal(p *spec.Process, sock int) error {
+func openTerminal(p *spec.Process, sock int) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -253,7 +260,7 @@ func OpenTerminal(p *spec.Process, sock int) error {
 			return fmt.Errorf("set terminal size: %w", err)
 		}
 	}
-	Send(sock, Message{Pty: true}, master)
+	sendTo(sock, Message{Pty: true}, master)
 	if err := unix.IoctlSetInt(slave, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("set controlling terminal: %w", err)
 	}
@@ -268,8 +275,8 @@ func OpenTerminal(p *spec.Process, sock int) error {
 	return nil
 }
 
-// CloseExtraFds marks every descriptor above 2 close-on-exec.
-func CloseExtraFds() {
+// closeExtraFds marks every descriptor above 2 close-on-exec.
+func closeExtraFds() {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return
@@ -282,14 +289,14 @@ func CloseExtraFds() {
 	}
 }
 
-// ExecProcess finds the command through the container's PATH and becomes
+// execProcess finds the command through the container's PATH and becomes
 // it. Its error carries the exit status to report (see Code).
-func ExecProcess(p *spec.Process) error {
+func execProcess(p *spec.Process, filter []byte) error {
 	path, err := command(p)
 	if err != nil {
 		return err
 	}
-	return execCommand(path, p)
+	return execCommand(path, p, filter)
 }
 
 // command finds the command to exec.
@@ -301,7 +308,10 @@ func command(p *spec.Process) (string, error) {
 }
 
 // execCommand becomes the command found at path.
-func execCommand(path string, p *spec.Process) error {
+func execCommand(path string, p *spec.Process, filter []byte) error {
+	if err := finishPrivileges(p, filter); err != nil {
+		return err
+	}
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}

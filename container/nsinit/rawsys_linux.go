@@ -5,6 +5,7 @@ package nsinit
 // what is wanted of a thread about to replace the whole process.
 
 import (
+	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -58,6 +59,24 @@ func setThreadGID(gid uint32) error {
 func setThreadUID(uid uint32) error {
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); e != 0 {
 		return e
+	}
+	return nil
+}
+
+// loadSeccomp loads a raw program (struct sock_filter[]) on the calling
+// thread only: without SECCOMP_FILTER_FLAG_TSYNC the runtime's other
+// threads stay unfiltered, and the execve of this thread ends them.
+func loadSeccomp(filter []byte) error {
+	if filter == nil {
+		return nil
+	}
+	n := len(filter) / int(unsafe.Sizeof(unix.SockFilter{}))
+	if n == 0 || n > 0xffff || len(filter)%int(unsafe.Sizeof(unix.SockFilter{})) != 0 {
+		return fmt.Errorf("load the seccomp filter: a program of %d bytes", len(filter))
+	}
+	prog := unix.SockFprog{Len: uint16(n), Filter: (*unix.SockFilter)(unsafe.Pointer(&filter[0]))}
+	if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); e != 0 {
+		return fmt.Errorf("load the seccomp filter: %w", e)
 	}
 	return nil
 }

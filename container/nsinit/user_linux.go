@@ -11,14 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SetUser limits the bounding set, changes to the container's user and
-// groups, and leaves the capabilities of the spec: effective and permitted
-// for uid 0, none for other users (they keep only the bounding set, as in
-// docker). The bounding set is cut first because that needs CAP_SETPCAP,
-// and the user is changed with keep-caps so that uid 0's set survives.
-// All of it applies to the calling thread only, as capabilities always do:
-// the caller must be locked to its thread and go on to execve from it.
-func SetUser(p *spec.Process) error {
+// setUser limits the bounding set and changes to the container's user and
+// groups; the capabilities themselves are set by finishPrivileges, just
+// before execve. The bounding set is cut first because that needs
+// CAP_SETPCAP, and the user is changed with keep-caps so that the
+// permitted set survives for the steps still to come. All of it applies
+// to the calling thread only, as capabilities always do: the caller must
+// be locked to its thread and go on to execve from it.
+func setUser(p *spec.Process) error {
 	caps, err := capability.NewPid2(0)
 	if err != nil {
 		return fmt.Errorf("read capabilities: %w", err)
@@ -51,13 +51,6 @@ func SetUser(p *spec.Process) error {
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear keep-capabilities: %w", err)
-	}
-	caps.Clear(capability.CAPS | capability.AMBIENT)
-	if p.UID == 0 {
-		caps.Set(capability.EFFECTIVE|capability.PERMITTED, want...)
-	}
-	if err := caps.Apply(capability.CAPS | capability.AMBIENT); err != nil {
-		return fmt.Errorf("set capabilities: %w", err)
 	}
 	return nil
 }

@@ -56,7 +56,9 @@ type HostConfig struct {
 	CapAdd     []string `json:"capAdd,omitempty"`
 	CapDrop    []string `json:"capDrop,omitempty"`
 	Privileged bool     `json:"privileged,omitempty"`
-	ReadOnly   bool     `json:"readOnly,omitempty"`
+	// SecurityOpt are the --security-opt values as given.
+	SecurityOpt []string `json:"securityOpt,omitempty"`
+	ReadOnly    bool     `json:"readOnly,omitempty"`
 	// NetworkMode is --network as it took effect (a mode of package slirp,
 	// or container:ID); Network the same, parsed. UsernsMode is "" or
 	// keep-id.

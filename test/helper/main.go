@@ -6,6 +6,7 @@
 //	                                 the two that libc keeps for itself (32, 33)
 //	                                 and a shell's trap cannot reach
 //	helper probe NAME...             make each named system call (probe.go)
+//	helper ids                       print the real and effective uid
 //	helper watch-exe SECONDS         attackers of the security tests, run in a
 //	helper ptrace-race SECONDS PATH  container beside sandbox exec (attack.go)
 //	helper fd-grab SECONDS
@@ -31,6 +32,8 @@ func main() {
 		err = udpEcho(os.Args[2])
 	case len(os.Args) > 2 && os.Args[1] == "ignore-signals":
 		err = ignoreSignalsAndExec(os.Args[2:])
+	case len(os.Args) == 2 && os.Args[1] == "ids":
+		fmt.Printf("uid=%d euid=%d\n", os.Getuid(), os.Geteuid())
 	case len(os.Args) > 2 && os.Args[1] == "probe":
 		err = probe(os.Args[2:])
 	case len(os.Args) >= 3 && (strings.HasSuffix(os.Args[1], "-grab") || os.Args[1] == "watch-exe" || os.Args[1] == "ptrace-race"):
