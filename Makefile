@@ -29,9 +29,9 @@ bin/sandbox-image: $(SOURCES)
 
 # The process that enters a container for exec: small, static C, no Go
 # runtime inside a container; executed from a sealed copy (package exec).
-bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c
+bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
 	@mkdir -p bin
-	$(CC) -static -O2 -Wall -Wextra -s -o $@ $<
+	$(CC) -static -O2 -Wall -Wextra -s -Iprerun -o $@ $<
 
 install: build ## install into $(PREFIX) (bin/ and libexec/sandbox/)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/sandbox

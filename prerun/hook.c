@@ -54,6 +54,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "procfs.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -93,28 +95,6 @@ static void keeper_main(void) {
 		pause();
 }
 
-// proc_start_time reads field 22 of /proc/PID/stat, or 0.
-static unsigned long long proc_start_time(long pid) {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	// The command name may hold spaces and parentheses: count from the last ')'.
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 static void runtime_dir(void) {
 	const char *dir = getenv("_SANDBOX_RUNTIME_DIR");
 	if (dir && *dir) {
@@ -134,14 +114,9 @@ static void runtime_dir(void) {
 // command_is_check reports whether this is `sandbox [GLOBAL FLAGS] check`.
 static int command_is_check(void) {
 	char buf[4096];
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
+	ssize_t n = read_small("/proc/self/cmdline", buf, sizeof buf);
 	if (n <= 0)
 		return 0;
-	buf[n] = 0;
 	// buf holds NUL-terminated arguments; buf[n] ends the last one even
 	// when the command line was longer than buf.
 	const char *end = buf + n;

@@ -77,6 +77,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "procfs.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -348,28 +350,6 @@ static void parse_request(struct request *r, const char *buf, uint32_t size) {
 		static char *none[] = {NULL};
 		r->envp = none;
 	}
-}
-
-// proc_start_time reads field 22 of /proc/PID/stat, or 0.
-static unsigned long long proc_start_time(long pid) {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	// The command name may hold spaces and parentheses: count from the last ')'.
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 // The namespaces exec joins, user first; pid last (for the children).

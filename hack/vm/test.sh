@@ -16,13 +16,14 @@ cd "$(dirname "$0")/../.."
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
 [ "$(id -u)" -eq 0 ] || { echo "vm-test: run as root (qemu, and the VM's build)" >&2; exit 125; }
-for b in sandbox sandbox-monitor sandbox-image; do
+BINARIES="sandbox sandbox-monitor sandbox-image sandbox-nsenter"
+for b in $BINARIES; do
 	[ -x "bin/$b" ] || { echo "vm-test: no bin/$b: make build first" >&2; exit 125; }
 done
 snap=$(mktemp -d "$PWD/bin/vm-test.XXXXXX")
 trap 'rm -rf "$snap"' EXIT INT TERM
 "$GO" test -c -tags "$TAGS" -o "$snap/integration.test" ./test/integration
-cp bin/sandbox bin/sandbox-monitor bin/sandbox-image "$snap/"
+for b in $BINARIES; do cp "bin/$b" "$snap/"; done
 chmod 0755 "$snap" "$snap"/*
 TEST_RUN=${TEST_RUN:-^TestCgroup}
 SANDBOX_BIN=$snap/sandbox
