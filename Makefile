@@ -28,7 +28,7 @@ bin/sandbox-image: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox-image
 
 # The process that enters a container for exec: small, static C, no Go
-# runtime inside a container; executed from a sealed copy (package exec).
+# runtime inside a container; executed from a sealed copy (package nsenter).
 bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
 	@mkdir -p bin
 	$(CC) -static -O2 -Wall -Wextra -s -Iprerun -o $@ $<

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"sandbox/container/attach"
-	"sandbox/container/spec"
+	"sandbox/attach"
 	"sandbox/internal/proc"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"sandbox/cgroupv2/systemd"
-	"sandbox/container/spec"
+	"sandbox/spec"
 	"sandbox/userns"
 )
 

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/proc"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
 
@@ -695,7 +695,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	// A container that joins another's network sees that one's addresses.
 	if j := f.netw.join; j != nil && j.cfg != nil {
 		cfg.Host.Addresses = j.cfg.Host.Addresses
-	} else if cfg.Host.Addresses, err = slirp.AddressesFor(f.netw.net); err != nil {
+	} else if cfg.Host.Addresses, err = network.AddressesFor(f.netw.net); err != nil {
 		return err
 	}
 	if err := writeEtcFiles(runDir, cfg); err != nil {

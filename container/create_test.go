@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 func destinations(ms []spec.Mount) []string {

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 )
 
 // etcFiles are the container's /etc/hostname, /etc/hosts and
@@ -37,7 +37,7 @@ func writeEtcFiles(runDir string, cfg *spec.Config) error {
 		return fmt.Errorf("read /etc/resolv.conf: %w", err)
 	}
 	h := &cfg.Host
-	names := slirp.Names{
+	names := network.Names{
 		Hostname: cfg.Spec.Hostname, Name: cfg.Name, ExtraHosts: h.ExtraHosts,
 		DNS: h.DNS, DNSSearch: h.DNSSearch, DNSOptions: h.DNSOptions,
 	}
@@ -47,8 +47,8 @@ func writeEtcFiles(runDir string, cfg *spec.Config) error {
 	}
 	data := map[string][]byte{
 		"hostname":    []byte(cfg.Spec.Hostname + "\n"),
-		"hosts":       slirp.HostsFile(n, h.Addresses, names, hostHosts),
-		"resolv.conf": slirp.ResolvConf(n, h.Addresses, names, hostResolv),
+		"hosts":       network.HostsFile(n, h.Addresses, names, hostHosts),
+		"resolv.conf": network.ResolvConf(n, h.Addresses, names, hostResolv),
 	}
 	for _, name := range etcFiles {
 		if err := atomicfile.Write(filepath.Join(runDir, name), data[name], 0o644); err != nil {

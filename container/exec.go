@@ -7,8 +7,8 @@ import (
 	"os"
 	"path"
 
-	"sandbox/container/spec"
-	"sandbox/exec"
+	"sandbox/nsenter"
+	"sandbox/spec"
 )
 
 // ExecOptions are the flags of exec.
@@ -39,7 +39,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if err != nil {
 		return 125, err
 	}
-	req := &exec.Request{
+	req := &nsenter.Request{
 		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
 		Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys,
 		Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup),
@@ -47,7 +47,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if sc := c.Config.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter
 	}
-	code, err := exec.Run(req)
+	code, err := nsenter.Run(req)
 	if err != nil {
 		return code, &ExitError{Code: code, Msg: err.Error()}
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"sandbox/container/spec"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 )
 
 // The documents of inspect. Their field names are docker's JSON keys, so
@@ -158,7 +158,7 @@ type NetworkSettings struct {
 }
 
 // portBindings groups published ports as docker does: "80/tcp" → bindings.
-func portBindings(ports []slirp.Port) map[string][]PortBinding {
+func portBindings(ports []network.Port) map[string][]PortBinding {
 	out := map[string][]PortBinding{}
 	for _, p := range ports {
 		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)

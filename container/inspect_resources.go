@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // InspectResources are the limits in inspect's HostConfig, under docker's

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"sandbox/container/spec"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 	"sandbox/storage"
 
 	cstorage "go.podman.io/storage"
@@ -149,7 +149,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Command = strings.Join(c.Config.Command, " ")
 		s.Labels = c.Config.Labels
 		s.Created = c.Config.Created
-		s.Ports = slirp.Format(c.Config.Host.Ports)
+		s.Ports = network.Format(c.Config.Host.Ports)
 	}
 	switch st.Status {
 	case spec.StatusRunning:

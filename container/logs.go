@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // LogFile is the name of a container's log in its directory; rotated

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"sandbox/container/monitor"
-	"sandbox/container/spec"
+	"sandbox/monitor"
+	"sandbox/spec"
 )
 
 var logT0 = time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)

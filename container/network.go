@@ -9,15 +9,15 @@ import (
 	"strconv"
 	"strings"
 
-	"sandbox/container/spec"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // NetworkOptions are the network flags of create and run.
 type NetworkOptions struct {
-	// Network is --network; "" is the default (slirp.DefaultMode).
+	// Network is --network; "" is the default (network.DefaultMode).
 	Network string
 	// Publish are -p values; PublishAll is -P (the image's exposed ports,
 	// on free host ports).
@@ -31,9 +31,9 @@ type NetworkOptions struct {
 
 // netFlags is the network part of the checked flags.
 type netFlags struct {
-	net   slirp.Network
-	ports []slirp.Port
-	names slirp.Names // DNS, search, options and extra hosts (no hostname yet)
+	net   network.Network
+	ports []network.Port
+	names network.Names // DNS, search, options and extra hosts (no hostname yet)
 	// join is the container whose network namespace this one joins.
 	join *joinTarget
 }
@@ -48,24 +48,24 @@ type joinTarget struct {
 func checkNetwork(o *NetworkOptions) (*netFlags, error) {
 	mode := o.Network
 	if mode == "" {
-		m, err := slirp.DefaultMode()
+		m, err := network.DefaultMode()
 		if err != nil {
 			return nil, err
 		}
 		mode = m
 	}
-	n, err := slirp.ParseNetwork(mode)
+	n, err := network.ParseNetwork(mode)
 	if err != nil {
 		return nil, err
 	}
 	f := &netFlags{net: n}
 	if n.UserMode() {
-		if _, err := slirp.Program(n.Mode); err != nil {
+		if _, err := network.Program(n.Mode); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range o.Publish {
-		ports, err := slirp.ParsePublish(p)
+		ports, err := network.ParsePublish(p)
 		if err != nil {
 			return nil, err
 		}
@@ -75,32 +75,32 @@ func checkNetwork(o *NetworkOptions) (*netFlags, error) {
 		return nil, fmt.Errorf("publishing ports needs --network slirp4netns or pasta, not %q", mode)
 	}
 	for _, d := range o.DNS {
-		v, err := slirp.ParseDNS(d)
+		v, err := network.ParseDNS(d)
 		if err != nil {
 			return nil, err
 		}
 		f.names.DNS = append(f.names.DNS, v)
 	}
 	for _, d := range o.DNSSearch {
-		v, err := slirp.ParseDNSSearch(d)
+		v, err := network.ParseDNSSearch(d)
 		if err != nil {
 			return nil, err
 		}
 		f.names.DNSSearch = append(f.names.DNSSearch, v)
 	}
 	for _, d := range o.DNSOptions {
-		v, err := slirp.ParseDNSOption(d)
+		v, err := network.ParseDNSOption(d)
 		if err != nil {
 			return nil, err
 		}
 		f.names.DNSOptions = append(f.names.DNSOptions, v)
 	}
-	addrs, err := slirp.AddressesFor(n)
+	addrs, err := network.AddressesFor(n)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range o.AddHosts {
-		v, err := slirp.ParseAddHost(h, addrs.Gateway)
+		v, err := network.ParseAddHost(h, addrs.Gateway)
 		if err != nil {
 			return nil, err
 		}
@@ -120,11 +120,11 @@ func preparePorts(f *netFlags, publishAll bool, img *v1.ImageConfig) error {
 		}
 		sort.Strings(exposed)
 		for _, k := range exposed {
-			port, proto, err := slirp.ParseExposed(k)
+			port, proto, err := network.ParseExposed(k)
 			if err != nil {
 				return err
 			}
-			f.ports = append(f.ports, slirp.Port{ContainerPort: port, Protocol: proto})
+			f.ports = append(f.ports, network.Port{ContainerPort: port, Protocol: proto})
 		}
 	}
 	lowest := unprivilegedPortStart()
@@ -187,7 +187,7 @@ func freePort(ip, proto string) (uint16, error) {
 }
 
 // portFree refuses a host port that something else holds.
-func portFree(p slirp.Port) error {
+func portFree(p network.Port) error {
 	addr := net.JoinHostPort(p.HostIP, strconv.Itoa(int(p.HostPort)))
 	var err error
 	if p.Protocol == "udp" {
@@ -213,7 +213,7 @@ func portFree(p slirp.Port) error {
 // resolveJoin finds the running container whose network a container:NAME
 // network joins.
 func (r *Runtime) resolveJoin(f *netFlags) error {
-	name, ok := strings.CutPrefix(f.net.Mode, slirp.ContainerPrefix)
+	name, ok := strings.CutPrefix(f.net.Mode, network.ContainerPrefix)
 	if !ok {
 		return nil
 	}
@@ -227,7 +227,7 @@ func (r *Runtime) resolveJoin(f *netFlags) error {
 	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("--network %s: %w: start it first", f.net.Mode, ErrNotRunning)
 	}
-	f.net.Mode = slirp.ContainerPrefix + c.ID
+	f.net.Mode = network.ContainerPrefix + c.ID
 	f.join = &joinTarget{id: c.ID, ref: spec.ProcessRef{Pid: st.Pid, Start: st.PidStart}, cfg: c.Config}
 	return nil
 }

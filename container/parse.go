@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // ParseVolume parses -v SRC:DST[:OPTIONS] into a bind mount. SRC and DST

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // checkErr fails unless err matches wantErr: nil for "", else an error

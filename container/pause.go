@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // Errors of pause and unpause.

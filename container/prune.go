@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // PruneReport is what prune removed.

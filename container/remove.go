@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

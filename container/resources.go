@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/monitor"
-	"sandbox/container/spec"
+	"sandbox/monitor"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // testMachine has two CPUs, one memory node and one block device, 7:0.

@@ -18,8 +18,8 @@ import (
 	"strings"
 
 	"sandbox/cgroupv2/systemd"
-	"sandbox/container/spec"
 	"sandbox/internal/helperpath"
+	"sandbox/spec"
 	"sandbox/storage"
 
 	cstorage "go.podman.io/storage"

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"sandbox/container/spec"
 	"sandbox/seccomp"
+	"sandbox/spec"
 )
 
 // SecurityOptions are --security-opt values, parsed (ParseSecurityOpts).

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"syscall"
 
-	"sandbox/container/monitor"
-	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
+	"sandbox/monitor"
+	"sandbox/spec"
 	"sandbox/userns"
 
 	"golang.org/x/sys/unix"

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"sandbox/container/spec"
 	"sandbox/internal/proc"
+	"sandbox/spec"
 
 	cstorage "go.podman.io/storage"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // TopHeader are the columns of top, as podman shows them by default.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 const statusSample = `Name:	sleep

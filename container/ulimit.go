@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"sandbox/container/nsinit"
-	"sandbox/container/spec"
+	"sandbox/nsinit"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

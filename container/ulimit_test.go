@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 const inf = spec.RlimInfinity

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"sandbox/cgroupv2"
-	"sandbox/container/spec"
 	"sandbox/internal/atomicfile"
+	"sandbox/spec"
 )
 
 // Update changes a container's limits: the flags given are checked over

@@ -10,7 +10,7 @@
 //
 // Check must work when the keeper or the store is broken, since it is
 // what a stuck user runs first: it neither opens storage nor enters the
-// keeper (the pre-runtime hook in package exec leaves `sandbox check`
+// keeper (the pre-runtime hook in package prerun leaves `sandbox check`
 // outside every namespace), and each failure of a probe becomes the
 // state of its item, not an error.
 package system

@@ -14,7 +14,7 @@ import (
 	"sandbox/cgroupv2"
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
-	"sandbox/container/spec"
+	"sandbox/spec"
 	"sandbox/userns"
 
 	"golang.org/x/sys/unix"

@@ -4,7 +4,7 @@
 // that holds the user and mount namespace in which storage is mounted.
 //
 // Every sandbox process joins the keeper before the Go runtime starts (see
-// package exec); Enter creates the keeper when there is none and re-executes
+// package prerun); Enter creates the keeper when there is none and re-executes
 // the process so that the join happens. This package must not import
 // storage: it runs before storage can be opened.
 package userns

@@ -15,8 +15,8 @@ import (
 	"os"
 	"runtime"
 
-	"sandbox/container/monitor"
-	"sandbox/container/nsinit"
+	"sandbox/monitor"
+	"sandbox/nsinit"
 )
 
 // No heap profiling: nobody reads the profile, and its sampling keeps

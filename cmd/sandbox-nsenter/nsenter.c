@@ -98,7 +98,7 @@
 
 enum { SYNC_FD = 3 };
 
-// Request record types; keep in step with exec/request.go.
+// Request record types; keep in step with nsenter/request.go.
 enum req {
 	REQ_TARGET = 1,   // u64 pid, u64 start time
 	REQ_DETACH = 2,   // none

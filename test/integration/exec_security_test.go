@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"sandbox/container/spec"
-	sbexec "sandbox/exec"
+	sbexec "sandbox/nsenter"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -5,7 +5,7 @@ import (
 	"log"
 	"os"
 
-	"sandbox/slirp"
+	"sandbox/network"
 )
 
 // startNetwork attaches the user-mode backend that c asks for to the
@@ -21,13 +21,13 @@ func (p *pendingInit) startNetwork(c Clone) error {
 		return fmt.Errorf("open the container's network namespace: %w", err)
 	}
 	defer ns.Close()
-	h, err := slirp.Start(c.Network, ns, c.Ports, c.runDir)
+	h, err := network.Start(c.Network, ns, c.Ports, c.runDir)
 	if err != nil {
 		return err
 	}
 	p.net = h
 	if len(c.Ports) > 0 && !c.Network.NativePorts {
-		if p.fwd, err = slirp.Forward(ns, c.Ports); err != nil {
+		if p.fwd, err = network.Forward(ns, c.Ports); err != nil {
 			p.stopNetwork()
 			return err
 		}

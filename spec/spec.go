@@ -1,7 +1,10 @@
-// Package spec holds what the command line, the monitor and the init of a
-// container share: the container's configuration as written to config.json
-// when it is created, and its runtime state (state.json). It is on the hot
-// path of every container start, so it imports the standard library only.
+// Package spec is the model: what the command line, the monitor and the
+// init of a container share. The container's configuration as written to
+// config.json when it is created (its process, mounts, network, limits,
+// seccomp program), and its runtime state (state.json). It is on the hot
+// path of every container start, so it imports the standard library and
+// sandbox's small internal helpers only, and never a driver: the drivers
+// (network, cgroupv2...) take its types.
 package spec
 
 import (
@@ -9,15 +12,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"sandbox/slirp"
-)
-
-// Network modes that the init and the monitor tell apart; see package
-// slirp for all of them.
-const (
-	NetworkNone = slirp.None // own network namespace with loopback only
-	NetworkHost = slirp.Host // the host's network namespace
 )
 
 // Config is a container as created: written once to config.json in the
@@ -59,16 +53,16 @@ type HostConfig struct {
 	// SecurityOpt are the --security-opt values as given.
 	SecurityOpt []string `json:"securityOpt,omitempty"`
 	ReadOnly    bool     `json:"readOnly,omitempty"`
-	// NetworkMode is --network as it took effect (a mode of package slirp,
+	// NetworkMode is --network as it took effect (a Network* mode,
 	// or container:ID); Network the same, parsed. UsernsMode is "" or
 	// keep-id.
-	NetworkMode string        `json:"networkMode"`
-	Network     slirp.Network `json:"network"`
+	NetworkMode string  `json:"networkMode"`
+	Network     Network `json:"network"`
 	// Ports are the published ports, host ports chosen; PublishAll is -P.
-	Ports      []slirp.Port `json:"ports,omitempty"`
-	PublishAll bool         `json:"publishAll,omitempty"`
+	Ports      []Port `json:"ports,omitempty"`
+	PublishAll bool   `json:"publishAll,omitempty"`
 	// Addresses are what the container sees of its network.
-	Addresses slirp.Addresses `json:"addresses,omitempty"`
+	Addresses Addresses `json:"addresses,omitempty"`
 	// DNS, DNSSearch, DNSOptions and ExtraHosts are --dns, --dns-search,
 	// --dns-option and --add-host ("HOST IP").
 	DNS         []string `json:"dns,omitempty"`
@@ -123,7 +117,7 @@ type Spec struct {
 	Rootfs   string  `json:"rootfs"`
 	Process  Process `json:"process"`
 	Hostname string  `json:"hostname"`
-	// Network is the network mode: a mode of package slirp, or
+	// Network is the network mode: a Network* mode, or
 	// container:ID to join another container's network namespace.
 	Network string `json:"network"`
 	// ReadOnly makes the root filesystem read-only (--read-only).

@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"fmt"
@@ -7,32 +7,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// Port is one published port: HostPort on the host (on HostIP, or every
-// address when empty) forwarded to ContainerPort in the container.
-type Port struct {
-	HostIP        string `json:"hostIP,omitempty"`
-	HostPort      uint16 `json:"hostPort"`
-	ContainerPort uint16 `json:"containerPort"`
-	// Protocol is "tcp" or "udp".
-	Protocol string `json:"protocol"`
-}
-
-// String is docker's form: 0.0.0.0:8080->80/tcp.
-func (p Port) String() string {
-	ip := p.HostIP
-	if ip == "" {
-		ip = "0.0.0.0"
-	}
-	return fmt.Sprintf("%s->%d/%s", netJoin(ip, p.HostPort), p.ContainerPort, p.Protocol)
-}
-
-func netJoin(ip string, port uint16) string {
-	if strings.Contains(ip, ":") {
-		return "[" + ip + "]:" + strconv.Itoa(int(port))
-	}
-	return ip + ":" + strconv.Itoa(int(port))
-}
 
 // maxRange bounds how many ports one -p may publish.
 const maxRange = 1024

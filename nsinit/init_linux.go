@@ -40,8 +40,8 @@ import (
 	"runtime"
 	"strings"
 
-	"sandbox/container/spec"
 	"sandbox/internal/proc"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -39,10 +39,10 @@ import (
 	"syscall"
 	"time"
 
-	"sandbox/container/attach"
-	"sandbox/container/spec"
+	"sandbox/attach"
 	"sandbox/internal/proc"
-	"sandbox/slirp"
+	"sandbox/network"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,9 +79,9 @@ type Clone struct {
 	// Network is --network: an own network namespace unless host or
 	// container:ID; a user-mode backend started beside the init for
 	// slirp4netns and pasta (network_linux.go).
-	Network slirp.Network `json:"network"`
+	Network network.Network `json:"network"`
 	// Ports are published by the backend.
-	Ports []slirp.Port `json:"ports,omitempty"`
+	Ports []network.Port `json:"ports,omitempty"`
 	// JoinNetns is the container whose network namespace the init joins,
 	// for container:ID.
 	JoinNetns *spec.ProcessRef `json:"joinNetns,omitempty"`

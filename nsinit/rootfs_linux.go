@@ -7,7 +7,7 @@ import (
 	"os"
 	"path"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

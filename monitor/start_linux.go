@@ -8,10 +8,10 @@ import (
 	"os"
 	"syscall"
 
-	"sandbox/container/attach"
-	"sandbox/container/nsinit"
-	"sandbox/container/spec"
-	"sandbox/slirp"
+	"sandbox/attach"
+	"sandbox/network"
+	"sandbox/nsinit"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,8 +39,8 @@ type pendingInit struct {
 	stdin   *os.File // the write end of the container's stdin pipe, or nil
 	// net is the user-mode network backend attached to the init's network
 	// namespace, or nil (network_linux.go).
-	net *slirp.Helper
-	fwd *slirp.Forwarder // the published ports, unless the backend publishes them
+	net *network.Helper
+	fwd *network.Forwarder // the published ports, unless the backend publishes them
 	// join is the process whose network namespace the init joins, or nil.
 	join *spec.ProcessRef
 	// leaf is the container's cgroup the init was cloned into, or nil.

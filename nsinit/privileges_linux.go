@@ -8,7 +8,7 @@ package nsinit
 import (
 	"fmt"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

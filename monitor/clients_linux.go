@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"sandbox/container/attach"
-	"sandbox/container/spec"
+	"sandbox/attach"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,7 +1,7 @@
 // Unit tests (privilege tier: none) of the network flag parsers and of
 // the container's /etc/hosts and /etc/resolv.conf.
 
-package slirp
+package network
 
 import (
 	"reflect"

@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
@@ -277,7 +279,7 @@ func addHostfwd(dir string, p Port) error {
 		return fmt.Errorf("publish port %d: slirp4netns answered %q", p.HostPort, answer)
 	}
 	if resp.Error != nil {
-		return fmt.Errorf("publish port %s: %s (is the port in use?)", netJoin(hostAddr, p.HostPort), resp.Error.Desc)
+		return fmt.Errorf("publish port %s: %s (is the port in use?)", spec.HostPort(hostAddr, p.HostPort), resp.Error.Desc)
 	}
 	return nil
 }

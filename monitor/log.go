@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 )
 
 // LogWriter writes a container's output in the k8s-file format that

@@ -1,4 +1,4 @@
-// Package slirp gives a container's own network namespace user-mode
+// Package network gives a container's own network namespace user-mode
 // networking: a backend (slirp4netns or pasta, package files named after
 // them) attached from outside the namespace by the container's monitor,
 // ports published through the backend's own forwarding (which keeps the
@@ -6,7 +6,7 @@
 // /etc/resolv.conf say. It parses --network, -p, --dns and --add-host.
 //
 // The monitor links this package: standard library and x/sys only.
-package slirp
+package network
 
 import (
 	"errors"
@@ -15,45 +15,25 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"sandbox/spec"
 )
 
-// Network modes of --network.
+// Network modes of --network, and the network model: the model's own
+// (package spec), by their names here.
 const (
-	None        = "none"        // loopback only
-	Host        = "host"        // the host's network namespace
-	Slirp4netns = "slirp4netns" // user-mode TCP/IP by slirp4netns
-	Pasta       = "pasta"       // user-mode networking by pasta (package passt)
-	// ContainerPrefix starts container:NAME, another container's namespace.
-	ContainerPrefix = "container:"
+	None            = spec.NetworkNone
+	Host            = spec.NetworkHost
+	Slirp4netns     = spec.NetworkSlirp4netns
+	Pasta           = spec.NetworkPasta
+	ContainerPrefix = spec.NetworkContainerPrefix
 )
 
-// Network is a parsed --network value.
-type Network struct {
-	// Mode is None, Host, Slirp4netns, Pasta, or ContainerPrefix+NAME.
-	Mode string `json:"mode"`
-	// AllowHostLoopback lets the container reach the host's loopback
-	// through the gateway address (slirp4netns:allow_host_loopback=true,
-	// pasta:--map-gw).
-	AllowHostLoopback bool `json:"allowHostLoopback,omitempty"`
-	// MTU of the container's interface; 0 is the backend's default.
-	MTU int `json:"mtu,omitempty"`
-	// OutboundAddr binds outbound connections (slirp4netns:outbound_addr=).
-	OutboundAddr string `json:"outboundAddr,omitempty"`
-	// Args are further options of pasta, passed as they are.
-	Args []string `json:"args,omitempty"`
-	// NativePorts: the backend publishes ports itself
-	// (slirp4netns:port_handler=slirp4netns, pasta:port_handler=pasta),
-	// which keeps the client's address but is slower, and whose UDP replies
-	// reach only clients that the container may reach (not the host's
-	// loopback unless allowed). Otherwise the monitor's Forwarder does.
-	NativePorts bool `json:"nativePorts,omitempty"`
-}
-
-// UserMode reports whether the mode runs a backend beside the container.
-func (n Network) UserMode() bool { return n.Mode == Slirp4netns || n.Mode == Pasta }
-
-// Own reports whether the container gets a network namespace of its own.
-func (n Network) Own() bool { return n.Mode != Host && !strings.HasPrefix(n.Mode, ContainerPrefix) }
+type (
+	Network   = spec.Network
+	Port      = spec.Port
+	Addresses = spec.Addresses
+)
 
 // ParseNetwork reads --network: none, host, container:NAME,
 // slirp4netns[:OPT=VALUE,...] or pasta[:ARG,...]. An empty value is the

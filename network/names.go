@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"bufio"
@@ -7,15 +7,6 @@ import (
 	"net/netip"
 	"strings"
 )
-
-// Addresses are what a container sees of its network: its own address,
-// the gateway (the host, as host.containers.internal), and the nameserver
-// that stands in for the host's loopback resolvers. Empty where none.
-type Addresses struct {
-	IP      string `json:"ip,omitempty"`
-	Gateway string `json:"gateway,omitempty"`
-	DNS     string `json:"dns,omitempty"`
-}
 
 // slirp4netns's fixed addresses in its default 10.0.2.0/24.
 var slirpAddresses = Addresses{IP: "10.0.2.100", Gateway: "10.0.2.2", DNS: "10.0.2.3"}

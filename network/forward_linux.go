@@ -1,4 +1,4 @@
-package slirp
+package network
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
@@ -313,7 +315,7 @@ func listen(typ int, ip string, port uint16) (*sock, error) {
 			}
 		}
 		if err := unix.Bind(fd, sa); err != nil {
-			return fmt.Errorf("bind %s: %w", netJoin(ipOrAny(ip), port), err)
+			return fmt.Errorf("bind %s: %w", spec.HostPort(ipOrAny(ip), port), err)
 		}
 		if typ == unix.SOCK_STREAM {
 			if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {

@@ -1,4 +1,4 @@
-package exec
+package nsenter
 
 import (
 	"encoding/binary"
@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"sandbox/container/attach"
+	"sandbox/attach"
 	"sandbox/internal/helperpath"
 
 	"golang.org/x/sys/unix"

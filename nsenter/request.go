@@ -1,12 +1,12 @@
-package exec
+package nsenter
 
 import (
 	"encoding/binary"
 	"fmt"
 	"strings"
 
-	"sandbox/container/nsinit"
-	"sandbox/container/spec"
+	"sandbox/nsinit"
+	"sandbox/spec"
 
 	"github.com/moby/sys/capability"
 )

@@ -5,7 +5,7 @@ import (
 	"os"
 	"strings"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"

@@ -1,4 +1,4 @@
-package exec
+package nsenter
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"testing"
 
-	"sandbox/container/spec"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
