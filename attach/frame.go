@@ -1,6 +1,8 @@
-// Package attach is the protocol between a container's monitor and the
-// clients attached to it (a foreground run now, attach later): framed
-// messages over one stream socket.
+// Package attach is how a user's terminal or streams reach a container:
+// the protocol between a container's monitor and the clients attached to
+// it (a foreground run now, attach later), framed messages over one stream
+// socket; and the relay that attach, run -it and exec -it share
+// (relay.go). The monitor links it: standard library and x/ only.
 //
 //	client → monitor   Stdin (bytes), StdinClose, Resize (rows, cols)
 //	monitor → client   Stdout, Stderr (bytes), Exit (status)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,6 @@ import (
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 // dialAttach connects to a container's attach socket, through
@@ -34,14 +32,7 @@ func dialAttach(runDir string) (*os.File, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("attach: connect: %w", err)
 	}
-	return pollable(fd, "attach"), nil
-}
-
-// pollable wraps a socket in an *os.File that Go's poller serves, so that
-// closing it wakes a goroutine blocked reading it.
-func pollable(fd int, name string) *os.File {
-	unix.SetNonblock(fd, true)
-	return os.NewFile(uintptr(fd), name)
+	return attach.Pollable(fd, "attach"), nil
 }
 
 // waitExitFrame reads an attach stream until the exit status.
@@ -138,12 +129,12 @@ func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error
 // command receives are forwarded to the container's first process.
 func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 	defer conn.Close()
-	if o.TTY && term.IsTerminal(int(st.In.Fd())) {
-		old, err := term.MakeRaw(int(st.In.Fd()))
+	if o.TTY {
+		restore, err := attach.RawTerminal(st.In)
 		if err != nil {
-			return 125, fmt.Errorf("terminal raw mode: %w", err)
+			return 125, err
 		}
-		defer term.Restore(int(st.In.Fd()), old)
+		defer restore()
 	}
 	var wmu sync.Mutex // serialises frames written to conn
 	send := func(typ byte, p []byte) error {
@@ -156,28 +147,21 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 	var detached atomic.Bool
 	if o.Stdin {
 		go func() {
-			d := &attach.DetachScanner{Keys: o.DetachKeys}
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := st.In.Read(buf)
-				if n > 0 {
-					out, detach := d.Scan(buf[:n])
-					if len(out) > 0 && send(attach.Stdin, out) != nil {
-						return
-					}
-					if detach {
-						detached.Store(true)
-						// Shutdown, not close: it wakes the read below and
-						// tells the monitor at once.
-						unix.Shutdown(int(conn.Fd()), unix.SHUT_RDWR)
-						return
-					}
-				}
-				if err != nil {
-					send(attach.StdinClose, nil)
-					return
-				}
+			d, err := attach.CopyInput(st.In, o.DetachKeys, func(b []byte) error { return send(attach.Stdin, b) })
+			if d {
+				detached.Store(true)
+				// Shutdown, not close: it wakes the read below and tells
+				// the monitor at once.
+				unix.Shutdown(int(conn.Fd()), unix.SHUT_RDWR)
+				return
 			}
+			// End of input, or input that cannot be read: the container's
+			// standard input ends too. (A write that failed means the
+			// monitor is gone, which the read below reports.)
+			if err != nil && !errors.Is(err, unix.EPIPE) {
+				fmt.Fprintf(os.Stderr, "attach: input: %v\n", err)
+			}
+			send(attach.StdinClose, nil)
 		}()
 	}
 	var buf []byte
@@ -211,8 +195,6 @@ func Attach(conn *os.File, st Stdio, o AttachOptions) (int, error) {
 // forwardSignals passes the signals this command receives on to the
 // container (docker's sig-proxy) and terminal size changes to the monitor.
 func forwardSignals(o AttachOptions, send func(byte, []byte) error, in *os.File) func() {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 	pidfd := -1
 	if o.Pid > 0 {
 		if fd, err := unix.PidfdOpen(o.Pid, 0); err == nil {
@@ -229,40 +211,27 @@ func forwardSignals(o AttachOptions, send func(byte, []byte) error, in *os.File)
 			}
 		}
 	}
-	resize := func() {
-		if !o.TTY {
-			return
+	forward := func(sig unix.Signal) error {
+		if pidfd < 0 {
+			return nil
 		}
-		ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ)
-		if err == nil {
-			send(attach.Resize, attach.ResizePayload(ws.Row, ws.Col))
+		// ESRCH: the container is gone, its exit status is on its way.
+		if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("to the container: %w", err)
 		}
+		return nil
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case s := <-ch:
-				sig := s.(unix.Signal)
-				if sig == unix.SIGWINCH {
-					resize()
-					continue
-				}
-				if pidfd < 0 {
-					continue
-				}
-				// ESRCH: the container is gone, its exit status is on its way.
-				if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
-					fmt.Fprintf(os.Stderr, "forward %v to the container: %v\n", sig, err)
-				}
+	var resize func()
+	if o.TTY {
+		resize = func() {
+			if ws, err := unix.IoctlGetWinsize(int(in.Fd()), unix.TIOCGWINSZ); err == nil {
+				send(attach.Resize, attach.ResizePayload(ws.Row, ws.Col))
 			}
 		}
-	}()
+	}
+	stop := attach.ForwardSignals(forward, resize)
 	return func() {
-		signal.Stop(ch)
-		close(done)
+		stop()
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}

@@ -1,24 +1,15 @@
 package container
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"syscall"
 
-	"sandbox/internal/atomicfile"
 	"sandbox/monitor"
 	"sandbox/spec"
 	"sandbox/userns"
-
-	"golang.org/x/sys/unix"
 )
 
 // ExitError is a container command that could not be started or ended
@@ -67,7 +58,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 		if err != nil {
 			return nil, nil, unclaim(p.runDir, err)
 		}
-		if mon.scope, err = startScope(ctx, p.id, mon.pid); err != nil {
+		if mon.scope, err = startScope(ctx, p.id, mon.Pid); err != nil {
 			return fail(err)
 		}
 	}
@@ -181,7 +172,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 		return nil, err
 	}
 	if scope {
-		if mon.scope, err = startScope(ctx, c.ID, mon.pid); err != nil {
+		if mon.scope, err = startScope(ctx, c.ID, mon.Pid); err != nil {
 			mon.abandon()
 			return nil, err
 		}
@@ -189,13 +180,10 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	return mon.begin(c)
 }
 
-// launched is a monitor that waits for its go-ahead.
+// launched is a monitor that waits for its go-ahead, and the systemd
+// scope being made for it.
 type launched struct {
-	pid    int
-	runDir string
-	sync   *os.File // read end: the monitor's report
-	goPipe *os.File // write end: the go-ahead
-	conn   *os.File // the attach stream, or nil
+	*monitor.Launched
 	// scope is the systemd scope being made for the monitor, or nil: the
 	// go-ahead waits for it, and names it.
 	scope *scopeStart
@@ -203,81 +191,19 @@ type launched struct {
 
 // launch starts a container's monitor, which clones the init at once and
 // then waits for begin or abandon.
-func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (_ *launched, retErr error) {
-	var closeOnErr []*os.File
-	defer func() {
-		if retErr != nil {
-			for _, f := range closeOnErr {
-				f.Close()
-			}
-		}
-	}()
-	opts, err := json.Marshal(&monitor.Options{RunDir: runDir, Attach: attach, Clone: clone})
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(filepath.Join(runDir, monitor.OptionsFile), opts, 0o600); err != nil {
-		return nil, err
-	}
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("monitor pipe: %w", err)
-	}
-	defer syncW.Close()
-	goR, goW, err := os.Pipe()
-	if err != nil {
-		syncR.Close()
-		return nil, fmt.Errorf("monitor pipe: %w", err)
-	}
-	defer goR.Close()
-	closeOnErr = append(closeOnErr, syncR, goW)
-	l := &launched{runDir: runDir, sync: syncR, goPipe: goW}
-	// fd 0 /dev/null, 1 and 2 the monitor's log, 3 sync, 4 attach (or
-	// /dev/null), 5 go-ahead.
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, err
-	}
-	defer null.Close()
-	fd4 := null
-	if attach {
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("attach socket: %w", err)
-		}
-		l.conn = pollable(pair[0], "attach")
-		closeOnErr = append(closeOnErr, l.conn)
-		theirs := os.NewFile(uintptr(pair[1]), "attach")
-		defer theirs.Close()
-		fd4 = theirs
-	}
-	monLog, err := os.OpenFile(filepath.Join(runDir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("monitor log: %w", err)
-	}
-	defer monLog.Close()
-	// syscall.ForkExec rather than os/exec: this process never waits for
-	// the monitor, and os/exec's first start probes for pidfd support with
-	// an extra clone, on the path of every container start. GOMAXPROCS=1
-	// from the first instruction: the monitor mostly waits, and each
-	// processor the Go runtime keeps costs every idle monitor its own
-	// allocation caches (about 200 KiB).
-	pid, err := syscall.ForkExec(r.Monitor, []string{"sandbox-monitor", "monitor", runDir}, &syscall.ProcAttr{
-		Dir:   "/",
-		Env:   append(userns.ChildEnv(), "PATH="+os.Getenv("PATH"), "GOMAXPROCS=1"),
-		Files: []uintptr{null.Fd(), monLog.Fd(), monLog.Fd(), syncW.Fd(), fd4.Fd(), goR.Fd()},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*launched, error) {
+	l, err := monitor.Launch(monitor.LaunchOptions{
+		Binary: r.Monitor, Env: append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
+		RunDir: runDir, Clone: clone, Attach: attach,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start monitor %s: %w", r.Monitor, err)
+		return nil, err
 	}
-	l.pid = pid
-	return l, nil
+	return &launched{Launched: l}, nil
 }
 
 // abandon tells the monitor that there will be no container, and waits
-// while it ends its init and exits: what it leaves in the run directory
-// may then be removed.
+// while it ends its init and exits.
 func (l *launched) abandon() {
 	// A scope still being made would otherwise race the monitor's exit;
 	// once the monitor is gone, systemd collects the scope. Its failure
@@ -285,22 +211,11 @@ func (l *launched) abandon() {
 	if err := l.scope.wait(); err != nil && !l.scope.reported {
 		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
 	}
-	l.goPipe.Close()
-	l.sync.Close()
-	if l.conn != nil {
-		l.conn.Close()
-	}
-	for {
-		_, err := syscall.Wait4(l.pid, nil, 0, nil)
-		if err != syscall.EINTR {
-			return
-		}
-	}
+	l.Abandon()
 }
 
 // begin gives the monitor the container and waits for its report.
 func (l *launched) begin(c *Container) (*Started, error) {
-	defer l.sync.Close()
 	cleanup := append([]string{}, GlobalArgs(c.Config.Storage)...)
 	cleanup = append(cleanup, "container", "cleanup")
 	if c.Config.Remove {
@@ -324,42 +239,12 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	if l.scope != nil {
 		g.Scope = l.scope.name
 	}
-	goAhead, err := json.Marshal(&g)
+	msg, err := l.Begin(g)
 	if err != nil {
-		l.abandon()
 		return nil, err
 	}
-	_, werr := l.goPipe.Write(append(goAhead, '\n'))
-	l.goPipe.Close()
-	// A write error means the monitor is gone: its report, or its log,
-	// says why.
-	line, err := bufio.NewReader(l.sync).ReadBytes('\n')
-	if err != nil {
-		if l.conn != nil {
-			l.conn.Close()
-		}
-		if errors.Is(err, io.EOF) {
-			out, _ := os.ReadFile(filepath.Join(l.runDir, "monitor.log"))
-			return nil, fmt.Errorf("monitor (pid %d) exited before the container started: %s%s", l.pid, strings.TrimSpace(string(out)), errSuffix(werr))
-		}
-		return nil, fmt.Errorf("read from monitor: %w", err)
-	}
-	var msg monitor.SyncMessage
-	if err := json.Unmarshal(line, &msg); err != nil {
-		return nil, fmt.Errorf("message from monitor %q: %w", line, err)
-	}
 	if msg.Error != "" {
-		if l.conn != nil {
-			l.conn.Close()
-		}
 		return nil, &ExitError{Code: msg.Code, Msg: msg.Error}
 	}
-	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: l.conn}, nil
-}
-
-func errSuffix(err error) string {
-	if err == nil {
-		return ""
-	}
-	return " (" + err.Error() + ")"
+	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: l.Conn}, nil
 }

@@ -6,7 +6,8 @@
 // log and to attached clients, records the exit status, and finally
 // replaces itself with the cleanup command (unmount, and removal for --rm).
 //
-// Protocol with the command that starts it (argv: monitor RUN-DIR):
+// Protocol with the command that starts it (argv: monitor RUN-DIR), whose
+// end is this package's launcher (launch_linux.go):
 //
 //	RUN-DIR/monitor.json  Options: how to clone the init, which the monitor
 //	      does at once, before the container's configuration exists (with

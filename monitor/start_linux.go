@@ -207,12 +207,15 @@ func (p *pendingInit) started() ([]stream, error) {
 			return nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
 		}
 		if msg.Pty {
-			fd, err := receivedFd(oob[:oobn])
+			fds, err := attach.ReceivedFds(oob[:oobn])
+			if err == nil && len(fds) != 1 {
+				err = fmt.Errorf("%d descriptors came with the terminal, want 1", len(fds))
+			}
 			if err != nil {
 				p.kill()
-				return nil, err
+				return nil, fmt.Errorf("terminal from init: %w", err)
 			}
-			master := os.NewFile(uintptr(fd), "pty")
+			master := os.NewFile(uintptr(fds[0]), "pty")
 			p.stdin = master
 			streams = []stream{{"stdout", attach.Stdout, master}}
 		}
@@ -256,17 +259,4 @@ func initAttr(c Clone, cgroupFD int) *syscall.SysProcAttr {
 		}
 	}
 	return attr
-}
-
-func receivedFd(oob []byte) (int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) != 1 {
-		return -1, fmt.Errorf("terminal from init: bad control message: %v", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return -1, fmt.Errorf("terminal from init: %v", err)
-	}
-	unix.CloseOnExec(fds[0])
-	return fds[0], nil
 }

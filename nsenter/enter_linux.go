@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
-	"os/signal"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"sandbox/internal/helperpath"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 // nsenterName is the helper that enters a container (cmd/sandbox-nsenter).
@@ -96,7 +93,13 @@ func Run(req *Request) (int, error) {
 		cmd.Wait()
 		return 125, fmt.Errorf("exec: send the request: %w", err)
 	}
-	stop := forwardSignals(cmd.Process)
+	// Signals go to the intermediate, which passes them to the process.
+	stop := attach.ForwardSignals(func(sig unix.Signal) error {
+		if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return err
+		}
+		return nil
+	}, nil)
 	defer stop()
 
 	master, err := converse(req, procs, sock)
@@ -169,9 +172,9 @@ func converse(req *Request, procs, sock *os.File) (*os.File, error) {
 			return master, fmt.Errorf("exec: read from the process: %w", err)
 		}
 		if oobn > 0 {
-			got, err := receivedFds(oob[:oobn])
+			got, err := attach.ReceivedFds(oob[:oobn])
 			if err != nil {
-				return master, err
+				return master, fmt.Errorf("exec: from the container: %w", err)
 			}
 			fds = append(fds, got...)
 		}
@@ -277,94 +280,37 @@ func sealedCopy(path string) (*os.File, error) {
 	return bin, nil
 }
 
-// receivedFds are the descriptors of a message's control data, made
-// close-on-exec.
-func receivedFds(oob []byte) ([]int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, fmt.Errorf("exec: bad control message: %w", err)
-	}
-	var out []int
-	for i := range msgs {
-		if msgs[i].Header.Level != unix.SOL_SOCKET || msgs[i].Header.Type != unix.SCM_RIGHTS {
-			continue
-		}
-		fds, err := unix.ParseUnixRights(&msgs[i])
-		if err != nil {
-			return nil, fmt.Errorf("exec: descriptors from the container: %w", err)
-		}
-		for _, fd := range fds {
-			unix.CloseOnExec(fd)
-		}
-		out = append(out, fds...)
-	}
-	return out, nil
-}
-
-// forwardSignals passes the signals this process receives to p (the
-// intermediate, which passes them to the process in the container).
-func forwardSignals(p *os.Process) func() {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
-	go func() {
-		for s := range ch {
-			if err := p.Signal(s); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				fmt.Fprintf(os.Stderr, "forward %v: %v\n", s, err)
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(ch) }
-}
-
 // relay copies between this process's terminal and the container's until
 // the container's side closes; it reports true when the detach keys ended
 // it first.
 func relay(master *os.File, detachKeys []byte) bool {
 	defer master.Close()
-	in := int(os.Stdin.Fd())
-	if term.IsTerminal(in) {
-		if old, err := term.MakeRaw(in); err == nil {
-			defer term.Restore(in, old)
-		}
-		resize := func() {
-			if ws, err := unix.IoctlGetWinsize(in, unix.TIOCGWINSZ); err == nil {
-				unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
-			}
-		}
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, unix.SIGWINCH)
-		defer signal.Stop(winch)
-		go func() {
-			for range winch {
-				resize()
-			}
-		}()
+	if restore, err := attach.RawTerminal(os.Stdin); err == nil {
+		defer restore()
 	}
-	detached := make(chan struct{})
-	var once sync.Once
-	go func() {
-		keys := attach.DetachScanner{Keys: detachKeys}
-		b := make([]byte, 32<<10)
-		for {
-			n, err := os.Stdin.Read(b)
-			if n > 0 {
-				out, detach := keys.Scan(b[:n])
-				if len(out) > 0 {
-					if _, werr := master.Write(out); werr != nil {
-						return
-					}
-				}
-				if detach {
-					once.Do(func() { close(detached) })
-					return
-				}
-			}
-			if err != nil {
-				// End of input: the terminal's end-of-file character.
-				master.Write([]byte{4})
-				return
-			}
+	resize := func() {
+		if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+			unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
 		}
+	}
+	stop := attach.ForwardSignals(nil, resize)
+	defer stop()
+	detached := make(chan struct{})
+	go func() {
+		d, err := attach.CopyInput(os.Stdin, detachKeys, func(b []byte) error {
+			_, err := master.Write(b)
+			return err
+		})
+		if d {
+			close(detached)
+			return
+		}
+		// End of input, or input that cannot be read or written: the
+		// terminal's end-of-file character, as a user would type it.
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "exec: input: %v\n", err)
+		}
+		master.Write([]byte{4})
 	}()
 	done := make(chan struct{})
 	go func() {
