@@ -47,9 +47,12 @@ type PortHandler interface {
 	// side of the ports: the caller passes them in AttachOptions.Ports.
 	InBackend() bool
 	// KeepsSource reports whether a server in the container sees a
-	// client's own address (true; a client on the host's loopback is seen
-	// as the backend's gateway or loopback), or every client as the
-	// container's loopback, 127.0.0.1 (false).
+	// client's own address (true; a client on the host's loopback, or on
+	// the container's own address, which pasta copies from the host, is
+	// seen as the gateway), or every client as the container's loopback,
+	// 127.0.0.1 (false). Where it does, UDP replies go to the address the
+	// server sees, and reach a client on the host only when the container
+	// may reach the host (Network.AllowHostLoopback).
 	KeepsSource() bool
 	// Publish publishes ports on the host once the backend is attached to
 	// netns; dir is the backend's AttachOptions.Dir. cleanup unpublishes;
