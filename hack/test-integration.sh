@@ -2,8 +2,10 @@
 # Run the rootless integration tests: as the test user (TEST_USER, default
 # sbx) when invoked as root, else as the invoking user. As root, the
 # single-id mapping test then runs as a second user without subordinate ids
-# (NOSUB_USER, default sbxnosub). The test binary is built here and run with
-# a clean environment, as CI and a login would.
+# (NOSUB_USER, default sbxnosub). The network conformance suite
+# (network/conformance) runs first, as the same user, with the same
+# TEST_ARGS. The test binaries are built here and run with a clean
+# environment, as CI and a login would.
 set -eu
 cd "$(dirname "$0")/.."
 TEST_USER=${TEST_USER:-sbx}
@@ -12,20 +14,27 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
 mkdir -p bin
 "$GO" test -c -tags "$TAGS" -o bin/integration.test ./test/integration
+"$GO" test -c -tags "$TAGS" -o bin/conformance.test ./network/conformance
 # A static helper that tests bind into busybox containers.
 CGO_ENABLED=0 "$GO" build -o bin/testhelper ./test/helper
-chmod 0755 bin/integration.test bin/testhelper
+chmod 0755 bin/integration.test bin/conformance.test bin/testhelper
 args="-test.v=test2json -test.timeout=20m"
 
 # as_user USER ARGS...: run the test binary as USER in a login-like environment.
 as_user() {
-	user=$1
-	shift
+	as_user_bin integration "$@"
+}
+
+# as_user_bin NAME USER ARGS...: run bin/NAME.test as USER, likewise.
+as_user_bin() {
+	bin=$1
+	user=$2
+	shift 2
 	uid=$(id -u "$user")
 	home=$(getent passwd "$user" | cut -d: -f6)
 	runuser -u "$user" -- env -i HOME="$home" USER="$user" XDG_RUNTIME_DIR="/run/user/$uid" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin SANDBOX_TEST_STRICT=1 SANDBOX_REPO="$PWD" \
-		sh -c 'cd "$1/test/integration" && shift && exec "$@"' sh "$PWD" "$PWD/bin/integration.test" "$@"
+		sh -c 'cd "$1/test/integration" && shift && exec "$@"' sh "$PWD" "$PWD/bin/$bin.test" "$@"
 }
 
 # skip_here prints the tests that do not apply as USER here, and why, as a
@@ -56,6 +65,8 @@ skip_here() {
 }
 
 if [ "$(id -u)" -eq 0 ]; then
+	# shellcheck disable=SC2086
+	as_user_bin conformance "$TEST_USER" $args ${TEST_ARGS:-}
 	if [ -n "${TEST_ARGS:-}" ]; then
 		# shellcheck disable=SC2086
 		as_user "$TEST_USER" $args $TEST_ARGS
@@ -68,6 +79,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	as_user "$NOSUB_USER" $args -test.run '^TestSingleID$'
 	exit
 fi
+# shellcheck disable=SC2086
+SANDBOX_TEST_STRICT=1 bin/conformance.test $args ${TEST_ARGS:-}
 if [ -n "${TEST_ARGS:-}" ]; then
 	cd test/integration
 	# shellcheck disable=SC2086

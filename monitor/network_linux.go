@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -8,45 +9,52 @@ import (
 	"sandbox/network"
 )
 
-// startNetwork attaches the user-mode backend that c asks for to the
-// init's network namespace, publishing c's ports; the init is not begun
-// until it is configured. The monitor opens the namespace itself: it holds
-// the capabilities that the backends drop before they open anything.
+// startNetwork attaches the backend of c's network to the init's network
+// namespace and publishes c's ports; the init is not begun until the
+// namespace is configured. The monitor opens the namespace itself: it
+// holds the capabilities that the backends' programs drop before they
+// open anything.
 func (p *pendingInit) startNetwork(c Clone) error {
-	if !c.Network.UserMode() {
-		return nil
+	backend, err := network.BackendFor(c.Network)
+	if err != nil {
+		return err
+	}
+	ports, err := network.PortHandlerFor(c.Network)
+	if err != nil {
+		return err
 	}
 	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", p.pid))
 	if err != nil {
 		return fmt.Errorf("open the container's network namespace: %w", err)
 	}
 	defer ns.Close()
-	h, err := network.Start(c.Network, ns, c.Ports, c.runDir)
-	if err != nil {
+	opts := network.AttachOptions{Dir: c.runDir}
+	if ports.InBackend() {
+		opts.Ports = c.Ports
+	}
+	if p.detachNetwork, err = backend.Attach(ns, opts); err != nil {
 		return err
 	}
-	p.net = h
-	if len(c.Ports) > 0 && !c.Network.NativePorts {
-		if p.fwd, err = network.Forward(ns, c.Ports); err != nil {
-			p.stopNetwork()
-			return err
-		}
+	if p.unpublish, err = ports.Publish(ns, c.Ports, c.runDir); err != nil {
+		p.stopNetwork()
+		return err
 	}
 	return nil
 }
 
-// stopNetwork ends the forwarder and the backend, freeing the published
-// ports.
+// stopNetwork unpublishes the ports and detaches the backend, freeing the
+// published ports.
 func (p *pendingInit) stopNetwork() {
-	if p.fwd != nil {
-		p.fwd.Close()
-		p.fwd = nil
+	var errs []error
+	if p.unpublish != nil {
+		errs = append(errs, p.unpublish())
+		p.unpublish = nil
 	}
-	if p.net == nil {
-		return
+	if p.detachNetwork != nil {
+		errs = append(errs, p.detachNetwork())
+		p.detachNetwork = nil
 	}
-	if err := p.net.Stop(); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		log.Printf("stop network: %v", err)
 	}
-	p.net = nil
 }

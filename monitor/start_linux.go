@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"sandbox/attach"
-	"sandbox/network"
 	"sandbox/nsinit"
 	"sandbox/spec"
 
@@ -37,10 +36,11 @@ type pendingInit struct {
 	sock    *os.File
 	streams []stream
 	stdin   *os.File // the write end of the container's stdin pipe, or nil
-	// net is the user-mode network backend attached to the init's network
-	// namespace, or nil (network_linux.go).
-	net *network.Helper
-	fwd *network.Forwarder // the published ports, unless the backend publishes them
+	// detachNetwork and unpublish undo the network backend attached to
+	// the init's network namespace and the published ports; nil when
+	// undone or never done (network_linux.go).
+	detachNetwork func() error
+	unpublish     func() error
 	// join is the process whose network namespace the init joins, or nil.
 	join *spec.ProcessRef
 	// leaf is the container's cgroup the init was cloned into, or nil.

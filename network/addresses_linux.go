@@ -21,7 +21,11 @@ func AddressesFor(n Network) (Addresses, error) {
 	case Slirp4netns:
 		return slirpAddresses, nil
 	case Pasta:
-		data, err := os.ReadFile("/proc/net/route")
+		// The calling thread's routes: /proc/net is the main thread's
+		// namespace, which in a process with a forwarder (its dialing
+		// thread has entered a container's namespace) may not be the
+		// host's. Threads that are not locked stay in the host's.
+		data, err := os.ReadFile("/proc/thread-self/net/route")
 		if err != nil {
 			return Addresses{}, fmt.Errorf("read routes: %w", err)
 		}

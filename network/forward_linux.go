@@ -20,7 +20,7 @@ import (
 // the container's network namespace to 127.0.0.1:CONTAINERPORT, copying
 // between the two (the kernel splices TCP). The client's address is not
 // kept (the container sees connections from its loopback); the backends'
-// own forwarding keeps it, at the cost noted in Network.PortHandler.
+// own forwarding keeps it, at the cost noted in spec.Network.NativePorts.
 //
 // The sockets are nonblocking descriptors that the Go runtime's poller
 // waits on through os.File, not the net package: the forwarder lives in
@@ -468,4 +468,23 @@ func (d *nsDialer) dial(typ int, port uint16) (*sock, error) {
 
 func (d *nsDialer) close() {
 	d.once.Do(func() { close(d.done) })
+}
+
+// forwarderPorts publishes ports with sandbox's own Forwarder, in the
+// process that calls Publish (the monitor): the server in the container
+// sees every client as its loopback.
+type forwarderPorts struct{}
+
+func (forwarderPorts) InBackend() bool   { return false }
+func (forwarderPorts) KeepsSource() bool { return false }
+
+func (forwarderPorts) Publish(netns *os.File, ports []Port, _ string) (func() error, error) {
+	if len(ports) == 0 {
+		return nothing, nil
+	}
+	f, err := Forward(netns, ports)
+	if err != nil {
+		return nil, err
+	}
+	return f.Close, nil
 }

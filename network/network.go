@@ -1,11 +1,16 @@
-// Package network gives a container's own network namespace user-mode
-// networking: a backend (slirp4netns or pasta, package files named after
-// them) attached from outside the namespace by the container's monitor,
-// ports published through the backend's own forwarding (which keeps the
-// client's source address), and what the container's /etc/hosts and
-// /etc/resolv.conf say. It parses --network, -p, --dns and --add-host.
+// Package network gives a container's network namespace its way out and
+// its published ports, from the host's side of the namespace, behind two
+// small interfaces (driver.go): a Backend (slirp4netns, pasta; none, host
+// and container: attach nothing) and a PortHandler (sandbox's own
+// forwarder, or the backend's own forwarding, which keeps the client's
+// source address), each in files named after it and chosen in one place
+// (BackendFor, PortHandlerFor); package network/conformance is the suite
+// every pair passes. It also says what the container's /etc/hosts and
+// /etc/resolv.conf hold, and parses --network, -p, --dns and --add-host.
 //
-// The monitor links this package: standard library and x/sys only.
+// The monitor links this package: the standard library, x/sys and
+// sandbox/spec only; not the net package (the forwarder works on raw
+// descriptors).
 package network
 
 import (
