@@ -49,7 +49,7 @@ quickstart: ## set up the host, build, install, import the busybox image, run a 
 
 test: setup build test-unit test-integration test-vm ## every tier: unit, rootless integration, cgroup v2 VM
 
-test-unit: ## unit tests and a short run of every fuzz target (no privileges needed)
+test-unit: lint ## lint, unit tests and a short run of every fuzz target (no privileges needed)
 	$(GO) test -tags "$(TAGS)" -count=1 ./...
 	hack/fuzz.sh 5s
 
@@ -62,9 +62,10 @@ test-vm: build ## as root: smoke check and cgroup v2 integration tests in a qemu
 bench: build ## start latency and more, side by side with rootless podman
 	hack/bench.sh
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and the layering of DESIGN.md §2 (V=1 prints each package's share of the lines)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags "$(TAGS)" ./...
+	GO=$(GO) $(GO) run ./hack/layering -tags "$(TAGS)"$(if $(V), -v)
 
 clean: ## remove build output
 	rm -rf bin

@@ -21,8 +21,9 @@
 //	    reused pid is never joined) and returns to its working directory.
 //	    Otherwise it starts unjoined and Go decides (userns.Enter).
 //	    Except for `sandbox [GLOBAL FLAGS] check`: when the first argument
-//	    that is not a global flag (--root, --runroot and --storage-driver
-//	    take a value) is "check", nothing is joined (a process already
+//	    that is not a global flag (those that take a value, as --root DIR or
+//	    --root=DIR, are in sandbox_global_value_flags) is "check", nothing
+//	    is joined (a process already
 //	    inside is still reported Inherited). check inspects the host as the
 //	    user sees it outside every namespace (the setuid owner and file
 //	    capabilities of newuidmap are hidden inside the keeper's user
@@ -111,6 +112,36 @@ static void runtime_dir(void) {
 	snprintf(sandbox_hook_runtime_dir, sizeof sandbox_hook_runtime_dir, "/tmp/sandbox-run-%u", sandbox_hook_host_uid);
 }
 
+// sandbox_global_value_flags are the global flags of sandbox (the
+// persistent flags of its root command) that take a value, NULL-terminated.
+// The hook skips their values to find the command; cmd/sandbox builds its
+// flags apart and its tests hold the two the same (prerun.GlobalValueFlags).
+// Long forms only: a flag with a shorthand could also be written -xVALUE.
+static const char *const sandbox_global_value_flags[] = {
+	"--root",
+	"--runroot",
+	"--storage-driver",
+	"--cgroup-manager",
+	NULL,
+};
+
+// sandbox_global_value_flag is the i-th of sandbox_global_value_flags, for Go.
+const char *sandbox_global_value_flag(int i) {
+	if (i < 0 || i >= (int)(sizeof sandbox_global_value_flags / sizeof sandbox_global_value_flags[0]))
+		return NULL;
+	return sandbox_global_value_flags[i];
+}
+
+// value_follows reports whether arg is a global flag whose value is the
+// next argument (--root DIR). --root=DIR holds its own value and, as any
+// other flag, is skipped alone.
+static int value_follows(const char *arg) {
+	for (const char *const *f = sandbox_global_value_flags; *f; f++)
+		if (strcmp(arg, *f) == 0)
+			return 1;
+	return 0;
+}
+
 // command_is_check reports whether this is `sandbox [GLOBAL FLAGS] check`.
 static int command_is_check(void) {
 	char buf[4096];
@@ -125,7 +156,7 @@ static int command_is_check(void) {
 	for (; p < end; p += strlen(p) + 1) {
 		if (value) {
 			value = 0;
-		} else if (strcmp(p, "--root") == 0 || strcmp(p, "--runroot") == 0 || strcmp(p, "--storage-driver") == 0) {
+		} else if (value_follows(p)) {
 			value = 1;
 		} else if (strcmp(p, "--") == 0) {
 			return 0;

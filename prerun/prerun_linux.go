@@ -9,6 +9,7 @@ extern unsigned int sandbox_hook_host_uid;
 extern unsigned int sandbox_hook_host_gid;
 extern char sandbox_hook_runtime_dir[4096];
 extern char sandbox_hook_error[512];
+extern const char *sandbox_global_value_flag(int i);
 */
 import "C"
 
@@ -44,3 +45,17 @@ func Skipped() bool { return C.sandbox_hook_skipped != 0 }
 
 // HookError is why the hook did not join a keeper it found, or "".
 func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }
+
+// GlobalValueFlags are the global flags of sandbox that take a value, as
+// the hook knows them (--root, ...): it skips their values to find the
+// command on the command line.
+func GlobalValueFlags() []string {
+	var flags []string
+	for i := 0; ; i++ {
+		f := C.sandbox_global_value_flag(C.int(i))
+		if f == nil {
+			return flags
+		}
+		flags = append(flags, C.GoString(f))
+	}
+}

@@ -75,9 +75,6 @@ func main() {
 	os.Exit(exitSandbox)
 }
 
-// globalValueFlags are the root's flags that take a value.
-var globalValueFlags = map[string]bool{"--root": true, "--runroot": true, "--storage-driver": true, "--cgroup-manager": true}
-
 // newRootCommand builds the command tree for the arguments args: with the
 // subcommand they call only, when that is clear (addSubcommands).
 func newRootCommand(g *globals, args []string) *cobra.Command {
@@ -104,7 +101,9 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 		g.manager = m
 		return nil
 	}
-	addSubcommands(root, rootSubcommands(g), args, globalValueFlags)
+	// The pre-runtime hook skips the same flags' values on its own
+	// (prerun.GlobalValueFlags): a flag added here goes there too.
+	addSubcommands(root, rootSubcommands(g), args, valueFlags(pf))
 	addCompletions(root, g)
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // A command's subcommands are built on demand: the one the command line
@@ -63,4 +64,21 @@ func calledName(args []string, valueFlags map[string]bool) (name string, rest []
 		}
 	}
 	return "", nil
+}
+
+// valueFlags are the flags of fs that take a value, as a command line
+// names them: --name, and -x for a shorthand. A flag whose value may be
+// left out (a bool) is not one.
+func valueFlags(fs *pflag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.NoOptDefVal != "" {
+			return
+		}
+		m["--"+f.Name] = true
+		if f.Shorthand != "" {
+			m["-"+f.Shorthand] = true
+		}
+	})
+	return m
 }

@@ -4,8 +4,11 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"testing"
+
+	"sandbox/prerun"
 )
 
 func TestCalledName(t *testing.T) {
@@ -55,5 +58,20 @@ func TestSubcommandNames(t *testing.T) {
 	}
 	if all := newRootCommand(g, []string{"help", "run"}); len(all.Commands()) < len(rootSubcommands(g)) {
 		t.Errorf("sandbox help run built %d commands, want all %d", len(all.Commands()), len(rootSubcommands(g)))
+	}
+}
+
+// TestGlobalValueFlags: the pre-runtime hook, which finds the command
+// before Go runs (to leave check outside the keeper), skips the values of
+// the same global flags as the root command defines.
+func TestGlobalValueFlags(t *testing.T) {
+	root := newRootCommand(&globals{}, nil)
+	want := slices.Sorted(maps.Keys(valueFlags(root.PersistentFlags())))
+	got := slices.Sorted(slices.Values(prerun.GlobalValueFlags()))
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("prerun/hook.c's sandbox_global_value_flags are %q; the root command's flags that take a value are %q (the hook knows long forms only)", got, want)
+	}
+	if v := valueFlags(root.PersistentFlags()); !v["--cgroup-manager"] || v["--help"] {
+		t.Errorf("valueFlags of the root: %v", v)
 	}
 }

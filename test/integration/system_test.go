@@ -119,6 +119,59 @@ func TestCheck(t *testing.T) {
 	fails(t, 125, []string{"--format"}, "check", "--format", "{{.Nope")
 }
 
+// TestCheckGlobalFlags: check stays outside a live keeper whatever global
+// flags with a value come before it, as --flag VALUE and as --flag=VALUE:
+// the pre-runtime hook must not take a flag's value for the command. It
+// would then join the keeper, say so, and see newuidmap's owner hidden.
+func TestCheckGlobalFlags(t *testing.T) {
+	t.Parallel()
+	rt := freshRuntime(t)
+	store := emptyStore(t)
+	if r := sbWith(t, cmdOpts{env: rt}, append(store, "images")...); r.code != 0 {
+		t.Fatalf("start a keeper: %s", r)
+	}
+	plain, _ := checkJSON(t, rt)
+	want := itemsByName(plain)["newuidmap"]
+	if plain.InsideKeeper || want.Detail == "" {
+		t.Fatalf("plain check beside a live keeper: inside %v, newuidmap %+v", plain.InsideKeeper, want)
+	}
+	// A value for each global flag that takes one; sandbox --help lists them.
+	values := map[string]string{"--root": store[1], "--runroot": store[3], "--storage-driver": "vfs", "--cgroup-manager": "cgroupfs"}
+	help := sbWith(t, cmdOpts{env: rt}, "--help")
+	var flags []string
+	for _, line := range strings.Split(help.stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && strings.HasPrefix(f[0], "--") && f[1] == "string" {
+			flags = append(flags, f[0])
+		}
+	}
+	if len(flags) < len(values) {
+		t.Fatalf("sandbox --help lists global flags %q, want at least %d:\n%s", flags, len(values), help)
+	}
+	for _, flag := range flags {
+		v, known := values[flag]
+		if !known {
+			t.Errorf("global flag %s takes a value: give it one in this test", flag)
+			continue
+		}
+		for _, args := range [][]string{{flag, v}, {flag + "=" + v}} {
+			r := sbWith(t, cmdOpts{env: rt}, append(args, "check")...)
+			if strings.Contains(r.stdout+r.stderr, "running inside the keeper's user namespace") {
+				t.Errorf("sandbox %s check ran inside the keeper:\n%s", strings.Join(args, " "), r)
+			}
+			r = sbWith(t, cmdOpts{env: rt}, append(args, "check", "--format", "json")...)
+			var rep checkReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Errorf("sandbox %s check --format json: %v\n%s", strings.Join(args, " "), err, r)
+				continue
+			}
+			if got := itemsByName(rep)["newuidmap"]; rep.InsideKeeper || got != want {
+				t.Errorf("sandbox %s check: inside the keeper %v, newuidmap %+v; want outside, %+v", strings.Join(args, " "), rep.InsideKeeper, got, want)
+			}
+		}
+	}
+}
+
 // TestCheckMissing: with a PATH lacking newuidmap and newgidmap, check
 // exits 1 and names them with the package that fixes them.
 func TestCheckMissing(t *testing.T) {
