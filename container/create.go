@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"sandbox/cgroupv2"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/proc"
 	"sandbox/network"
@@ -97,9 +96,8 @@ type flags struct {
 	netw    *netFlags
 	restart spec.RestartPolicy
 	log     spec.LogConfig
-	// resources are the limits asked for; limits their cgroup files.
+	// resources are the limits asked for.
 	resources spec.Resources
-	limits    cgroupv2.Limits
 	// rlimits are --ulimit's, checked against this process's own.
 	rlimits []spec.Rlimit
 	// security is --security-opt; seccomp the filter compiled from it
@@ -224,7 +222,7 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
 		return nil, err
 	}
-	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
+	if f.resources, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
 		return nil, err
 	}
 	if f.rlimits, err = parseUlimits(o.Ulimits); err != nil {

@@ -39,7 +39,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 	if err != nil {
 		return nil, nil, err
 	}
-	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.limits, p.flags.scope)}
+	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope)}
 	if j := p.flags.netw.join; j != nil {
 		clone.JoinNetns = &j.ref
 	}
@@ -145,16 +145,17 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err := writeEtcFiles(c.RunDir, &cfg); err != nil {
 		return nil, err
 	}
-	lim, err := limitsOf(c.Config.Host.Resources, blockDevice)
-	if err != nil {
-		return nil, err
-	}
 	scope, err := r.useScope()
 	if err != nil {
 		return nil, err
 	}
 	h := &c.Config.Host
-	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, lim, scope)}
+	if !scope {
+		if err := requireControllers(&h.Resources); err != nil {
+			return nil, err
+		}
+	}
+	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope)}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err
