@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,15 +12,6 @@ import (
 	"sandbox/spec"
 	"sandbox/userns"
 )
-
-// ExitError is a container command that could not be started or ended
-// with a status: the command line exits with Code.
-type ExitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ExitError) Error() string { return e.Msg }
 
 // Started is a container whose command runs.
 type Started struct {
@@ -245,7 +237,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 		return nil, err
 	}
 	if msg.Error != "" {
-		return nil, &ExitError{Code: msg.Code, Msg: msg.Error}
+		return nil, spec.NewExitError(msg.Code, errors.New(msg.Error))
 	}
 	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: l.Conn}, nil
 }
