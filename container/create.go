@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sandbox/internal/atomicfile"
+	"sandbox/internal/cleanup"
 	"sandbox/internal/proc"
 	"sandbox/network"
 	"sandbox/spec"
@@ -434,7 +435,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 // claim makes a container's run directory, already holding a state that
 // names this process as its creator: the directory is filled under a
 // temporary name (which says who made it) and renamed into place.
-func (r *Runtime) claim(runDir string) error {
+func (r *Runtime) claim(runDir string) (retErr error) {
 	self, err := proc.StartTime(os.Getpid())
 	if err != nil {
 		return err
@@ -447,15 +448,20 @@ func (r *Runtime) claim(runDir string) error {
 	if err != nil {
 		return fmt.Errorf("container run directory: %w", err)
 	}
+	undo := cleanup.Make(func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			retErr = fmt.Errorf("%w (and removing %s: %v)", retErr, tmp, err)
+		}
+	})
+	defer undo.Clean()
 	st := &spec.State{Status: statusCreating, MonitorPid: os.Getpid(), MonitorStart: self}
 	if err := spec.WriteState(tmp, st); err != nil {
-		os.RemoveAll(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, runDir); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("container run directory: %w", err)
 	}
+	undo.Release()
 	return nil
 }
 
