@@ -6,6 +6,7 @@ package cgroupv2
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,6 +89,13 @@ func TestSettings(t *testing.T) {
 			}
 			if got := Needed(&tt.in); !reflect.DeepEqual(got, tt.ctls) {
 				t.Errorf("Needed() = %v, want %v", got, tt.ctls)
+			}
+			// A file's controller is checked before it is written: a flag
+			// missing from flagsOf would be written unchecked.
+			for _, s := range got {
+				if !slices.Contains(Needed(&tt.in), s.Controller) {
+					t.Errorf("%s needs %s, which Needed leaves out", s.File, s.Controller)
+				}
 			}
 		})
 	}
