@@ -17,9 +17,10 @@
 // every delegated controller enabled down to it; processes found in the
 // delegated root itself are moved to DELEGATE-ROOT/init first, since a
 // cgroup with processes cannot enable controllers for its children (the
-// no-internal-processes rule). Limits (limits.go) are computed from the
-// flags on the command's side and written by the monitor before the
-// container's init is cloned into the cgroup.
+// no-internal-processes rule). Its limits are the model's spec.Resources,
+// as the command parsed the flags: limits.go turns them into cgroup files,
+// which the monitor writes before the container's init is cloned into the
+// cgroup.
 //
 // The delegated subtree is found one of two ways (--cgroup-manager):
 //
@@ -35,6 +36,6 @@
 //
 // Reading is kept apart from parsing: parse.go, limits.go and stats.go
 // hold pure functions (table tests and fuzz targets). This package must
-// stay lean, for the monitor imports it: the standard library and
-// x/sys/unix only; never storage or container.
+// stay lean, for the monitor imports it: the standard library, x/sys/unix
+// and the model (sandbox/spec) only; never storage or container.
 package cgroupv2

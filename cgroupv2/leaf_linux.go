@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/spec"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -32,21 +34,16 @@ type Leaf struct {
 }
 
 // CreateLeaf makes the cgroup of container id under the delegated root
-// of st, with every delegated controller enabled down to it. need are the
-// controllers the container's limits use: one that is not delegated is an
-// UnavailableError. A leaf left by an earlier run of the same container
-// (a monitor that was killed) is taken over.
-func CreateLeaf(st *Status, id string, need []string) (*Leaf, error) {
+// of st, with every delegated controller enabled down to it. Whether the
+// controllers the container's limits use are delegated is checked once,
+// before (Status.RequireLimits). A leaf left by an earlier run of the
+// same container (a monitor that was killed) is taken over.
+func CreateLeaf(st *Status, id string) (*Leaf, error) {
 	if err := st.RequireLeaf("a container's cgroup"); err != nil {
 		return nil, err
 	}
 	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
 		return nil, fmt.Errorf("bad cgroup name %q", id)
-	}
-	for _, c := range need {
-		if err := st.Require(c, c+" limits"); err != nil {
-			return nil, err
-		}
 	}
 	ctls := st.Delegated()
 	root := st.DelegateRoot
@@ -162,10 +159,15 @@ func (l *Leaf) Open() (*os.File, error) {
 	return f, nil
 }
 
-// Apply writes the limits. A file the kernel does not have is an error
-// that names the controller, unless the setting is optional.
-func (l *Leaf) Apply(lim *Limits) error {
-	for _, s := range lim.Files() {
+// Apply writes the limits r sets and leaves the other files as they are.
+// A file the kernel does not have is an error that names the controller,
+// unless the setting is optional.
+func (l *Leaf) Apply(r *spec.Resources) error {
+	files, err := settings(r, BlockDevice)
+	if err != nil {
+		return err
+	}
+	for _, s := range files {
 		err := writeFile(l.Dir, s.File, s.Value)
 		if errors.Is(err, fs.ErrNotExist) {
 			if s.Optional {
@@ -177,12 +179,12 @@ func (l *Leaf) Apply(lim *Limits) error {
 			return fmt.Errorf("set %s: %w", s.File, err)
 		}
 	}
-	if lim.BlkioWeight != 0 {
+	if r.BlkioWeight != 0 {
 		// BFQ's own weight, where that scheduler runs, takes blkio's range
 		// as is; io.weight (blk-iocost) takes 1-10000.
-		err := writeFile(l.Dir, "io.bfq.weight", strconv.Itoa(int(lim.BlkioWeight)))
+		err := writeFile(l.Dir, "io.bfq.weight", strconv.Itoa(int(r.BlkioWeight)))
 		if errors.Is(err, fs.ErrNotExist) {
-			err = writeFile(l.Dir, "io.weight", "default "+strconv.FormatUint(BlkioToIOWeight(lim.BlkioWeight), 10))
+			err = writeFile(l.Dir, "io.weight", "default "+strconv.FormatUint(BlkioToIOWeight(r.BlkioWeight), 10))
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("set --blkio-weight: %s has neither io.bfq.weight nor io.weight (the kernel lacks BFQ and blk-iocost)", l.Dir)

@@ -3,70 +3,32 @@ package cgroupv2
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+
+	"sandbox/spec"
+
+	"golang.org/x/sys/unix"
 )
 
-// Limits are the values written to a container's cgroup files. The zero
-// value of a field leaves its file as it is (the kernel's default for a
-// new cgroup: no limit); Max (-1) writes "max", lifting a limit that was
-// set. They are computed on the command's side from the flags (see
-// package container) and written by the monitor before the container's
-// command starts, or by update while it runs.
-type Limits struct {
-	// MemoryMax is memory.max in bytes (--memory).
-	MemoryMax int64 `json:"memoryMax,omitempty"`
-	// MemoryLow is memory.low in bytes (--memory-reservation).
-	MemoryLow int64 `json:"memoryLow,omitempty"`
-	// SwapMax is memory.swap.max in bytes (--memory-swap less --memory);
-	// nil leaves it, 0 allows no swap. SwapRequired: the user asked for
-	// it explicitly, so a kernel without swap accounting is an error
-	// rather than a limit that needs no enforcing.
-	SwapMax      *int64 `json:"swapMax,omitempty"`
-	SwapRequired bool   `json:"swapRequired,omitempty"`
-	// CPUQuota and CPUPeriod are cpu.max in microseconds (--cpus,
-	// --cpu-quota, --cpu-period). A period without a quota writes
-	// "max PERIOD"; a quota without a period uses DefaultCPUPeriod.
-	CPUQuota  int64  `json:"cpuQuota,omitempty"`
-	CPUPeriod uint64 `json:"cpuPeriod,omitempty"`
-	// CPUWeight is cpu.weight, 1 to 10000 (--cpu-weight, or --cpu-shares
-	// converted by SharesToWeight).
-	CPUWeight uint64 `json:"cpuWeight,omitempty"`
-	// CpusetCpus and CpusetMems are cpuset.cpus and cpuset.mems, lists
-	// such as "0-2,4" (--cpuset-cpus, --cpuset-mems).
-	CpusetCpus string `json:"cpusetCpus,omitempty"`
-	CpusetMems string `json:"cpusetMems,omitempty"`
-	// PidsMax is pids.max (--pids-limit).
-	PidsMax int64 `json:"pidsMax,omitempty"`
-	// BlkioWeight is --blkio-weight, 10 to 1000: written as is to
-	// io.bfq.weight when the BFQ scheduler offers it, else converted by
-	// BlkioToIOWeight to io.weight, as runc does.
-	BlkioWeight uint16 `json:"blkioWeight,omitempty"`
-	// IOMax are io.max lines (--device-read-bps, --device-write-bps).
-	IOMax []IOMax `json:"ioMax,omitempty"`
-}
+// The limits a container's cgroup gets are the model's spec.Resources,
+// in docker's terms and units, as the flags of create, run and update
+// parsed them; this file turns them into cgroup v2 files. The zero value
+// of a field leaves its file as it is (the kernel's default for a new
+// cgroup: no limit); -1 where the model allows it writes "max", lifting a
+// limit that was set. The monitor writes them before the container's
+// command starts, and update while it runs.
 
-// Max in a Limits field writes "max": no limit.
+// Max is "max", no limit: in a figure of Stats, and in the fields of
+// spec.Resources where -1 lifts a limit (--memory-swap, --cpu-quota,
+// --pids-limit).
 const Max = -1
 
 // DefaultCPUPeriod is the period of cpu.max that --cpus uses, as docker
 // and the kernel's default: 100 ms.
 const DefaultCPUPeriod = 100000
-
-// IOMax is one device's line of io.max. A rate of 0 is left as it is.
-type IOMax struct {
-	Major uint32 `json:"major"`
-	Minor uint32 `json:"minor"`
-	// Rbps and Wbps are bytes per second.
-	Rbps uint64 `json:"rbps,omitempty"`
-	Wbps uint64 `json:"wbps,omitempty"`
-}
-
-// Empty reports whether the limits leave every file as it is.
-func (l *Limits) Empty() bool {
-	return len(l.Files()) == 0 && l.BlkioWeight == 0
-}
 
 // Setting is one write to one cgroup file.
 type Setting struct {
@@ -80,57 +42,162 @@ type Setting struct {
 	Optional bool
 }
 
-// Files are the writes that apply the limits, in the order they are made:
+// DeviceNumber looks up the major and minor numbers of a block device;
+// an error when the path is no block device. BlockDevice is the host's.
+type DeviceNumber func(path string) (major, minor uint32, err error)
+
+// BlockDevice stats path for its device number. The numbers of a
+// --device-read-bps path are looked up when the limit is written, as
+// they may change across boots.
+func BlockDevice(path string) (uint32, uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, 0, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return 0, 0, fmt.Errorf("%s is not a block device", path)
+	}
+	return unix.Major(st.Rdev), unix.Minor(st.Rdev), nil
+}
+
+// settings are the writes that apply r, in the order they are made:
 // cpuset first (so that the container never runs on a CPU it may not
-// use), then cpu, memory, pids and io. BlkioWeight is not among them: its
-// file depends on the kernel (see Apply).
-func (l *Limits) Files() []Setting {
+// use), then cpu, memory, pids and io. --blkio-weight is not among them:
+// its file depends on the kernel (see Leaf.Apply).
+func settings(r *spec.Resources, device DeviceNumber) ([]Setting, error) {
 	var out []Setting
 	add := func(ctl, file, value string) {
 		out = append(out, Setting{File: file, Value: value, Controller: ctl})
 	}
-	if l.CpusetCpus != "" {
-		add("cpuset", "cpuset.cpus", l.CpusetCpus)
+	if r.CpusetCpus != "" {
+		add("cpuset", "cpuset.cpus", r.CpusetCpus)
 	}
-	if l.CpusetMems != "" {
-		add("cpuset", "cpuset.mems", l.CpusetMems)
+	if r.CpusetMems != "" {
+		add("cpuset", "cpuset.mems", r.CpusetMems)
 	}
-	if l.CPUWeight != 0 {
-		add("cpu", "cpu.weight", strconv.FormatUint(l.CPUWeight, 10))
+	weight := r.CpuWeight
+	if r.CpuShares != 0 {
+		weight = SharesToWeight(uint64(r.CpuShares))
 	}
-	if l.CPUQuota != 0 || l.CPUPeriod != 0 {
-		add("cpu", "cpu.max", CPUMax(l.CPUQuota, l.CPUPeriod))
+	if weight != 0 {
+		add("cpu", "cpu.weight", strconv.FormatUint(weight, 10))
 	}
-	if l.MemoryLow != 0 {
-		add("memory", "memory.low", maxOr(l.MemoryLow))
+	quota, period := r.CpuQuota, uint64(max(r.CpuPeriod, 0))
+	if r.NanoCpus > 0 {
+		quota, period = QuotaForCPUs(r.NanoCpus), DefaultCPUPeriod
 	}
-	if l.MemoryMax != 0 {
-		add("memory", "memory.max", maxOr(l.MemoryMax))
+	if quota != 0 || period != 0 {
+		add("cpu", "cpu.max", CPUMax(quota, period))
 	}
-	if l.SwapMax != nil {
-		out = append(out, Setting{File: "memory.swap.max", Value: maxOr(*l.SwapMax), Controller: "memory", Optional: !l.SwapRequired})
+	if r.MemoryReservation != 0 {
+		add("memory", "memory.low", maxOr(r.MemoryReservation))
 	}
-	if l.PidsMax != 0 {
-		add("pids", "pids.max", maxOr(l.PidsMax))
+	if r.Memory != 0 {
+		add("memory", "memory.max", maxOr(r.Memory))
 	}
-	for _, d := range l.IOMax {
-		add("io", "io.max", d.line())
+	swap, err := SwapLimit(r.Memory, r.MemorySwap)
+	if err != nil {
+		return nil, err
 	}
+	if swap != nil {
+		// A --memory-swap the user gave must hold: a kernel without swap
+		// accounting is an error rather than a limit that needs no
+		// enforcing.
+		out = append(out, Setting{File: "memory.swap.max", Value: maxOr(*swap), Controller: "memory", Optional: r.MemorySwap == 0})
+	}
+	if r.PidsLimit != 0 {
+		add("pids", "pids.max", maxOr(r.PidsLimit))
+	}
+	lines, err := ioMax(r, device)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		add("io", "io.max", l)
+	}
+	return out, nil
+}
+
+// ioMax are the io.max lines of --device-read-bps and --device-write-bps,
+// one per device in the order given; a rate not set is left as it is.
+func ioMax(r *spec.Resources, device DeviceNumber) ([]string, error) {
+	type rates struct{ rbps, wbps uint64 }
+	devs := map[string]*rates{}
+	var order []string
+	for _, t := range []struct {
+		list  []spec.ThrottleDevice
+		write bool
+	}{{r.BlkioDeviceReadBps, false}, {r.BlkioDeviceWriteBps, true}} {
+		for _, d := range t.list {
+			maj, min, err := device(d.Path)
+			if err != nil {
+				return nil, fmt.Errorf("device limit for %s: %w", d.Path, err)
+			}
+			key := fmt.Sprintf("%d:%d", maj, min)
+			rt := devs[key]
+			if rt == nil {
+				rt = &rates{}
+				devs[key] = rt
+				order = append(order, key)
+			}
+			if t.write {
+				rt.wbps = d.Rate
+			} else {
+				rt.rbps = d.Rate
+			}
+		}
+	}
+	var out []string
+	for _, k := range order {
+		s := k
+		if rt := devs[k]; rt.rbps > 0 {
+			s += " rbps=" + strconv.FormatUint(rt.rbps, 10)
+		}
+		if rt := devs[k]; rt.wbps > 0 {
+			s += " wbps=" + strconv.FormatUint(rt.wbps, 10)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// flagsOf names, per controller, the flags of r that use it: what the
+// errors of a missing controller say.
+func flagsOf(r *spec.Resources) map[string]string {
+	out := map[string]string{}
+	add := func(ctl, flag string, set bool) {
+		if !set {
+			return
+		}
+		if out[ctl] != "" {
+			out[ctl] += ", "
+		}
+		out[ctl] += flag
+	}
+	add("memory", "--memory", r.Memory != 0)
+	add("memory", "--memory-swap", r.MemorySwap != 0)
+	add("memory", "--memory-reservation", r.MemoryReservation != 0)
+	add("cpu", "--cpus", r.NanoCpus != 0)
+	add("cpu", "--cpu-quota", r.CpuQuota != 0)
+	add("cpu", "--cpu-period", r.CpuPeriod != 0)
+	add("cpu", "--cpu-shares", r.CpuShares != 0)
+	add("cpu", "--cpu-weight", r.CpuWeight != 0)
+	add("cpuset", "--cpuset-cpus", r.CpusetCpus != "")
+	add("cpuset", "--cpuset-mems", r.CpusetMems != "")
+	add("pids", "--pids-limit", r.PidsLimit != 0)
+	add("io", "--blkio-weight", r.BlkioWeight != 0)
+	add("io", "--device-read-bps", len(r.BlkioDeviceReadBps) > 0)
+	add("io", "--device-write-bps", len(r.BlkioDeviceWriteBps) > 0)
 	return out
 }
 
-// Controllers are the controllers the limits need, in Controllers order.
-func (l *Limits) Controllers() []string {
-	need := map[string]bool{}
-	for _, s := range l.Files() {
-		need[s.Controller] = true
-	}
-	if l.BlkioWeight != 0 {
-		need["io"] = true
-	}
+// Needed are the controllers r's limits use, in Controllers order; none
+// when r sets no limit.
+func Needed(r *spec.Resources) []string {
+	flags := flagsOf(r)
 	var out []string
 	for _, c := range Controllers {
-		if need[c] {
+		if flags[c] != "" {
 			out = append(out, c)
 		}
 	}
@@ -142,18 +209,6 @@ func maxOr(v int64) string {
 		return "max"
 	}
 	return strconv.FormatInt(v, 10)
-}
-
-// line is the device's io.max line; rates not set are left as they are.
-func (d IOMax) line() string {
-	s := fmt.Sprintf("%d:%d", d.Major, d.Minor)
-	if d.Rbps > 0 {
-		s += " rbps=" + strconv.FormatUint(d.Rbps, 10)
-	}
-	if d.Wbps > 0 {
-		s += " wbps=" + strconv.FormatUint(d.Wbps, 10)
-	}
-	return s
 }
 
 // CPUMax is the content of cpu.max for a quota and period in

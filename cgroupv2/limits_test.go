@@ -1,73 +1,110 @@
 // Unit tests (privilege tier: none) of the pure parts of limits: the
-// files a Limits writes, the quota and weight arithmetic, and cpuset
+// files a spec.Resources writes, the quota and weight arithmetic, and cpuset
 // lists.
 package cgroupv2
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"sandbox/spec"
 )
 
 func i64(v int64) *int64 { return &v }
 
-func TestFiles(t *testing.T) {
+// testDevices are the block devices of the tests: /dev/loop0 and
+// /dev/loop1, 7:0 and 7:1.
+func testDevices(path string) (uint32, uint32, error) {
+	switch path {
+	case "/dev/loop0":
+		return 7, 0, nil
+	case "/dev/loop1":
+		return 7, 1, nil
+	}
+	return 0, 0, fmt.Errorf("%s is not a block device", path)
+}
+
+func TestSettings(t *testing.T) {
+	loop := func(path string, rate uint64) []spec.ThrottleDevice {
+		return []spec.ThrottleDevice{{Path: path, Rate: rate}}
+	}
 	tests := []struct {
 		name string
-		in   Limits
+		in   spec.Resources
 		want []Setting
 		ctls []string
 	}{
-		{name: "nothing", in: Limits{}},
-		{name: "memory with default swap", in: Limits{MemoryMax: 64 << 20, SwapMax: i64(64 << 20)},
+		{name: "nothing", in: spec.Resources{}},
+		{name: "memory with default swap", in: spec.Resources{Memory: 64 << 20},
 			want: []Setting{
 				{File: "memory.max", Value: "67108864", Controller: "memory"},
 				{File: "memory.swap.max", Value: "67108864", Controller: "memory", Optional: true},
 			}, ctls: []string{"memory"}},
-		{name: "swap asked for, no swap at all", in: Limits{MemoryMax: 1 << 30, SwapMax: i64(0), SwapRequired: true},
+		{name: "swap asked for, no swap at all", in: spec.Resources{Memory: 1 << 30, MemorySwap: 1 << 30},
 			want: []Setting{
 				{File: "memory.max", Value: "1073741824", Controller: "memory"},
 				{File: "memory.swap.max", Value: "0", Controller: "memory"},
 			}, ctls: []string{"memory"}},
-		{name: "lifting limits writes max", in: Limits{MemoryMax: Max, PidsMax: Max, CPUQuota: Max},
+		{name: "lifting limits writes max", in: spec.Resources{MemorySwap: Max, PidsLimit: Max, CpuQuota: Max},
 			want: []Setting{
 				{File: "cpu.max", Value: "max 100000", Controller: "cpu"},
-				{File: "memory.max", Value: "max", Controller: "memory"},
+				{File: "memory.swap.max", Value: "max", Controller: "memory"},
 				{File: "pids.max", Value: "max", Controller: "pids"},
 			}, ctls: []string{"cpu", "memory", "pids"}},
-		{name: "everything, in order", in: Limits{
-			MemoryMax: 100, MemoryLow: 50, CPUQuota: 50000, CPUPeriod: 100000, CPUWeight: 200,
-			CpusetCpus: "0-1", CpusetMems: "0", PidsMax: 20, BlkioWeight: 500,
-			IOMax: []IOMax{{Major: 8, Minor: 0, Rbps: 1 << 20}, {Major: 7, Minor: 1, Rbps: 5, Wbps: 6}, {Major: 1, Minor: 2}}},
+		{name: "everything, in order", in: spec.Resources{
+			Memory: 64 << 20, MemoryReservation: 32 << 20, NanoCpus: 5e8, CpuShares: 1024,
+			CpusetCpus: "0-1", CpusetMems: "0", PidsLimit: 20, BlkioWeight: 500,
+			BlkioDeviceReadBps:  loop("/dev/loop0", 1<<20),
+			BlkioDeviceWriteBps: []spec.ThrottleDevice{{Path: "/dev/loop0", Rate: 2 << 20}, {Path: "/dev/loop1", Rate: 5}}},
 			want: []Setting{
 				{File: "cpuset.cpus", Value: "0-1", Controller: "cpuset"},
 				{File: "cpuset.mems", Value: "0", Controller: "cpuset"},
-				{File: "cpu.weight", Value: "200", Controller: "cpu"},
+				{File: "cpu.weight", Value: "100", Controller: "cpu"},
 				{File: "cpu.max", Value: "50000 100000", Controller: "cpu"},
-				{File: "memory.low", Value: "50", Controller: "memory"},
-				{File: "memory.max", Value: "100", Controller: "memory"},
+				{File: "memory.low", Value: "33554432", Controller: "memory"},
+				{File: "memory.max", Value: "67108864", Controller: "memory"},
+				{File: "memory.swap.max", Value: "67108864", Controller: "memory", Optional: true},
 				{File: "pids.max", Value: "20", Controller: "pids"},
-				{File: "io.max", Value: "8:0 rbps=1048576", Controller: "io"},
-				{File: "io.max", Value: "7:1 rbps=5 wbps=6", Controller: "io"},
-				{File: "io.max", Value: "1:2", Controller: "io"},
+				{File: "io.max", Value: "7:0 rbps=1048576 wbps=2097152", Controller: "io"},
+				{File: "io.max", Value: "7:1 wbps=5", Controller: "io"},
 			}, ctls: []string{"cpu", "cpuset", "io", "memory", "pids"}},
-		{name: "a period alone", in: Limits{CPUPeriod: 50000},
+		{name: "quota and period", in: spec.Resources{CpuQuota: 20000, CpuPeriod: 50000, CpuWeight: 7},
+			want: []Setting{
+				{File: "cpu.weight", Value: "7", Controller: "cpu"},
+				{File: "cpu.max", Value: "20000 50000", Controller: "cpu"},
+			}, ctls: []string{"cpu"}},
+		{name: "a period alone", in: spec.Resources{CpuPeriod: 50000},
 			want: []Setting{{File: "cpu.max", Value: "max 50000", Controller: "cpu"}}, ctls: []string{"cpu"}},
-		{name: "blkio weight alone needs io", in: Limits{BlkioWeight: 10}, ctls: []string{"io"}},
+		{name: "blkio weight alone needs io", in: spec.Resources{BlkioWeight: 10}, ctls: []string{"io"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.in.Files(); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Files() =\n%+v\nwant\n%+v", got, tt.want)
+			got, err := settings(&tt.in, testDevices)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("settings() =\n%+v, %v\nwant\n%+v", got, err, tt.want)
 			}
-			if got := tt.in.Controllers(); !reflect.DeepEqual(got, tt.ctls) {
-				t.Errorf("Controllers() = %v, want %v", got, tt.ctls)
+			if got := Needed(&tt.in); !reflect.DeepEqual(got, tt.ctls) {
+				t.Errorf("Needed() = %v, want %v", got, tt.ctls)
 			}
-			if empty := tt.in.Empty(); empty != (len(tt.ctls) == 0) {
-				t.Errorf("Empty() = %v", empty)
+			// A file's controller is checked before it is written: a flag
+			// missing from flagsOf would be written unchecked.
+			for _, s := range got {
+				if !slices.Contains(Needed(&tt.in), s.Controller) {
+					t.Errorf("%s needs %s, which Needed leaves out", s.File, s.Controller)
+				}
 			}
 		})
+	}
+	if _, err := settings(&spec.Resources{BlkioDeviceReadBps: loop("/dev/sdz", 1)}, testDevices); err == nil || !strings.Contains(err.Error(), "/dev/sdz") {
+		t.Errorf("a device that went: %v", err)
+	}
+	flags := flagsOf(&tests[4].in)
+	if flags["memory"] != "--memory, --memory-reservation" || flags["io"] != "--blkio-weight, --device-read-bps, --device-write-bps" || flags["cpu"] != "--cpus, --cpu-shares" {
+		t.Errorf("flagsOf = %v", flags)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"sandbox/spec"
 )
 
 // ErrNoLeaf is an operation on a container that has no cgroup of its own.
@@ -42,6 +44,20 @@ func (s *Status) Require(controller, what string) error {
 		}
 	}
 	return &UnavailableError{What: what, Controller: controller, Reason: "sandbox does not use this controller", Fix: "leave out " + what}
+}
+
+// RequireLimits checks that every controller the limits of r use is
+// delegated; the error names the flags that need the missing one. It is
+// checked once per start: by the command against its own cgroup, or by
+// the monitor against the systemd scope made for it.
+func (s *Status) RequireLimits(r *spec.Resources) error {
+	flags := flagsOf(r)
+	for _, c := range Needed(r) {
+		if err := s.Require(c, flags[c]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RequireLeaf checks that containers get a cgroup of their own here: a

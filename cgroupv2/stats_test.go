@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"sandbox/spec"
 )
 
 func TestParseKeyed(t *testing.T) {
@@ -151,7 +153,7 @@ func TestLeafStats(t *testing.T) {
 func TestLeafApply(t *testing.T) {
 	files := map[string]string{"memory.max": "max", "memory.swap.max": "max", "pids.max": "max", "cpu.max": "max 100000", "io.weight": "default 100"}
 	l := fakeLeaf(t, files)
-	lim := &Limits{MemoryMax: 64 << 20, SwapMax: i64(64 << 20), PidsMax: 20, CPUQuota: 50000, BlkioWeight: 1000}
+	lim := &spec.Resources{Memory: 64 << 20, PidsLimit: 20, CpuQuota: 50000, BlkioWeight: 1000}
 	if err := l.Apply(lim); err != nil {
 		t.Fatal(err)
 	}
@@ -164,22 +166,22 @@ func TestLeafApply(t *testing.T) {
 
 	// Swap accounting missing: fine for the default, an error when asked.
 	noSwap := fakeLeaf(t, map[string]string{"memory.max": ""})
-	if err := noSwap.Apply(&Limits{MemoryMax: 1 << 30, SwapMax: i64(1 << 30)}); err != nil {
+	if err := noSwap.Apply(&spec.Resources{Memory: 1 << 30}); err != nil {
 		t.Errorf("default swap without memory.swap.max: %v", err)
 	}
-	err := noSwap.Apply(&Limits{MemoryMax: 1 << 30, SwapMax: i64(0), SwapRequired: true})
+	err := noSwap.Apply(&spec.Resources{Memory: 1 << 30, MemorySwap: 1 << 30})
 	if err == nil || !strings.Contains(err.Error(), "memory.swap.max") || !strings.Contains(err.Error(), "memory controller") {
 		t.Errorf("asked-for swap without memory.swap.max: %v", err)
 	}
 	// BFQ's weight is preferred, in blkio's own range.
 	bfq := fakeLeaf(t, map[string]string{"io.bfq.weight": "100", "io.weight": "default 100"})
-	if err := bfq.Apply(&Limits{BlkioWeight: 300}); err != nil {
+	if err := bfq.Apply(&spec.Resources{BlkioWeight: 300}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(filepath.Join(bfq.Dir, "io.bfq.weight")); string(got) != "300" {
 		t.Errorf("io.bfq.weight = %q", got)
 	}
-	if err := fakeLeaf(t, nil).Apply(&Limits{PidsMax: 5}); err == nil || !strings.Contains(err.Error(), "pids controller") {
+	if err := fakeLeaf(t, nil).Apply(&spec.Resources{PidsLimit: 5}); err == nil || !strings.Contains(err.Error(), "pids controller") {
 		t.Errorf("missing pids.max: %v", err)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"sandbox/cgroupv2"
 	"sandbox/internal/atomicfile"
+	"sandbox/internal/cleanup"
 	"sandbox/internal/proc"
 	"sandbox/network"
 	"sandbox/spec"
@@ -97,9 +97,8 @@ type flags struct {
 	netw    *netFlags
 	restart spec.RestartPolicy
 	log     spec.LogConfig
-	// resources are the limits asked for; limits their cgroup files.
+	// resources are the limits asked for.
 	resources spec.Resources
-	limits    cgroupv2.Limits
 	// rlimits are --ulimit's, checked against this process's own.
 	rlimits []spec.Rlimit
 	// security is --security-opt; seccomp the filter compiled from it
@@ -224,7 +223,7 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
 		return nil, err
 	}
-	if f.resources, f.limits, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
+	if f.resources, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
 		return nil, err
 	}
 	if f.rlimits, err = parseUlimits(o.Ulimits); err != nil {
@@ -436,7 +435,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 // claim makes a container's run directory, already holding a state that
 // names this process as its creator: the directory is filled under a
 // temporary name (which says who made it) and renamed into place.
-func (r *Runtime) claim(runDir string) error {
+func (r *Runtime) claim(runDir string) (retErr error) {
 	self, err := proc.StartTime(os.Getpid())
 	if err != nil {
 		return err
@@ -449,15 +448,20 @@ func (r *Runtime) claim(runDir string) error {
 	if err != nil {
 		return fmt.Errorf("container run directory: %w", err)
 	}
+	undo := cleanup.Make(func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			retErr = fmt.Errorf("%w (and removing %s: %v)", retErr, tmp, err)
+		}
+	})
+	defer undo.Clean()
 	st := &spec.State{Status: statusCreating, MonitorPid: os.Getpid(), MonitorStart: self}
 	if err := spec.WriteState(tmp, st); err != nil {
-		os.RemoveAll(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, runDir); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("container run directory: %w", err)
 	}
+	undo.Release()
 	return nil
 }
 

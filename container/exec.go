@@ -49,7 +49,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	}
 	code, err := nsenter.Run(req)
 	if err != nil {
-		return code, &ExitError{Code: code, Msg: err.Error()}
+		return code, spec.NewExitError(code, err)
 	}
 	return code, nil
 }

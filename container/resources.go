@@ -11,8 +11,6 @@ import (
 	"sandbox/cgroupv2"
 	"sandbox/monitor"
 	"sandbox/spec"
-
-	"golang.org/x/sys/unix"
 )
 
 // ResourceOptions are the limit flags of create, run and update, as given
@@ -59,7 +57,7 @@ type machine struct {
 
 // hostMachine reads the host's CPUs and memory nodes.
 func hostMachine() (machine, error) {
-	m := machine{device: blockDevice}
+	m := machine{device: cgroupv2.BlockDevice}
 	data, err := os.ReadFile("/sys/devices/system/cpu/present")
 	if err != nil {
 		return m, fmt.Errorf("read the CPUs present: %w", err)
@@ -78,17 +76,6 @@ func hostMachine() (machine, error) {
 		return m, fmt.Errorf("/sys/devices/system/node/online: %w", err)
 	}
 	return m, nil
-}
-
-func blockDevice(path string) (uint32, uint32, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0, 0, &os.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return 0, 0, fmt.Errorf("%s is not a block device", path)
-	}
-	return unix.Major(st.Rdev), unix.Minor(st.Rdev), nil
 }
 
 // Docker's bounds.
@@ -274,146 +261,51 @@ func throttle(flag string, vals []string, base []spec.ThrottleDevice, m machine)
 	return out, nil
 }
 
-// limitsOf is what the cgroup files of a container with r get. Device
-// paths are looked up again, as the numbers may change across boots.
-func limitsOf(r spec.Resources, device func(string) (uint32, uint32, error)) (cgroupv2.Limits, error) {
-	l := cgroupv2.Limits{
-		MemoryMax: r.Memory, MemoryLow: r.MemoryReservation,
-		CpusetCpus: r.CpusetCpus, CpusetMems: r.CpusetMems,
-		PidsMax: r.PidsLimit, BlkioWeight: r.BlkioWeight,
-		CPUWeight: r.CpuWeight,
-	}
-	if r.CpuShares != 0 {
-		l.CPUWeight = cgroupv2.SharesToWeight(uint64(r.CpuShares))
-	}
-	swap, err := cgroupv2.SwapLimit(r.Memory, r.MemorySwap)
-	if err != nil {
-		return l, err
-	}
-	l.SwapMax, l.SwapRequired = swap, r.MemorySwap != 0
-	switch {
-	case r.NanoCpus > 0:
-		l.CPUQuota, l.CPUPeriod = cgroupv2.QuotaForCPUs(r.NanoCpus), cgroupv2.DefaultCPUPeriod
-	default:
-		l.CPUQuota, l.CPUPeriod = r.CpuQuota, uint64(max(r.CpuPeriod, 0))
-	}
-	devs := map[string]*cgroupv2.IOMax{}
-	var order []string
-	for _, t := range []struct {
-		list  []spec.ThrottleDevice
-		write bool
-	}{{r.BlkioDeviceReadBps, false}, {r.BlkioDeviceWriteBps, true}} {
-		for _, d := range t.list {
-			maj, min, err := device(d.Path)
-			if err != nil {
-				return l, fmt.Errorf("device limit for %s: %w", d.Path, err)
-			}
-			key := fmt.Sprintf("%d:%d", maj, min)
-			io := devs[key]
-			if io == nil {
-				io = &cgroupv2.IOMax{Major: maj, Minor: min}
-				devs[key] = io
-				order = append(order, key)
-			}
-			if t.write {
-				io.Wbps = d.Rate
-			} else {
-				io.Rbps = d.Rate
-			}
-		}
-	}
-	for _, k := range order {
-		l.IOMax = append(l.IOMax, *devs[k])
-	}
-	return l, nil
-}
-
-// flagsOf names the flags of r that use each controller, for errors.
-func flagsOf(r spec.Resources) map[string]string {
-	out := map[string]string{}
-	add := func(ctl, flag string, set bool) {
-		if !set {
-			return
-		}
-		if out[ctl] != "" {
-			out[ctl] += ", "
-		}
-		out[ctl] += flag
-	}
-	add("memory", "--memory", r.Memory != 0)
-	add("memory", "--memory-swap", r.MemorySwap != 0)
-	add("memory", "--memory-reservation", r.MemoryReservation != 0)
-	add("cpu", "--cpus", r.NanoCpus != 0)
-	add("cpu", "--cpu-quota", r.CpuQuota != 0)
-	add("cpu", "--cpu-period", r.CpuPeriod != 0)
-	add("cpu", "--cpu-shares", r.CpuShares != 0)
-	add("cpu", "--cpu-weight", r.CpuWeight != 0)
-	add("cpuset", "--cpuset-cpus", r.CpusetCpus != "")
-	add("cpuset", "--cpuset-mems", r.CpusetMems != "")
-	add("pids", "--pids-limit", r.PidsLimit != 0)
-	add("io", "--blkio-weight", r.BlkioWeight != 0)
-	add("io", "--device-read-bps", len(r.BlkioDeviceReadBps) > 0)
-	add("io", "--device-write-bps", len(r.BlkioDeviceWriteBps) > 0)
-	return out
-}
-
 // resourcesFor parses the limit flags over base, and checks that every
 // limit can be applied here: the controllers it needs are delegated
 // (unless inScope: the monitor checks them in its systemd scope, where
 // they are known only once it exists). Without limits it reads nothing
 // and touches no cgroup.
-func resourcesFor(o *ResourceOptions, base spec.Resources, inScope bool) (spec.Resources, cgroupv2.Limits, error) {
+func resourcesFor(o *ResourceOptions, base spec.Resources, inScope bool) (spec.Resources, error) {
 	if !o.Given() {
-		lim, err := limitsOf(base, blockDevice)
-		return base, lim, err
+		return base, nil
 	}
 	m, err := hostMachine()
 	if err != nil {
-		return base, cgroupv2.Limits{}, err
+		return base, err
 	}
 	r, err := o.merge(base, m)
 	if err != nil {
-		return r, cgroupv2.Limits{}, err
-	}
-	lim, err := limitsOf(r, m.device)
-	if err != nil {
-		return r, lim, err
+		return r, err
 	}
 	if inScope {
-		return r, lim, nil
+		return r, nil
 	}
-	if err := requireControllers(r, &lim); err != nil {
-		return r, lim, err
-	}
-	return r, lim, nil
+	return r, requireControllers(&r)
 }
 
 // requireControllers checks that the controllers the limits need are
-// delegated, with the same detection sandbox check and info report.
-func requireControllers(r spec.Resources, lim *cgroupv2.Limits) error {
-	need := lim.Controllers()
-	if len(need) == 0 {
+// delegated to the command's own cgroup, with the same detection sandbox
+// check and info report. It is the one check of a start without a
+// systemd scope (see monitor.Cgroup.Systemd).
+func requireControllers(r *spec.Resources) error {
+	if len(cgroupv2.Needed(r)) == 0 {
 		return nil
 	}
 	st, err := cgroupv2.Detect()
 	if err != nil {
 		return fmt.Errorf("cannot apply limits: %w", err)
 	}
-	flags := flagsOf(r)
-	for _, c := range need {
-		if err := st.Require(c, flags[c]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return st.RequireLimits(r)
 }
 
-// leafRequest asks the monitor for the container's cgroup: with limits
-// it must be made, or the start fails; without, it is made when a
-// delegated cgroup v2 allows it (for pause, stats and update) and its
-// absence is no error. scope: in a systemd scope made for the monitor.
-func leafRequest(id string, lim cgroupv2.Limits, scope bool) *monitor.Cgroup {
-	return &monitor.Cgroup{Name: id, Limits: lim, Required: !lim.Empty(), Systemd: scope}
+// leafRequest asks the monitor for the container's cgroup, with the
+// limits r: with limits it must be made, or the start fails; without, it
+// is made when a delegated cgroup v2 allows it (for pause, stats and
+// update) and its absence is no error. scope: in a systemd scope made
+// for the monitor, which checks the controllers the limits need.
+func leafRequest(id string, r spec.Resources, scope bool) *monitor.Cgroup {
+	return &monitor.Cgroup{Name: id, Resources: r, Required: len(cgroupv2.Needed(&r)) > 0, Systemd: scope}
 }
 
 // leafOf is the cgroup of a container as its state records it.

@@ -124,45 +124,13 @@ func FuzzMergeResources(f *testing.F) {
 			}
 			return
 		}
-		lim, err := limitsOf(r, testMachine.device)
-		if err != nil {
-			t.Fatalf("limits of checked resources %+v: %v", r, err)
+		if _, err := cgroupv2.SwapLimit(r.Memory, r.MemorySwap); err != nil {
+			t.Fatalf("swap of checked resources %+v: %v", r, err)
 		}
-		if mem != "" && lim.MemoryMax < 6<<20 || r.NanoCpus > 0 && lim.CPUQuota < cgroupv2.MinCPUQuota {
-			t.Fatalf("limits %+v from %+v", lim, o)
+		if mem != "" && r.Memory < 6<<20 || r.NanoCpus > 0 && cgroupv2.QuotaForCPUs(r.NanoCpus) < cgroupv2.MinCPUQuota {
+			t.Fatalf("resources %+v from %+v", r, o)
 		}
 	})
-}
-
-func TestLimitsOf(t *testing.T) {
-	r := spec.Resources{Memory: 64 << 20, MemoryReservation: 32 << 20, NanoCpus: 5e8, CpuShares: 1024, CpusetCpus: "1",
-		PidsLimit: 20, BlkioWeight: 300,
-		BlkioDeviceReadBps:  []spec.ThrottleDevice{{Path: "/dev/loop0", Rate: 1 << 20}},
-		BlkioDeviceWriteBps: []spec.ThrottleDevice{{Path: "/dev/loop0", Rate: 2 << 20}, {Path: "/dev/loop1", Rate: 5}}}
-	got, err := limitsOf(r, testMachine.device)
-	if err != nil {
-		t.Fatal(err)
-	}
-	swap := int64(64 << 20)
-	want := cgroupv2.Limits{MemoryMax: 64 << 20, MemoryLow: 32 << 20, SwapMax: &swap, CPUQuota: 50000, CPUPeriod: 100000,
-		CPUWeight: 100, CpusetCpus: "1", PidsMax: 20, BlkioWeight: 300,
-		IOMax: []cgroupv2.IOMax{{Major: 7, Minor: 0, Rbps: 1 << 20, Wbps: 2 << 20}, {Major: 7, Minor: 1, Wbps: 5}}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("limitsOf = %+v\nwant %+v", got, want)
-	}
-	if l, err := limitsOf(spec.Resources{}, testMachine.device); err != nil || !l.Empty() {
-		t.Errorf("limitsOf(nothing) = %+v, %v", l, err)
-	}
-	if l, _ := limitsOf(spec.Resources{CpuQuota: -1, PidsLimit: -1, CpuWeight: 7}, testMachine.device); l.CPUQuota != cgroupv2.Max || l.PidsMax != cgroupv2.Max || l.CPUWeight != 7 {
-		t.Errorf("lifted limits = %+v", l)
-	}
-	if _, err := limitsOf(spec.Resources{BlkioDeviceReadBps: []spec.ThrottleDevice{{Path: "/dev/sdz", Rate: 1}}}, testMachine.device); err == nil || !strings.Contains(err.Error(), "/dev/sdz") {
-		t.Errorf("a device that went: %v", err)
-	}
-	flags := flagsOf(r)
-	if flags["memory"] != "--memory, --memory-reservation" || flags["io"] != "--blkio-weight, --device-read-bps, --device-write-bps" || flags["cpu"] != "--cpus, --cpu-shares" {
-		t.Errorf("flagsOf = %v", flags)
-	}
 }
 
 func TestInspectResources(t *testing.T) {

@@ -2,24 +2,17 @@ package container
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 
+	"sandbox/internal/cleanup"
 	"sandbox/monitor"
 	"sandbox/spec"
 	"sandbox/userns"
 )
-
-// ExitError is a container command that could not be started or ended
-// with a status: the command line exits with Code.
-type ExitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ExitError) Error() string { return e.Msg }
 
 // Started is a container whose command runs.
 type Started struct {
@@ -34,12 +27,25 @@ type Started struct {
 // opening of the store, the search for the image and the creation of the
 // container in storage. With attach, Started.Conn is connected to the
 // monitor before the command starts, so no output is missed.
-func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Container, *Started, error) {
+func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Container, _ *Started, retErr error) {
 	p, err := r.prepare(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.limits, p.flags.scope)}
+	// Until the monitor has its go-ahead, a failure undoes the start,
+	// newest first: the monitor is abandoned and waited for (it may still
+	// write to the run directory), then the claim goes, or the container
+	// once make has made it (make removes what it made itself).
+	var c *Container
+	undo := cleanup.Make(func() {
+		if c == nil {
+			retErr = unclaim(p.runDir, retErr)
+		} else if derr := r.deleteStorage(c.ID, true); derr != nil {
+			retErr = fmt.Errorf("%w (and removing the container: %v)", retErr, derr)
+		}
+	})
+	defer undo.Clean()
+	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope)}
 	if j := p.flags.netw.join; j != nil {
 		clone.JoinNetns = &j.ref
 	}
@@ -47,47 +53,39 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (*Cont
 		clone.UserNS = &spec.UserNS{UIDMap: toSpecMap(p.uidMap), GIDMap: toSpecMap(p.gidMap)}
 	}
 	l := r.launchAsync(p.runDir, clone, attach)
-	// Until make has made the container, a failure abandons the monitor
-	// and gives up the claim.
-	fail := func(err error) (*Container, *Started, error) {
-		return nil, nil, unclaim(p.runDir, l.abandon(err))
-	}
+	undo.Add(func() { retErr = l.abandon(retErr) })
 	// The scope is made while the image is looked for; begin waits for it.
 	if p.flags.scope {
 		mon, err := l.wait()
 		if err != nil {
-			return nil, nil, unclaim(p.runDir, err)
+			return nil, nil, err
 		}
 		if mon.scope, err = startScope(ctx, p.id, mon.Pid); err != nil {
-			return fail(err)
+			return nil, nil, err
 		}
 	}
 	if err := r.openStore(); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
 	if err := r.prepareImage(ctx, o, p); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	c, err := r.make(ctx, o, p)
-	if err != nil {
-		// make has removed what it made, the claim with it.
-		return nil, nil, l.abandon(err)
+	if c, err = r.make(ctx, o, p); err != nil {
+		return nil, nil, err
 	}
 	// From here the container exists and is this command's own (creating):
 	// without a monitor, or without its scope, it goes as it came.
 	mon, err := l.wait()
-	if err == nil {
-		if err = mon.scope.wait(); err != nil {
-			mon.scope.reported = true
-			mon.abandon()
-		}
-	}
 	if err != nil {
-		if derr := r.deleteStorage(c.ID, true); derr != nil {
-			err = fmt.Errorf("%w (and removing the container: %v)", err, derr)
-		}
 		return nil, nil, err
 	}
+	if err := mon.scope.wait(); err != nil {
+		mon.scope.reported = true // told by the error returned
+		return nil, nil, err
+	}
+	// begin abandons the monitor itself when it must; a container the
+	// monitor never took is the caller's to remove.
+	undo.Release()
 	started, err := mon.begin(c)
 	return c, started, err
 }
@@ -123,10 +121,13 @@ func (l *launching) wait() (*launched, error) {
 }
 
 // abandon abandons the monitor once launched, for err; a launch that
-// failed too adds its own error to err.
+// failed too adds its own error to err, unless err is that failure.
 func (l *launching) abandon(err error) error {
 	mon, lerr := l.wait()
 	if lerr != nil {
+		if errors.Is(err, lerr) {
+			return err
+		}
 		return fmt.Errorf("%w (and launching the monitor: %v)", err, lerr)
 	}
 	mon.abandon()
@@ -145,16 +146,17 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err := writeEtcFiles(c.RunDir, &cfg); err != nil {
 		return nil, err
 	}
-	lim, err := limitsOf(c.Config.Host.Resources, blockDevice)
-	if err != nil {
-		return nil, err
-	}
 	scope, err := r.useScope()
 	if err != nil {
 		return nil, err
 	}
 	h := &c.Config.Host
-	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, lim, scope)}
+	if !scope {
+		if err := requireControllers(&h.Resources); err != nil {
+			return nil, err
+		}
+	}
+	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope)}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err
@@ -244,7 +246,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 		return nil, err
 	}
 	if msg.Error != "" {
-		return nil, &ExitError{Code: msg.Code, Msg: msg.Error}
+		return nil, spec.NewExitError(msg.Code, errors.New(msg.Error))
 	}
 	return &Started{Pid: msg.Pid, PidStart: msg.PidStart, Conn: l.Conn}, nil
 }

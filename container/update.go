@@ -26,7 +26,7 @@ func (r *Runtime) Update(ref string, o *ResourceOptions) error {
 	if c.Config == nil {
 		return fmt.Errorf("%w: %s has no configuration", ErrNoSuchContainer, ref)
 	}
-	res, lim, err := resourcesFor(o, c.Config.Host.Resources, r.inScope(st))
+	res, err := resourcesFor(o, c.Config.Host.Resources, r.inScope(st))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (r *Runtime) Update(ref string, o *ResourceOptions) error {
 			l = leafOf(s)
 		}
 		if l != nil {
-			if err := l.Apply(&lim); err != nil && !(s.Status == spec.StatusRestarting && errors.Is(err, fs.ErrNotExist)) {
+			if err := l.Apply(&res); err != nil && !(s.Status == spec.StatusRestarting && errors.Is(err, fs.ErrNotExist)) {
 				return fmt.Errorf("update %s: %w", ref, err)
 			}
 		}

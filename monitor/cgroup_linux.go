@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
+	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,8 +26,9 @@ type Cgroup struct {
 	// Name is the cgroup's name under the delegated root's sandbox
 	// cgroup: the container's id.
 	Name string `json:"name"`
-	// Limits are written to it (see cgroupv2.Limits).
-	Limits cgroupv2.Limits `json:"limits"`
+	// Resources are the limits written to it, as the flags were parsed
+	// into the model (cgroupv2's limits.go turns them into files).
+	Resources spec.Resources `json:"resources"`
 	// Required: the user asked for limits; without the cgroup the start
 	// fails. Otherwise the cgroup is made when a delegated cgroup v2 allows
 	// it (for pause, stats and update) and the container runs without one
@@ -35,7 +37,10 @@ type Cgroup struct {
 	// Systemd: the command puts the monitor in a systemd scope with
 	// Delegate=yes before the go-ahead, which names it (Go.Scope). The
 	// cgroup is made only then, with the scope as the delegate root
-	// (cgroupv2.DetectScope), and so is the init cloned.
+	// (cgroupv2.DetectScope), and so is the init cloned. The controllers
+	// the limits need are checked here then, as only the monitor sees the
+	// scope; without one the command has checked them against its own
+	// cgroup, which the monitor shares.
 	Systemd bool `json:"systemd,omitempty"`
 }
 
@@ -65,13 +70,16 @@ func openLeaf(c *Cgroup, scope string) (*leaf, error) {
 	if err == nil && st.DelegateRoot == "" && !c.Required {
 		return nil, nil // nothing delegated: the container runs as it always has
 	}
+	if err == nil && c.Systemd {
+		err = st.RequireLimits(&c.Resources)
+	}
 	var l *cgroupv2.Leaf
 	if err == nil {
-		l, err = cgroupv2.CreateLeaf(st, c.Name, c.Limits.Controllers())
+		l, err = cgroupv2.CreateLeaf(st, c.Name)
 	}
-	now := c.Limits
-	if now.PidsMax > 0 {
-		now.PidsMax = 0 // held back: see leaf.pids
+	now := c.Resources
+	if now.PidsLimit > 0 {
+		now.PidsLimit = 0 // held back: see leaf.pids
 	}
 	if err == nil {
 		err = l.Apply(&now)
@@ -93,8 +101,8 @@ func openLeaf(c *Cgroup, scope string) (*leaf, error) {
 		return nil, nil
 	}
 	lf := &leaf{Leaf: l, dir: dir}
-	if c.Limits.PidsMax > 0 {
-		lf.pids = strconv.FormatInt(c.Limits.PidsMax, 10)
+	if c.Resources.PidsLimit > 0 {
+		lf.pids = strconv.FormatInt(c.Resources.PidsLimit, 10)
 	}
 	return lf, nil
 }
@@ -124,7 +132,7 @@ func (l *leaf) beforeClone() error {
 	if l.pids == "" {
 		return nil
 	}
-	return l.Apply(&cgroupv2.Limits{PidsMax: cgroupv2.Max})
+	return l.Apply(&spec.Resources{PidsLimit: cgroupv2.Max})
 }
 
 // holdsExec reports whether the init must wait before exec for a limit.
@@ -138,7 +146,7 @@ func (l *leaf) atExec(sock *os.File) error {
 		if err != nil {
 			return fmt.Errorf("pids limit %q: %w", l.pids, err)
 		}
-		if err := l.Apply(&cgroupv2.Limits{PidsMax: n}); err != nil {
+		if err := l.Apply(&spec.Resources{PidsLimit: n}); err != nil {
 			return err
 		}
 		l.pids = ""

@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -25,7 +27,7 @@ type listener struct {
 // Close stops accepting and removes the socket.
 func (l *listener) Close() error {
 	l.f.Close()
-	if err := os.Remove(l.path); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -42,7 +44,7 @@ func (m *monitor) listen() (*listener, error) {
 	}
 	defer unix.Close(dir)
 	real := filepath.Join(m.opts.RunDir, spec.AttachFile)
-	if err := os.Remove(real); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(real); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("attach socket: %w", err)
 	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)

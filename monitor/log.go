@@ -2,8 +2,10 @@ package monitor
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -107,7 +109,7 @@ func (l *LogWriter) rotate() error {
 		if i > 1 {
 			from = l.path + "." + strconv.Itoa(i-1)
 		}
-		if err := os.Rename(from, l.path+"."+strconv.Itoa(i)); err != nil && !os.IsNotExist(err) {
+		if err := os.Rename(from, l.path+"."+strconv.Itoa(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("rotate log: %w", err)
 		}
 	}

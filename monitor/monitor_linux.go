@@ -332,11 +332,7 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	m.unread = nil
 	m.mu.Unlock()
 	if err != nil {
-		code := 125
-		var se *startError
-		if errors.As(err, &se) {
-			code = se.code
-		}
+		code := spec.ExitStatus(err)
 		if syncPipe != nil {
 			m.recordExit(code, err.Error())
 			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: code})

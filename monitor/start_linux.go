@@ -21,14 +21,6 @@ type stream struct {
 	r     *os.File
 }
 
-// startError is a container that could not start, with its exit status.
-type startError struct {
-	code int
-	err  error
-}
-
-func (e *startError) Error() string { return e.err.Error() }
-
 // pendingInit is an init cloned into the container's namespaces, waiting
 // for its Begin.
 type pendingInit struct {
@@ -204,7 +196,7 @@ func (p *pendingInit) started() ([]stream, error) {
 		}
 		if msg.Error != "" {
 			p.wait()
-			return nil, &startError{code: msg.Code, err: errors.New(msg.Error)}
+			return nil, spec.NewExitError(msg.Code, errors.New(msg.Error))
 		}
 		if msg.Pty {
 			fds, err := attach.ReceivedFds(oob[:oobn])

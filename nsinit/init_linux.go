@@ -73,30 +73,12 @@ type Message struct {
 	Exec bool `json:"exec,omitempty"`
 }
 
-// codedError carries the exit status to report with an error.
-type codedError struct {
-	code int
-	err  error
-}
-
-func (e *codedError) Error() string { return e.err.Error() }
-func (e *codedError) Unwrap() error { return e.err }
-
-// exitCode is the exit status to report for an error of this package: 126
-// (cannot invoke), 127 (not found), else 125.
-func exitCode(err error) int {
-	var ce *codedError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	return 125
-}
-
 // Run is the init role. It does not return when the command starts.
 func Run() {
 	runtime.LockOSThread()
 	err := run()
-	code := exitCode(err)
+	// 126 (cannot invoke), 127 (not found), else 125.
+	code := spec.ExitStatus(err)
 	send(Message{Error: err.Error(), Code: code}, -1)
 	os.Exit(code)
 }
@@ -302,7 +284,7 @@ func execProcess(p *spec.Process, filter []byte) error {
 // command finds the command to exec.
 func command(p *spec.Process) (string, error) {
 	if len(p.Args) == 0 {
-		return "", &codedError{127, errors.New("no command: give one or use an image with Cmd or Entrypoint")}
+		return "", spec.NewExitError(spec.ExitNotFound, errors.New("no command: give one or use an image with Cmd or Entrypoint"))
 	}
 	return lookPath(p.Args[0], envValue(p.Env, "PATH"))
 }
@@ -317,11 +299,11 @@ func execCommand(path string, p *spec.Process, filter []byte) error {
 	}
 	unignoreSignals()
 	err := unix.Exec(path, p.Args, p.Env)
-	code := 126
+	code := spec.ExitCannotInvoke
 	if errors.Is(err, unix.ENOENT) {
-		code = 127
+		code = spec.ExitNotFound
 	}
-	return &codedError{code, fmt.Errorf("exec %s: %w", p.Args[0], err)}
+	return spec.NewExitError(code, fmt.Errorf("exec %s: %w", p.Args[0], err))
 }
 
 func envValue(env []string, key string) string {
@@ -350,30 +332,29 @@ func lookPath(name, path string) (string, error) {
 		if err == nil {
 			return candidate, nil
 		}
-		var ce *codedError
-		if errors.As(err, &ce) && ce.code == 126 && denied == nil {
+		if spec.ExitStatus(err) == spec.ExitCannotInvoke && denied == nil {
 			denied = err
 		}
 	}
 	if denied != nil {
 		return "", denied
 	}
-	return "", &codedError{127, fmt.Errorf("exec %s: executable file not found in $PATH", name)}
+	return "", spec.NewExitError(spec.ExitNotFound, fmt.Errorf("exec %s: executable file not found in $PATH", name))
 }
 
 func checkExecutable(name, path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return &codedError{127, fmt.Errorf("exec %s: no such file or directory", name)}
+			return spec.NewExitError(spec.ExitNotFound, fmt.Errorf("exec %s: no such file or directory", name))
 		}
-		return &codedError{126, fmt.Errorf("exec %s: %w", name, err)}
+		return spec.NewExitError(spec.ExitCannotInvoke, fmt.Errorf("exec %s: %w", name, err))
 	}
 	if st.IsDir() {
-		return &codedError{126, fmt.Errorf("exec %s: is a directory", name)}
+		return spec.NewExitError(spec.ExitCannotInvoke, fmt.Errorf("exec %s: is a directory", name))
 	}
 	if err := unix.Access(path, unix.X_OK); err != nil {
-		return &codedError{126, fmt.Errorf("exec %s: permission denied", name)}
+		return spec.NewExitError(spec.ExitCannotInvoke, fmt.Errorf("exec %s: permission denied", name))
 	}
 	return nil
 }

@@ -2,8 +2,9 @@ package spec
 
 // Resources are the limits the flags of create, run and update asked for,
 // in docker's terms and units (what inspect shows in HostConfig). Zero is
-// "not set" throughout. The cgroup files they become are computed from
-// them when the container starts (package container, with cgroupv2).
+// "not set" throughout. They are parsed once, from the flags (package
+// container), and reach the cgroup writer as they are: the monitor's
+// request carries them, and cgroupv2 turns them into cgroup files.
 type Resources struct {
 	// Memory is --memory in bytes; MemoryReservation --memory-reservation.
 	Memory            int64 `json:"memory,omitempty"`

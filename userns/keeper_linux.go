@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sandbox/internal/atomicfile"
+	"sandbox/internal/cleanup"
 	"sandbox/internal/lockfile"
 	"sandbox/internal/proc"
 	"sandbox/prerun"
@@ -251,12 +252,18 @@ func startKeeper(dir string, warn io.Writer) (retErr error) {
 		return fmt.Errorf("start keeper: %w", err)
 	}
 	pid := cmd.Process.Pid
-	defer func() {
-		if retErr != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+	// A keeper whose ids are not mapped, or that is not recorded, is of
+	// no use to anyone: it goes, and is reaped.
+	undo := cleanup.Make(func() {
+		if err := cmd.Process.Kill(); err != nil {
+			retErr = fmt.Errorf("%w (and killing the keeper: %v)", retErr, err)
+			return
 		}
-	}()
+		if _, err := cmd.Process.Wait(); err != nil {
+			retErr = fmt.Errorf("%w (and reaping the keeper: %v)", retErr, err)
+		}
+	})
+	defer undo.Clean()
 	if !single {
 		if err := runMap(newuidmap, pid, uidMap); err != nil {
 			return err
@@ -274,6 +281,7 @@ func startKeeper(dir string, warn io.Writer) (retErr error) {
 		return err
 	}
 	// The keeper lives on after this process; reap nothing, hold nothing.
+	undo.Release()
 	return cmd.Process.Release()
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sandbox/container"
+	"sandbox/spec"
 	"sandbox/userns"
 
 	"github.com/spf13/cobra"
@@ -218,7 +219,7 @@ func newUnshareCommand(g *globals) *cobra.Command {
 			}
 			path, err := osexec.LookPath(args[0])
 			if err != nil {
-				return &exitCodeError{code: 127, msg: err.Error()}
+				return spec.NewExitError(spec.ExitNotFound, err)
 			}
 			// A sandbox run from this shell knows it is inside already.
 			return syscall.Exec(path, args, append(os.Environ(), userns.ChildEnv()...))

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"sandbox/container"
+	"sandbox/spec"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -42,7 +43,7 @@ func newExecCommand(g *globals) *cobra.Command {
 				return err
 			}
 			if code != 0 {
-				return &exitCodeError{code: code}
+				return spec.NewExitError(code, nil)
 			}
 			return nil
 		},

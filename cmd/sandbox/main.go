@@ -14,17 +14,13 @@ import (
 	"sandbox/container"
 	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	_ "sandbox/prerun"         // the pre-runtime hook: joins the keeper's namespaces
+	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
 
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/spf13/cobra"
-)
-
-// Exit statuses, as docker's.
-const (
-	exitSandbox = 125 // sandbox itself failed
 )
 
 // version is set at build time (-ldflags -X main.version=...).
@@ -38,15 +34,6 @@ type globals struct {
 	manager       systemd.Manager
 }
 
-// exitCodeError ends the command with a status and nothing more printed
-// than Msg (when not empty).
-type exitCodeError struct {
-	code int
-	msg  string
-}
-
-func (e *exitCodeError) Error() string { return e.msg }
-
 func main() {
 	// containers/storage runs some work (untar in a chroot) in a copy of
 	// this binary: that copy stops here.
@@ -59,20 +46,17 @@ func main() {
 	if err == nil {
 		return
 	}
-	var ec *exitCodeError
-	if errors.As(err, &ec) {
-		if ec.msg != "" {
-			fmt.Fprintln(os.Stderr, "Error:", ec.msg)
-		}
-		os.Exit(ec.code)
-	}
-	var ee *container.ExitError
+	// An exit error says its status and prints only its own error, if
+	// any: a container's status needs no message.
+	var ee *spec.ExitError
 	if errors.As(err, &ee) {
-		fmt.Fprintln(os.Stderr, "Error:", ee.Msg)
+		if ee.Err != nil {
+			fmt.Fprintln(os.Stderr, "Error:", ee.Err)
+		}
 		os.Exit(ee.Code)
 	}
 	fmt.Fprintln(os.Stderr, "Error:", err)
-	os.Exit(exitSandbox)
+	os.Exit(spec.ExitSandbox)
 }
 
 // newRootCommand builds the command tree for the arguments args: with the
@@ -96,7 +80,7 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		m, err := systemd.ParseManager(g.cgroupManager)
 		if err != nil {
-			return &exitCodeError{code: exitSandbox, msg: err.Error()}
+			return spec.NewExitError(spec.ExitSandbox, err)
 		}
 		g.manager = m
 		return nil

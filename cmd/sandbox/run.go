@@ -8,6 +8,7 @@ import (
 	"os/signal"
 
 	"sandbox/container"
+	"sandbox/spec"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -143,7 +144,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 	c, started, err := rt.Run(ctx, o, !detach)
 	signal.Stop(early)
 	if err != nil {
-		var ee *container.ExitError
+		var ee *spec.ExitError
 		if c != nil && !errors.As(err, &ee) {
 			// The monitor never took the container: it is ours to remove.
 			if rerr := rt.Remove(ctx, c.ID, container.RemoveOptions{Force: true}); rerr != nil {
@@ -175,7 +176,7 @@ func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) 
 		return err
 	}
 	if code != 0 {
-		return &exitCodeError{code: code}
+		return spec.NewExitError(code, nil)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sandbox/spec"
 	"sandbox/system"
 
 	"github.com/spf13/cobra"
@@ -85,7 +86,7 @@ missing. Check works without the keeper and without opening storage.`,
 				}
 			}
 			if rep.Count(system.Missing) > 0 {
-				return &exitCodeError{code: 1}
+				return spec.NewExitError(1, nil)
 			}
 			return nil
 		},

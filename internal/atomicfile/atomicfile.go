@@ -4,7 +4,9 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -28,7 +30,7 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		if rerr := os.Remove(tmp); rerr != nil && !os.IsNotExist(rerr) {
+		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			err = fmt.Errorf("%w (and removing %s: %v)", err, tmp, rerr)
 		}
 		return fmt.Errorf("write %s: %w", path, err)
