@@ -57,16 +57,6 @@
 
 #include "procfs.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
 
 int sandbox_hook_state;

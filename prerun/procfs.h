@@ -1,5 +1,6 @@
-// procfs.h: reading /proc before any runtime exists, shared by the
-// pre-runtime hook (hook.c) and sandbox-nsenter (cmd/sandbox-nsenter).
+// procfs.h: reading /proc before any runtime exists, and the system calls
+// an older C library may lack, shared by the pre-runtime hook (hook.c) and
+// sandbox-nsenter (cmd/sandbox-nsenter).
 #ifndef SANDBOX_PROCFS_H
 #define SANDBOX_PROCFS_H
 
@@ -7,7 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 // read_small reads at most size-1 bytes of the file at path into buf and
 // ends them with a NUL; it returns how many it read, or -1.
