@@ -104,6 +104,9 @@ func Run(req *Request) (int, error) {
 
 	master, err := converse(req, procs, sock)
 	if err != nil {
+		if master != nil {
+			master.Close()
+		}
 		var fe *failure
 		if errors.As(err, &fe) {
 			cmd.Wait()
