@@ -702,10 +702,10 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	} else if cfg.Host.Addresses, err = network.AddressesFor(f.netw.net); err != nil {
 		return err
 	}
-	if err := writeEtcFiles(runDir, cfg); err != nil {
+	if err := r.writeEtcFiles(runDir, cfg); err != nil {
 		return err
 	}
-	s.Mounts = containerMounts(f.mounts, etcMounts(runDir), gid5Mapped(uidMap != nil))
+	s.Mounts = containerMounts(f.mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
 	return nil
 }
 

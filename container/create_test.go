@@ -28,7 +28,7 @@ func TestContainerMounts(t *testing.T) {
 		want []string
 	}{
 		{name: "no user mounts",
-			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}},
+			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/run/.containerenv"}},
 		{name: "children after parents, given in any order",
 			user: []spec.Mount{
 				{Type: "bind", Source: "/h/c", Destination: "/data/cache/deep"},
@@ -36,7 +36,7 @@ func TestContainerMounts(t *testing.T) {
 				{Type: "bind", Source: "/h/a", Destination: "/data"},
 			},
 			want: []string{"/proc", "/dev", "/sys", "/data", "/dev/pts", "/dev/shm", "/dev/mqueue", "/data/cache",
-				"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/data/cache/deep"}},
+				"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/run/.containerenv", "/data/cache/deep"}},
 		{name: "same depth keeps the given order",
 			user: []spec.Mount{
 				{Type: "bind", Source: "/h/z", Destination: "/z"},
@@ -44,24 +44,24 @@ func TestContainerMounts(t *testing.T) {
 				{Type: "tmpfs", Destination: "/m"},
 			},
 			want: []string{"/proc", "/dev", "/sys", "/z", "/a", "/m", "/dev/pts", "/dev/shm", "/dev/mqueue",
-				"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}},
+				"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/run/.containerenv"}},
 		{name: "user's /etc files replace ours",
 			user: []spec.Mount{
 				{Type: "bind", Source: "/h/resolv.conf", Destination: "/etc/resolv.conf", ReadOnly: true},
 				{Type: "bind", Source: "/h/hosts", Destination: "/etc/hosts"},
 			},
-			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname"}},
+			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/run/.containerenv"}},
 		{name: "root mount first",
 			user: []spec.Mount{{Type: "bind", Source: "/h", Destination: "/"}},
-			want: []string{"/", "/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}},
+			want: []string{"/", "/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/run/.containerenv"}},
 		// A user mount over a standard one comes after it, so it wins.
 		{name: "user mount over a standard one",
 			user: []spec.Mount{{Type: "tmpfs", Destination: "/dev/shm", Data: "size=1073741824"}},
-			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/shm", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}},
+			want: []string{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/shm", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/run/.containerenv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := containerMounts(tt.user, etcMounts("/run/ctr"), true)
+			got := containerMounts(tt.user, etcMounts("/run/ctr", false), true)
 			if d := destinations(got); !reflect.DeepEqual(d, tt.want) {
 				t.Fatalf("containerMounts() destinations = %q\nwant %q", d, tt.want)
 			}
@@ -125,7 +125,7 @@ func FuzzContainerMounts(f *testing.F) {
 			// The parsers hand over clean destinations.
 			user = append(user, spec.Mount{Type: "tmpfs", Destination: path.Clean(d), Data: string(rune('a' + i%26))})
 		}
-		etc := etcMounts("/run/ctr")
+		etc := etcMounts("/run/ctr", false)
 		got := containerMounts(user, etc, false)
 		taken := map[string]bool{}
 		for _, u := range user {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"sandbox/spec"
@@ -201,19 +203,18 @@ func (r *Runtime) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 // Wait blocks until a container is not running and returns its exit
 // status. It listens on the attach socket, where the monitor sends the
 // status before any cleanup, so a container removed on exit (--rm) still
-// gives it.
+// gives it. A created container, never started, is not running: its
+// status is 0 at once, as with docker and podman.
 func (r *Runtime) Wait(ctx context.Context, ref string) (int, error) {
 	c, st, err := r.lookupState(ref)
 	if err != nil {
 		return 0, err
 	}
-	for running(st) || st.Status == spec.StatusCreated {
-		if st.Status != spec.StatusCreated {
-			if conn, err := dialAttach(c.RunDir); err == nil {
-				code, err := waitExitFrame(conn)
-				if err == nil {
-					return code, nil
-				}
+	for running(st) {
+		if conn, err := dialAttach(c.RunDir); err == nil {
+			code, err := waitExitFrame(conn)
+			if err == nil {
+				return code, nil
 			}
 		}
 		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
@@ -224,6 +225,45 @@ func (r *Runtime) Wait(ctx context.Context, ref string) (int, error) {
 		}
 	}
 	return st.ExitCode, nil
+}
+
+// WaitConditions are the values of wait --condition that sandbox knows,
+// as podman names them; "exited" and "stopped" both mean not running.
+var WaitConditions = []string{spec.StatusCreated, spec.StatusExited, spec.StatusPaused, spec.StatusRunning, "stopped"}
+
+// WaitFor blocks until a container is in one of the states conditions
+// name (WaitConditions; none is "stopped"). Not running, when that is
+// what was asked, gives the exit status as Wait does; any other state
+// gives -1, as podman prints.
+func (r *Runtime) WaitFor(ctx context.Context, ref string, conditions []string) (int, error) {
+	states := map[string]bool{}
+	stopped := len(conditions) == 0
+	for _, cond := range conditions {
+		switch {
+		case cond == "stopped" || cond == spec.StatusExited:
+			stopped = true
+		case slices.Contains(WaitConditions, cond):
+			states[cond] = true
+		default:
+			return 0, fmt.Errorf("invalid wait condition %q: want %s", cond, strings.Join(WaitConditions, ", "))
+		}
+	}
+	if len(states) == 0 {
+		return r.Wait(ctx, ref)
+	}
+	c, st, err := r.lookupState(ref)
+	for err == nil {
+		if states[st.Status] {
+			return -1, nil
+		}
+		if stopped && !running(st) {
+			return st.ExitCode, nil
+		}
+		if err = sleepCtx(ctx, 10*time.Millisecond); err == nil {
+			st, err = r.State(c)
+		}
+	}
+	return 0, err
 }
 
 // Restart stops a running container and starts it again.

@@ -51,6 +51,9 @@ type Runtime struct {
 	// CgroupManager is --cgroup-manager: how containers' cgroups are
 	// found (cgroup.go); "" is auto.
 	CgroupManager systemd.Manager
+	// Version is sandbox's version, for the engine key of a privileged
+	// container's /run/.containerenv.
+	Version string
 }
 
 // New returns a runtime over an open store.

@@ -143,7 +143,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	s := &c.Config.Spec
 	cfg := *c.Config
 	cfg.Name = c.Name()
-	if err := writeEtcFiles(c.RunDir, &cfg); err != nil {
+	if err := r.writeEtcFiles(c.RunDir, &cfg); err != nil {
 		return nil, err
 	}
 	scope, err := r.useScope()

@@ -161,7 +161,7 @@ func newRmCommand(g *globals) *cobra.Command {
 // newContainerCommand is the container group; args are the arguments
 // after its name (addSubcommands).
 func newContainerCommand(g *globals, args []string) *cobra.Command {
-	cmd := &cobra.Command{Use: "container", Short: "Manage containers"}
+	cmd := newGroup("container", "Manage containers")
 	addSubcommands(cmd, containerSubcommands(g), args, nil)
 	return cmd
 }
@@ -174,7 +174,7 @@ func containerSubcommands(g *globals) []subcommand {
 		leaf(g, newKillCommand, "kill"), leaf(g, newWaitCommand, "wait"), leaf(g, newRenameCommand, "rename"),
 		leaf(g, newLogsCommand, "logs"),
 		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectContainer) }},
-		leaf(g, newTopCommand, "top"), leaf(g, newContainerPruneCommand, "prune"),
+		leaf(g, newTopCommand, "top"), leaf(g, newContainerPruneCommand, "prune"), leaf(g, newContainerExistsCommand, "exists"), leaf(g, newPortCommand, "port"),
 		leaf(g, newPauseCommand, "pause"), leaf(g, newUnpauseCommand, "unpause"), leaf(g, newStatsCommand, "stats"), leaf(g, newUpdateCommand, "update"),
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sandbox/container"
@@ -296,8 +298,9 @@ func newSaveCommand(g *globals) *cobra.Command {
 		Short: "Write an image to a docker-archive or oci-archive",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output == "" {
-				return errors.New("save: give -o FILE (writing an archive to a terminal is refused)")
+			toStdout := output == "" || output == "-"
+			if toStdout && term.IsTerminal(int(os.Stdout.Fd())) {
+				return errors.New("save: standard output is a terminal; give -o FILE or redirect it (writing an archive to a terminal is refused)")
 			}
 			if format != "docker-archive" && format != "oci-archive" {
 				return fmt.Errorf("invalid --format %q: want docker-archive or oci-archive", format)
@@ -306,19 +309,45 @@ func newSaveCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := os.Remove(output); err != nil && !errors.Is(err, os.ErrNotExist) {
+			file := output
+			if toStdout {
+				// The archive is written whole to a file of our own, then
+				// copied out: the helper names a file to write.
+				dir, err := os.MkdirTemp("", "sandbox-save-")
+				if err != nil {
+					return fmt.Errorf("save: %w", err)
+				}
+				defer os.RemoveAll(dir)
+				file = filepath.Join(dir, "archive.tar")
+			} else if err := os.Remove(output); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("save: replace %s: %w", output, err)
 			}
-			_, err = s.Transfer(cmd.Context(), storage.TransferRequest{Op: storage.OpSave, Ref: args[0], File: output, Format: format, Quiet: quiet},
+			_, err = s.Transfer(cmd.Context(), storage.TransferRequest{Op: storage.OpSave, Ref: args[0], File: file, Format: format, Quiet: quiet},
 				storage.TransferIO{Progress: progressWriter(quiet)})
-			return err
+			if err != nil || !toStdout {
+				return err
+			}
+			return copyFileTo(os.Stdout, file)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&output, "output", "o", "", "write to this file")
+	f.StringVarP(&output, "output", "o", "", "write to this file (default: standard output, unless it is a terminal)")
 	f.StringVar(&format, "format", "docker-archive", "docker-archive or oci-archive")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
+}
+
+// copyFileTo copies the file name to w.
+func copyFileTo(w io.Writer, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("save: write the archive: %w", err)
+	}
+	return nil
 }
 
 func newTagCommand(g *globals) *cobra.Command {
@@ -370,7 +399,7 @@ func newRmiCommand(g *globals) *cobra.Command {
 // newImageCommand is the image group; args are the arguments after its
 // name (addSubcommands).
 func newImageCommand(g *globals, args []string) *cobra.Command {
-	cmd := &cobra.Command{Use: "image", Short: "Manage images"}
+	cmd := newGroup("image", "Manage images")
 	addSubcommands(cmd, imageSubcommands(g), args, nil)
 	return cmd
 }
@@ -390,5 +419,6 @@ func imageSubcommands(g *globals) []subcommand {
 		leaf(g, newPullCommand, "pull"), leaf(g, newPushCommand, "push"), leaf(g, newTagCommand, "tag"),
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectImage) }},
+		leaf(g, newImageExistsCommand, "exists"),
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"sandbox/container"
 
@@ -156,17 +158,23 @@ func newKillCommand(g *globals) *cobra.Command {
 }
 
 func newWaitCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "wait CONTAINER [CONTAINER...]",
+	var conditions []string
+	cmd := &cobra.Command{
+		Use:   "wait [flags] CONTAINER [CONTAINER...]",
 		Short: "Wait for containers to stop and print their exit codes",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, c := range conditions {
+				if !slices.Contains(container.WaitConditions, c) {
+					return fmt.Errorf("invalid --condition %q: want %s", c, strings.Join(container.WaitConditions, ", "))
+				}
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
 			return eachContainer(args, true, func(ref string) error {
-				code, err := rt.Wait(ctx(cmd), ref)
+				code, err := rt.WaitFor(ctx(cmd), ref, conditions)
 				if err == nil {
 					fmt.Println(code)
 				}
@@ -174,6 +182,8 @@ func newWaitCommand(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringSliceVar(&conditions, "condition", nil, "the states to wait for: "+strings.Join(container.WaitConditions, ", ")+" (default stopped); a state other than exited or stopped prints -1")
+	return cmd
 }
 
 func newRenameCommand(g *globals) *cobra.Command {

@@ -166,7 +166,7 @@ func (g *globals) runtime() (*container.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt.CgroupManager = g.manager
+	rt.CgroupManager, rt.Version = g.manager, version
 	return rt, nil
 }
 
@@ -181,6 +181,6 @@ func (g *globals) openingRuntime() (*container.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt.CgroupManager = g.manager
+	rt.CgroupManager, rt.Version = g.manager, version
 	return rt, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,4 +82,22 @@ func valueFlags(fs *pflag.FlagSet) map[string]bool {
 		}
 	})
 	return m
+}
+
+// newGroup is a command that only holds subcommands (container, image):
+// without arguments it prints its help, as docker does; with a name that
+// is none of its subcommands it fails as cobra fails for the root,
+// 'unknown command "NAME" for "sandbox GROUP"' (exit 125), where cobra
+// alone would print the help and succeed.
+func newGroup(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+		},
+	}
 }

@@ -136,6 +136,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	code := m.Run()
 	stopRegistry()
+	cleanupPodman()
 	// Remove what the run left: containers, then the store, whose files
 	// belong to subordinate ids and so are removed from inside.
 	if r := sbRaw(nil, "ps", "-aq", "--no-trunc"); r.code == 0 {
