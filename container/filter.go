@@ -2,8 +2,11 @@ package container
 
 import (
 	"fmt"
+	"path"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"sandbox/storage"
 )
@@ -22,6 +25,28 @@ type Filters struct {
 	Ancestor []AncestorFilter
 	// ID are id prefixes.
 	ID []string
+	// Exited are exit codes: containers that exited with one of them.
+	Exited []int
+	// Before and Since are containers: those created before (after) one
+	// of them.
+	Before, Since []RefFilter
+	// Volume are paths: a bind mount's source or destination (there are
+	// no named volumes).
+	Volume []string
+	// Network are network modes (none, host, slirp4netns, pasta,
+	// container:ID): there are no named networks.
+	Network []string
+	// Health are health states. There are no health checks: none matches
+	// every container, the other states none.
+	Health []string
+}
+
+// RefFilter is before= or since=: Ref as given; the runtime fills in the
+// container it names, ID and Created, before matching.
+type RefFilter struct {
+	Ref     string
+	ID      string
+	Created time.Time
 }
 
 // LabelFilter is label=KEY (any value) or label=KEY=VALUE.
@@ -42,8 +67,14 @@ type AncestorFilter struct {
 // filterStates are the states docker accepts in status=.
 var filterStates = []string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 
-// ParseFilters reads --filter KEY=VALUE values: status, name, label,
-// ancestor and id. An unknown key or a bad value is an error naming it.
+// healthStates are the states docker accepts in health=.
+var healthStates = []string{"starting", "healthy", "unhealthy", "none"}
+
+// FilterKeys are the keys ParseFilters accepts.
+var FilterKeys = []string{"status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume", "network", "health"}
+
+// ParseFilters reads --filter KEY=VALUE values, of the FilterKeys. An
+// unknown key or a bad value is an error naming it.
 func ParseFilters(args []string) (*Filters, error) {
 	f := &Filters{}
 	for _, a := range args {
@@ -76,8 +107,27 @@ func ParseFilters(args []string) (*Filters, error) {
 			f.Ancestor = append(f.Ancestor, AncestorFilter{Ref: value})
 		case "id":
 			f.ID = append(f.ID, value)
+		case "exited":
+			code, err := strconv.Atoi(value)
+			if err != nil || code < 0 || code > 255 {
+				return nil, fmt.Errorf("invalid filter %q: want an exit code from 0 to 255", a)
+			}
+			f.Exited = append(f.Exited, code)
+		case "before":
+			f.Before = append(f.Before, RefFilter{Ref: value})
+		case "since":
+			f.Since = append(f.Since, RefFilter{Ref: value})
+		case "volume":
+			f.Volume = append(f.Volume, path.Clean(value))
+		case "network":
+			f.Network = append(f.Network, value)
+		case "health":
+			if !contains(healthStates, value) {
+				return nil, fmt.Errorf("invalid filter %q: unknown health %q; want one of %s", a, value, strings.Join(healthStates, ", "))
+			}
+			f.Health = append(f.Health, value)
 		default:
-			return nil, fmt.Errorf("invalid filter %q: unknown key %q; want status, name, label, ancestor or id", a, key)
+			return nil, fmt.Errorf("invalid filter %q: unknown key %q; want one of %s", a, key, strings.Join(FilterKeys, ", "))
 		}
 	}
 	return f, nil
@@ -109,7 +159,23 @@ func (f *Filters) Match(s Summary) bool {
 			return ok && (!l.HasValue || v == l.Value)
 		}) &&
 		matchAny(f.Ancestor, func(a AncestorFilter) bool { return a.matches(s) }) &&
-		matchAny(f.ID, func(p string) bool { return strings.HasPrefix(s.ID, p) })
+		matchAny(f.ID, func(p string) bool { return strings.HasPrefix(s.ID, p) }) &&
+		matchAny(f.Exited, func(c int) bool { return s.State == "exited" && s.ExitCode == c }) &&
+		matchAny(f.Before, func(r RefFilter) bool { return s.ID != r.ID && s.Created.Before(r.Created) }) &&
+		matchAny(f.Since, func(r RefFilter) bool { return s.ID != r.ID && s.Created.After(r.Created) }) &&
+		matchAny(f.Volume, func(p string) bool { return s.hasBind(p) }) &&
+		matchAny(f.Network, func(m string) bool { return s.NetworkMode == m }) &&
+		matchAny(f.Health, func(h string) bool { return h == "none" })
+}
+
+// hasBind: a bind mount of s has p as its source or destination.
+func (s Summary) hasBind(p string) bool {
+	for _, m := range s.Mounts {
+		if m.Type == "bind" && (m.Source == p || m.Destination == p) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAny is true for no values, else when one of them matches.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -115,7 +116,8 @@ func TestFiltersNil(t *testing.T) {
 }
 
 func FuzzParseFilters(f *testing.F) {
-	for _, s := range []string{"status=running", "name=^w.b$", "label=a=b", "label=a", "ancestor=busybox", "id=abc", "x", "name=("} {
+	for _, s := range []string{"status=running", "name=^w.b$", "label=a=b", "label=a", "ancestor=busybox", "id=abc", "x", "name=(",
+		"exited=3", "before=web", "since=db", "volume=/data", "network=none", "health=none", "health=x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, filter string) {
@@ -126,7 +128,8 @@ func FuzzParseFilters(f *testing.F) {
 			}
 			return
 		}
-		n := len(fs.Status) + len(fs.Name) + len(fs.Label) + len(fs.Ancestor) + len(fs.ID)
+		n := len(fs.Status) + len(fs.Name) + len(fs.Label) + len(fs.Ancestor) + len(fs.ID) +
+			len(fs.Exited) + len(fs.Before) + len(fs.Since) + len(fs.Volume) + len(fs.Network) + len(fs.Health)
 		if n != 1 {
 			t.Fatalf("ParseFilters(%q) gave %d values, want 1", filter, n)
 		}
@@ -153,4 +156,62 @@ func FuzzParseFilters(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFiltersMore(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	set := []Summary{
+		{ID: "a1", Name: "old", State: "exited", ExitCode: 3, Created: t0, NetworkMode: "none",
+			Mounts: []InspectMount{{Type: "bind", Source: "/tmp", Destination: "/data"}}},
+		{ID: "b2", Name: "mid", State: "exited", ExitCode: 0, Created: t0.Add(time.Second), NetworkMode: "slirp4netns",
+			Mounts: []InspectMount{{Type: "tmpfs", Destination: "/tmp"}}},
+		{ID: "c3", Name: "new", State: "created", Created: t0.Add(2 * time.Second), NetworkMode: "host"},
+	}
+	mid := RefFilter{Ref: "mid", ID: "b2", Created: t0.Add(time.Second)}
+	tests := []struct {
+		filters []string
+		refs    []RefFilter // filled in for before= and since=, in order
+		want    string
+	}{
+		{filters: []string{"exited=3"}, want: "old"},
+		{filters: []string{"exited=0"}, want: "mid"},
+		{filters: []string{"exited=0", "exited=3"}, want: "old mid"},
+		{filters: []string{"before=mid"}, refs: []RefFilter{mid}, want: "old"},
+		{filters: []string{"since=mid"}, refs: []RefFilter{mid}, want: "new"},
+		{filters: []string{"volume=/data"}, want: "old"},
+		{filters: []string{"volume=/tmp/"}, want: "old"}, // a source; a tmpfs is no bind mount
+		{filters: []string{"volume=/nope"}, want: ""},
+		{filters: []string{"network=none"}, want: "old"},
+		{filters: []string{"network=host", "network=slirp4netns"}, want: "mid new"},
+		{filters: []string{"health=none"}, want: "old mid new"},
+		{filters: []string{"health=healthy"}, want: ""},
+		{filters: []string{"health=none", "exited=3"}, want: "old"},
+	}
+	for _, tt := range tests {
+		f, err := ParseFilters(tt.filters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := tt.refs
+		for i := range f.Before {
+			f.Before[i], refs = refs[0], refs[1:]
+		}
+		for i := range f.Since {
+			f.Since[i], refs = refs[0], refs[1:]
+		}
+		var got []string
+		for _, s := range set {
+			if f.Match(s) {
+				got = append(got, s.Name)
+			}
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("filters %q match %q, want %q", tt.filters, g, tt.want)
+		}
+	}
+	for _, bad := range []string{"exited=x", "exited=-1", "exited=256", "health=bogus", "before=", "nope=1"} {
+		if _, err := ParseFilters([]string{bad}); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("ParseFilters(%q): %v, want an error naming it", bad, err)
+		}
+	}
 }

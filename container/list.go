@@ -35,6 +35,13 @@ type Summary struct {
 	Pid    int
 	// Ports are the published ports, as docker's PORTS column shows them.
 	Ports string
+	// Mounts are the -v, --mount and --tmpfs mounts; NetworkMode is the
+	// --network mode.
+	Mounts      []InspectMount
+	NetworkMode string
+	// SizeRw is the size of the container's writable layer, SizeRootFs
+	// that and its image's; both -1 unless ListOptions.Size (or unknown).
+	SizeRw, SizeRootFs int64
 }
 
 // List returns containers, newest first; only running ones unless all.
@@ -53,6 +60,10 @@ type ListOptions struct {
 	// Filters are --filter; nil passes everything. A status filter lists
 	// every state, as All does.
 	Filters *Filters
+	// Size measures each container's writable layer (ps --size).
+	Size bool
+	// Sort is one of SortKeys; "" keeps the newest first.
+	Sort string
 }
 
 // ListWith returns the containers that ps shows with o, newest first.
@@ -66,6 +77,9 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 				a.ImageID = img.ID
 			}
 		}
+	}
+	if err := r.resolveRefFilters(o.Filters); err != nil {
+		return nil, err
 	}
 	cs, err := r.Store.Containers()
 	if err != nil {
@@ -98,15 +112,61 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 		if !all && !up(st) {
 			continue
 		}
-		if s := summarize(c, st, now); o.Filters.Match(s) {
-			out = append(out, s)
+		s := summarize(c, st, now)
+		if !o.Filters.Match(s) {
+			continue
 		}
+		if o.Size || o.Sort == "size" {
+			s.SizeRw, s.SizeRootFs = r.sizes(c)
+		}
+		out = append(out, s)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	if o.Last > 0 && len(out) > o.Last {
 		out = out[:o.Last]
 	}
+	if err := SortSummaries(out, o.Sort); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// resolveRefFilters finds the containers that before= and since= name.
+func (r *Runtime) resolveRefFilters(f *Filters) error {
+	if f == nil {
+		return nil
+	}
+	for key, refs := range map[string][]RefFilter{"before": f.Before, "since": f.Since} {
+		for i := range refs {
+			c, err := r.Lookup(refs[i].Ref)
+			if err != nil {
+				return fmt.Errorf("invalid filter %q: %w", key+"="+refs[i].Ref, err)
+			}
+			refs[i].ID, refs[i].Created = c.ID, c.Created
+			if c.Config != nil {
+				refs[i].Created = c.Config.Created
+			}
+		}
+	}
+	return nil
+}
+
+// sizes are the container's writable layer's size and that with its
+// image's layers; -1 when unknown.
+func (r *Runtime) sizes(c *Container) (rw, rootfs int64) {
+	l, err := r.Store.Layer(c.LayerID)
+	if err != nil {
+		return -1, -1
+	}
+	rw, err = r.Store.DiffSize(l.Parent, l.ID)
+	if err != nil {
+		return -1, -1
+	}
+	img := r.Store.LayersSize(l.Parent)
+	if img < 0 {
+		return rw, -1
+	}
+	return rw, rw + img
 }
 
 // reapRunDirs removes run directories that no container and no live
@@ -143,13 +203,19 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 }
 
 func summarize(c *Container, st *spec.State, now time.Time) Summary {
-	s := Summary{ID: c.ID, Name: c.Name(), State: st.Status, ExitCode: st.ExitCode, Created: c.Created, Pid: st.Pid, ImageID: c.ImageID}
+	s := Summary{ID: c.ID, Name: c.Name(), State: st.Status, ExitCode: st.ExitCode, Created: c.Created, Pid: st.Pid, ImageID: c.ImageID,
+		SizeRw: -1, SizeRootFs: -1}
 	if c.Config != nil {
 		s.Image = storage.FamiliarName(c.Config.Image)
 		s.Command = strings.Join(c.Config.Command, " ")
 		s.Labels = c.Config.Labels
 		s.Created = c.Config.Created
 		s.Ports = network.Format(c.Config.Host.Ports)
+		s.NetworkMode = c.Config.Host.NetworkMode
+		// Checked at create: a mount that no longer parses is not listed.
+		if ms, err := inspectMounts(c.Config.Host); err == nil {
+			s.Mounts = ms
+		}
 	}
 	switch st.Status {
 	case spec.StatusRunning:

@@ -148,7 +148,7 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	}
 	var out []ImageSummary
 	for _, img := range imgs {
-		size := s.layersSize(img.TopLayer)
+		size := s.LayersSize(img.TopLayer)
 		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names}
 		if len(img.Names) == 0 {
 			base.Repository, base.Tag = "<none>", "<none>"
@@ -165,10 +165,10 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	return out, nil
 }
 
-// layersSize is the unpacked size of a layer and its parents, as docker
+// LayersSize is the unpacked size of a layer and its parents, as docker
 // reports an image's size (ImageSize would also count id-mapped copies made
 // for --userns=keep-id). -1 when unknown.
-func (s *Store) layersSize(top string) int64 {
+func (s *Store) LayersSize(top string) int64 {
 	var total int64
 	for id := top; id != ""; {
 		l, err := s.Layer(id)

@@ -63,7 +63,7 @@ func (s *Store) InspectImage(ctx context.Context, ref string) (*ImageInspect, er
 		Architecture: cfg.Architecture,
 		Variant:      cfg.Variant,
 		Os:           cfg.OS,
-		Size:         s.layersSize(img.TopLayer),
+		Size:         s.LayersSize(img.TopLayer),
 		RootFS:       ImageRootFS{Type: cfg.RootFS.Type, Layers: []string{}},
 	}
 	if cfg.Created != nil {

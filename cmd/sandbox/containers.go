@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -19,7 +21,7 @@ import (
 )
 
 func newPsCommand(g *globals) *cobra.Command {
-	var quiet, noTrunc, latest bool
+	var quiet, noTrunc, latest, noHeading bool
 	var format string
 	var filters []string
 	o := container.ListOptions{}
@@ -36,6 +38,11 @@ func newPsCommand(g *globals) *cobra.Command {
 			if latest && o.Last == -1 { // as docker: -n wins
 				o.Last = 1
 			}
+			if o.Sort != "" && !slices.Contains(container.SortKeys, o.Sort) {
+				return fmt.Errorf("invalid --sort %q: want one of %s", o.Sort, strings.Join(container.SortKeys, ", "))
+			}
+			// As docker: a template that shows the size measures it.
+			o.Size = o.Size || (!quiet && strings.Contains(format, ".Size"))
 			rt, err := g.runtime()
 			if err != nil {
 				return err
@@ -54,41 +61,84 @@ func newPsCommand(g *globals) *cobra.Command {
 			for i, c := range list {
 				rows[i] = psRow{s: c, noTrunc: noTrunc}
 			}
-			return printFormatted(os.Stdout, format, psColumns, rows)
+			cols := psColumns
+			if o.Size {
+				cols = append(cols[:len(cols):len(cols)], column{"SIZE", "{{.Size}}"})
+			}
+			return printFormattedWith(os.Stdout, format, formatOptions{cols: cols, noHeading: noHeading, missingZero: true}, rows)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.All, "all", "a", false, "show all containers (default shows just running)")
 	f.BoolVarP(&latest, "latest", "l", false, "show the latest created container, in any state")
 	f.IntVarP(&o.Last, "last", "n", -1, "show the n last created containers, in any state")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter: status=STATE, name=REGEXP, label=KEY[=VALUE], ancestor=IMAGE, id=PREFIX (repeatable)")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter: status=STATE, name=REGEXP, label=KEY[=VALUE], ancestor=IMAGE, id=PREFIX, "+
+		"exited=CODE, before=CONTAINER, since=CONTAINER, volume=PATH (a bind mount's source or destination: there are no named volumes), "+
+		"network=MODE (the --network mode: there are no named networks), health=none (there are no health checks: other states match nothing) (repeatable)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "only display container ids")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
-	f.StringVar(&format, "format", "", "format: table, json, or a Go template")
+	f.BoolVar(&noHeading, "noheading", false, "do not print the header row")
+	f.BoolVarP(&o.Size, "size", "s", false, "show the size of each container's writable layer, and with its image's (virtual)")
+	f.StringVar(&o.Sort, "sort", "", "sort by "+strings.Join(container.SortKeys, ", ")+" (default: the newest first)")
+	f.Bool("external", false, "also list containers of other tools in the store (sandbox lists none: accepted for compatibility)")
+	f.StringVar(&format, "format", "", "format: table, json, a Go template, or table TEMPLATE")
 	return cmd
 }
 
-// psRow is one container for --format: the fields docker's templates use.
+// psRow is one container for --format: docker's template fields, and
+// podman's where docker has none (Id, ImageID, Created, ExitCode, Exited,
+// Pid). Where the two differ (State, Command, CreatedAt, Mounts), the
+// field is docker's; Labels prints as docker's and indexes as podman's.
 type psRow struct {
 	s       container.Summary
 	noTrunc bool
 }
 
-func (r psRow) ID() string        { return shortID(r.s.ID, r.noTrunc) }
-func (r psRow) Names() string     { return r.s.Name }
-func (r psRow) Image() string     { return r.s.Image }
-func (r psRow) State() string     { return r.s.State }
-func (r psRow) Status() string    { return r.s.Status }
-func (r psRow) Ports() string     { return r.s.Ports }
-func (r psRow) CreatedAt() string { return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
-
-// Size, Mounts, Networks and LocalVolumes are docker's fields of what
-// sandbox does not have yet: the writable layer's size is not measured,
-// and there are no named volumes or networks.
-func (r psRow) Size() string         { return "0B" }
-func (r psRow) Mounts() string       { return "" }
-func (r psRow) Networks() string     { return "" }
+func (r psRow) ID() string           { return shortID(r.s.ID, r.noTrunc) }
+func (r psRow) Id() string           { return r.s.ID }
+func (r psRow) Names() string        { return r.s.Name }
+func (r psRow) Image() string        { return r.s.Image }
+func (r psRow) ImageID() string      { return shortID(r.s.ImageID, r.noTrunc) }
+func (r psRow) State() string        { return r.s.State }
+func (r psRow) Status() string       { return r.s.Status }
+func (r psRow) Ports() string        { return r.s.Ports }
+func (r psRow) CreatedAt() string    { return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
+func (r psRow) Created() time.Time   { return r.s.Created }
+func (r psRow) ExitCode() int        { return r.s.ExitCode }
+func (r psRow) Exited() bool         { return r.s.State == "exited" }
+func (r psRow) Pid() int             { return r.s.Pid }
+func (r psRow) Networks() string     { return r.s.NetworkMode }
 func (r psRow) LocalVolumes() string { return "0" }
+
+// Size is docker's "12B (virtual 1.99MB)": the writable layer, and with
+// its image's layers.
+func (r psRow) Size() string {
+	s := humanSize(r.s.SizeRw)
+	if r.s.SizeRw < 0 {
+		s = "0B"
+	}
+	if r.s.SizeRootFs > 0 {
+		s += " (virtual " + humanSize(r.s.SizeRootFs) + ")"
+	}
+	return s
+}
+
+// Mounts are docker's: each mount's source (a tmpfs's destination),
+// truncated to 15 characters unless --no-trunc.
+func (r psRow) Mounts() string {
+	var ms []string
+	for _, m := range r.s.Mounts {
+		name := m.Source
+		if name == "" {
+			name = m.Destination
+		}
+		if !r.noTrunc && len([]rune(name)) > 15 {
+			name = string([]rune(name)[:14]) + "…"
+		}
+		ms = append(ms, name)
+	}
+	return strings.Join(ms, ",")
+}
 
 // Label is the value of one label, as {{.Label "key"}}.
 func (r psRow) Label(name string) string { return r.s.Labels[name] }
@@ -103,19 +153,41 @@ func (r psRow) Command() string {
 	}
 	return fmt.Sprintf("%q", c)
 }
-func (r psRow) Labels() string {
+
+// Labels prints as docker's "k=v,k2=v2" and indexes as podman's
+// {{.Labels.KEY}}.
+func (r psRow) Labels() labelMap { return labelMap(r.s.Labels) }
+
+// labelMap is labels that print sorted as k=v, comma-separated.
+type labelMap map[string]string
+
+func (l labelMap) String() string {
 	var kv []string
-	for k, v := range r.s.Labels {
+	for k, v := range l {
 		kv = append(kv, k+"="+v)
 	}
 	sort.Strings(kv)
 	return strings.Join(kv, ",")
 }
+
+// MarshalJSON is {{json .}}: docker's object of the template fields.
+func (r psRow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{
+		"ID": r.ID(), "Image": r.Image(), "Command": r.Command(), "CreatedAt": r.CreatedAt(), "RunningFor": r.RunningFor(),
+		"Ports": r.Ports(), "State": r.State(), "Status": r.Status(), "Size": r.Size(), "Names": r.Names(),
+		"Labels": r.Labels().String(), "Mounts": r.Mounts(), "Networks": r.Networks(), "LocalVolumes": r.LocalVolumes(),
+	})
+}
+
 func (r psRow) json() any {
+	var size any
+	if r.s.SizeRw >= 0 {
+		size = map[string]int64{"rwSize": r.s.SizeRw, "rootFsSize": r.s.SizeRootFs}
+	}
 	return map[string]any{
 		"Id": r.s.ID, "Names": []string{r.s.Name}, "Image": r.s.Image, "ImageID": r.s.ImageID, "Command": r.s.Command,
 		"Created": r.s.Created.Unix(), "State": r.s.State, "Status": r.s.Status,
-		"ExitCode": r.s.ExitCode, "Labels": r.s.Labels, "Pid": r.s.Pid,
+		"ExitCode": r.s.ExitCode, "Labels": r.s.Labels, "Pid": r.s.Pid, "Size": size,
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"text/template"
+	"unicode"
 )
 
 // column is one column of a table: its header and its template.
@@ -17,10 +19,27 @@ type column struct {
 // jsonRow is a row that has its own JSON shape.
 type jsonRow interface{ json() any }
 
+// formatOptions are how printFormattedWith prints.
+type formatOptions struct {
+	// cols are the default table's columns.
+	cols []column
+	// noHeading leaves out a table's header row (--noheading).
+	noHeading bool
+	// missingZero prints "" for a map key that is not there (a label
+	// a container does not have) instead of failing.
+	missingZero bool
+}
+
 // printFormatted prints rows as docker's --format does: "" or "table" for
 // the default table, "table TEMPLATE" for a table of chosen columns, "json"
 // for a JSON array, else a Go template per row.
 func printFormatted(w io.Writer, format string, cols []column, rows []any) error {
+	return printFormattedWith(w, format, formatOptions{cols: cols}, rows)
+}
+
+// printFormattedWith is printFormatted with options.
+func printFormattedWith(w io.Writer, format string, o formatOptions, rows []any) error {
+	cols := o.cols
 	switch {
 	case format == "json":
 		out := make([]any, len(rows))
@@ -40,12 +59,12 @@ func printFormatted(w io.Writer, format string, cols []column, rows []any) error
 			hs = append(hs, c.header)
 			ts = append(ts, c.tmpl)
 		}
-		return printTable(w, strings.Join(hs, "\t"), strings.Join(ts, "\t"), rows)
+		return printTable(w, o, strings.Join(hs, "\t"), strings.Join(ts, "\t"), rows)
 	case strings.HasPrefix(format, "table "):
 		t := strings.TrimPrefix(format, "table ")
-		return printTable(w, headerFor(t, cols), t, rows)
+		return printTable(w, o, headerFor(t, cols), t, rows)
 	}
-	tmpl, err := parseTemplate(format)
+	tmpl, err := parseTemplateWith(format, o.missingZero)
 	if err != nil {
 		return err
 	}
@@ -59,6 +78,16 @@ func printFormatted(w io.Writer, format string, cols []column, rows []any) error
 }
 
 func parseTemplate(format string) (*template.Template, error) {
+	return parseTemplateWith(format, false)
+}
+
+// parseTemplateWith parses a --format template; missingZero prints a
+// missing map key as its zero value, else it is an error.
+func parseTemplateWith(format string, missingZero bool) (*template.Template, error) {
+	missing := "missingkey=error"
+	if missingZero {
+		missing = "missingkey=zero"
+	}
 	format = strings.ReplaceAll(format, `\t`, "\t")
 	format = strings.ReplaceAll(format, `\n`, "\n")
 	t, err := template.New("format").Funcs(template.FuncMap{
@@ -75,20 +104,22 @@ func parseTemplate(format string) (*template.Template, error) {
 		"upper": strings.ToUpper,
 		"lower": strings.ToLower,
 		"join":  strings.Join,
-	}).Option("missingkey=error").Parse(format)
+	}).Option(missing).Parse(format)
 	if err != nil {
 		return nil, fmt.Errorf("invalid --format %q: %w", format, err)
 	}
 	return t, nil
 }
 
-func printTable(w io.Writer, header, format string, rows []any) error {
-	tmpl, err := parseTemplate(format)
+func printTable(w io.Writer, o formatOptions, header, format string, rows []any) error {
+	tmpl, err := parseTemplateWith(format, o.missingZero)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	fmt.Fprintln(tw, header)
+	if !o.noHeading {
+		fmt.Fprintln(tw, header)
+	}
 	for _, r := range rows {
 		if err := tmpl.Execute(tw, r); err != nil {
 			return fmt.Errorf("format %q: %w", format, err)
@@ -98,15 +129,46 @@ func printTable(w io.Writer, header, format string, rows []any) error {
 	return tw.Flush()
 }
 
-// headerFor names the columns of a "table TEMPLATE" format from the
-// default columns whose template each field uses.
+// action is one {{...}} of a template.
+var action = regexp.MustCompile(`{{-?\s*(.*?)\s*-?}}`)
+
+// fieldRef is the field an action prints: .Field, .Field.key, json .Field.
+var fieldRef = regexp.MustCompile(`^(?:json\s+)?\.([A-Za-z]\w*)`)
+
+// headerFor names the columns of a "table TEMPLATE" format: a field of
+// the default columns by their header, another by its name in capitals,
+// words apart ("ExitCode" is "EXIT CODE"), as podman does.
 func headerFor(format string, cols []column) string {
-	h := format
+	known := map[string]string{}
 	for _, c := range cols {
-		h = strings.ReplaceAll(h, c.tmpl, c.header)
+		if m := fieldRef.FindStringSubmatch(strings.Trim(c.tmpl, "{}")); m != nil {
+			known[m[1]] = c.header
+		}
 	}
-	for _, r := range []string{"{{.", "}}"} {
-		h = strings.ReplaceAll(h, r, "")
+	h := action.ReplaceAllStringFunc(format, func(a string) string {
+		inner := action.FindStringSubmatch(a)[1]
+		m := fieldRef.FindStringSubmatch(inner)
+		if m == nil {
+			return strings.ToUpper(inner)
+		}
+		if hd, ok := known[m[1]]; ok {
+			return hd
+		}
+		return headerWords(m[1])
+	})
+	return strings.ReplaceAll(h, `\t`, "\t")
+}
+
+// headerWords is a field name in capitals, a space before each word:
+// "ExitCode" is "EXIT CODE", "ImageID" "IMAGE ID".
+func headerWords(field string) string {
+	var b strings.Builder
+	rs := []rune(field)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(unicode.ToUpper(r))
 	}
-	return strings.ReplaceAll(strings.ToUpper(h), `\T`, "\t")
+	return b.String()
 }
