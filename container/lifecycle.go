@@ -31,7 +31,7 @@ func (r *Runtime) lookupState(ref string) (*Container, *spec.State, error) {
 	}
 	st, err := r.State(c)
 	if errors.Is(err, ErrNoSuchContainer) {
-		return nil, nil, fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+		return nil, nil, noSuchContainer(ref)
 	}
 	return c, st, err
 }

@@ -15,6 +15,9 @@ import (
 type RemoveOptions struct {
 	// Force kills a running container first.
 	Force bool
+	// Timeout, with Force, stops a running container first: its stop
+	// signal, then SIGKILL after Timeout seconds. Nil sends SIGKILL at once.
+	Timeout *int
 }
 
 // Remove removes a container. A running one is refused unless Force, in
@@ -27,7 +30,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	}
 	st, err := r.State(c)
 	if errors.Is(err, ErrNoSuchContainer) {
-		return fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+		return noSuchContainer(ref)
 	}
 	if err != nil {
 		return err
@@ -41,6 +44,11 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 			return nil
 		}); err != nil {
 			return err
+		}
+		if o.Timeout != nil {
+			if err := r.Stop(ctx, c.ID, StopOptions{Timeout: o.Timeout}); err != nil {
+				return err
+			}
 		}
 		if err := r.kill(ctx, st); err != nil {
 			return err

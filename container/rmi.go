@@ -10,6 +10,10 @@ import (
 	cstorage "go.podman.io/storage"
 )
 
+// ErrImageInUse is an image that containers use, which rmi without force
+// leaves.
+var ErrImageInUse = errors.New("image is in use by a container")
+
 // RemoveImageReport is what rmi did: names removed and images deleted.
 type RemoveImageReport struct {
 	Untagged []string
@@ -42,7 +46,7 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 		return rep, err
 	}
 	if len(users) > 0 && !force {
-		return rep, fmt.Errorf("image %s is in use by container %.12s: remove the container first, or use rmi -f", ref, users[0])
+		return rep, fmt.Errorf("%s: %w (%.12s): remove the container first, or use rmi -f", ref, ErrImageInUse, users[0])
 	}
 	for _, id := range users {
 		if err := r.Remove(ctx, id, RemoveOptions{Force: true}); err != nil && !errors.Is(err, ErrNoSuchContainer) {
@@ -51,7 +55,7 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 	}
 	if _, err := r.Store.DeleteImage(img.ID, true); err != nil {
 		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
-			return rep, fmt.Errorf("image %s is in use by a container: remove it first, or use rmi -f", ref)
+			return rep, fmt.Errorf("%s: %w: remove it first, or use rmi -f", ref, ErrImageInUse)
 		}
 		return rep, fmt.Errorf("remove image %s: %w", ref, err)
 	}

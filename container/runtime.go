@@ -155,9 +155,15 @@ func (r *Runtime) Lookup(ref string) (*Container, error) {
 		}
 	}
 	if match == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNoSuchContainer, ref)
+		return nil, noSuchContainer(ref)
 	}
 	return r.load(match)
+}
+
+// noSuchContainer is the error for a name or id that names no container,
+// in podman's words, which scripts match on.
+func noSuchContainer(ref string) error {
+	return fmt.Errorf("no container with name or ID %q found: %w", ref, ErrNoSuchContainer)
 }
 
 func (r *Runtime) load(c *cstorage.Container) (*Container, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
@@ -205,28 +204,34 @@ func shortID(id string, noTrunc bool) string {
 
 func newRmCommand(g *globals) *cobra.Command {
 	var o container.RemoveOptions
+	var t targets
+	var timeout int
 	cmd := &cobra.Command{
 		Use:   "rm [flags] CONTAINER [CONTAINER...]",
 		Short: "Remove containers",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("time") {
+				if timeout < 0 {
+					return fmt.Errorf("invalid --time %d: want seconds, 0 or more", timeout)
+				}
+				o.Timeout = &timeout
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, ref := range args {
-				if err := rt.Remove(cmd.Context(), ref, o); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Println(ref)
-			}
-			return errors.Join(errs...)
+			// As docker and podman: rm -f of a container that is not there
+			// is not an error.
+			t.ignore = t.ignore || o.Force
+			return actOn(rt, args, t, func(ref string) error { return rt.Remove(cmd.Context(), ref, o) })
 		},
 	}
-	cmd.Flags().BoolVarP(&o.Force, "force", "f", false, "kill and remove a running container")
-	cmd.Flags().BoolP("volumes", "v", false, "remove anonymous volumes (there are none: accepted for compatibility)")
+	f := cmd.Flags()
+	f.BoolVarP(&t.all, "all", "a", false, "remove every container (running ones too with -f)")
+	f.BoolVarP(&o.Force, "force", "f", false, "kill and remove a running container")
+	f.BoolVarP(&t.ignore, "ignore", "i", false, "a name that names no container is not an error")
+	f.IntVarP(&timeout, "time", "t", 0, "with -f, stop a running container first: its stop signal, then SIGKILL after this many seconds (default: SIGKILL at once)")
+	f.BoolP("volumes", "v", false, "remove anonymous volumes (there are none: accepted for compatibility)")
 	return cmd
 }
 

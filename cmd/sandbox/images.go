@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sandbox/container"
+	"sandbox/spec"
 	"sandbox/storage"
 
 	"github.com/spf13/cobra"
@@ -366,7 +367,7 @@ func newTagCommand(g *globals) *cobra.Command {
 }
 
 func newRmiCommand(g *globals) *cobra.Command {
-	var force bool
+	var force, ignore bool
 	cmd := &cobra.Command{
 		Use:   "rmi [flags] IMAGE [IMAGE...]",
 		Short: "Remove images",
@@ -385,14 +386,24 @@ func newRmiCommand(g *globals) *cobra.Command {
 				for _, d := range rep.Deleted {
 					fmt.Println("Deleted: sha256:" + d)
 				}
-				if err != nil {
+				switch {
+				case err == nil, (force || ignore) && errors.Is(err, storage.ErrNoSuchImage):
+				case errors.Is(err, storage.ErrNoSuchImage):
+					fmt.Fprintf(os.Stderr, "Error: %s: image not known\n", ref) // podman's words
+					errs = append(errs, err)
+				default:
+					fmt.Fprintln(os.Stderr, "Error:", err)
 					errs = append(errs, err)
 				}
 			}
-			return errors.Join(errs...)
+			if len(errs) > 0 {
+				return spec.NewExitError(exitStatus(errs), nil)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "also remove the containers that use the image")
+	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "a name that names no image is not an error")
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"sandbox/container"
+	"sandbox/spec"
 
 	"github.com/spf13/cobra"
 )
@@ -31,17 +32,20 @@ func eachContainer(args []string, quiet bool, do func(ref string) error) error {
 func newStartCommand(g *globals) *cobra.Command {
 	var attach, interactive bool
 	var detachKeys string
+	t := targets{states: []string{spec.StatusCreated, spec.StatusExited}}
 	cmd := &cobra.Command{
 		Use:   "start [flags] CONTAINER [CONTAINER...]",
 		Short: "Start created or stopped containers",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
 			if attach || interactive {
-				if len(args) > 1 {
+				if t.all || len(t.filters) > 0 {
+					return errors.New("you cannot start and attach all containers at once")
+				}
+				if len(args) != 1 {
 					return errors.New("start -a/-i takes one container")
 				}
 				c, started, err := rt.StartContainer(cmd.Context(), args[0], true)
@@ -51,12 +55,15 @@ func newStartCommand(g *globals) *cobra.Command {
 				p := c.Config.Spec.Process
 				return attachStreams(started.Conn, container.AttachOptions{Stdin: interactive && p.Stdin, TTY: p.Terminal, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
 			}
-			return eachContainer(args, false, func(ref string) error {
+			return actOn(rt, args, t, func(ref string) error {
 				_, _, err := rt.StartContainer(cmd.Context(), ref, false)
 				return err
 			})
 		},
 	}
+	// -a is --attach, as in docker and podman: --all has no short form here.
+	cmd.Flags().BoolVar(&t.all, "all", false, "start every created or exited container")
+	cmd.Flags().StringArrayVarP(&t.filters, "filter", "f", nil, "start the containers that pass a filter, as ps --filter (repeatable)")
 	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output and wait for it")
 	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach standard input")
 	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
@@ -90,10 +97,10 @@ func newAttachCommand(g *globals) *cobra.Command {
 
 func newStopCommand(g *globals) *cobra.Command {
 	var timeout int
+	t := targets{states: []string{spec.StatusRunning, spec.StatusPaused, spec.StatusRestarting}}
 	cmd := &cobra.Command{
 		Use:   "stop [flags] CONTAINER [CONTAINER...]",
 		Short: "Stop running containers: the stop signal, then SIGKILL after a timeout",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
 			if err != nil {
@@ -106,20 +113,26 @@ func newStopCommand(g *globals) *cobra.Command {
 				}
 				o.Timeout = &timeout
 			}
-			return eachContainer(args, false, func(ref string) error { return rt.Stop(ctx(cmd), ref, o) })
+			return actOn(rt, args, t, func(ref string) error { return rt.Stop(ctx(cmd), ref, o) })
 		},
 	}
+	cmd.Flags().BoolVarP(&t.all, "all", "a", false, "stop every running container")
+	cmd.Flags().BoolVarP(&t.ignore, "ignore", "i", false, "a name that names no container is not an error")
 	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before SIGKILL (default: the container's --stop-timeout)")
 	return cmd
 }
 
 func newRestartCommand(g *globals) *cobra.Command {
 	var timeout int
+	var onlyRunning bool
+	var t targets
 	cmd := &cobra.Command{
 		Use:   "restart [flags] CONTAINER [CONTAINER...]",
 		Short: "Stop and start containers",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if onlyRunning {
+				t.all, t.states = true, []string{spec.StatusRunning}
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
@@ -128,19 +141,21 @@ func newRestartCommand(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				o.Timeout = &timeout
 			}
-			return eachContainer(args, false, func(ref string) error { return rt.Restart(ctx(cmd), ref, o) })
+			return actOn(rt, args, t, func(ref string) error { return rt.Restart(ctx(cmd), ref, o) })
 		},
 	}
+	cmd.Flags().BoolVarP(&t.all, "all", "a", false, "restart every container, running or not")
+	cmd.Flags().BoolVar(&onlyRunning, "running", false, "restart every running container")
 	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before SIGKILL")
 	return cmd
 }
 
 func newKillCommand(g *globals) *cobra.Command {
 	var signal string
+	t := targets{states: []string{spec.StatusRunning, spec.StatusPaused}}
 	cmd := &cobra.Command{
 		Use:   "kill [flags] CONTAINER [CONTAINER...]",
 		Short: "Send a signal to running containers",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sig, err := container.ParseSignal(signal)
 			if err != nil {
@@ -150,9 +165,10 @@ func newKillCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return eachContainer(args, false, func(ref string) error { return rt.Kill(ctx(cmd), ref, sig) })
+			return actOn(rt, args, t, func(ref string) error { return rt.Kill(ctx(cmd), ref, sig) })
 		},
 	}
+	cmd.Flags().BoolVarP(&t.all, "all", "a", false, "signal every running container")
 	cmd.Flags().StringVarP(&signal, "signal", "s", "KILL", "signal to send")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sandbox/container"
+	"sandbox/spec"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,33 +37,37 @@ func resourceFlags(fs *pflag.FlagSet, o *container.ResourceOptions) {
 }
 
 func newPauseCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	t := targets{states: []string{spec.StatusRunning}}
+	cmd := &cobra.Command{
 		Use:   "pause CONTAINER [CONTAINER...]",
 		Short: "Freeze every process of running containers (cgroup v2 freezer)",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
-			return eachContainer(args, false, rt.Pause)
+			return actOn(rt, args, t, rt.Pause)
 		},
 	}
+	cmd.Flags().BoolVarP(&t.all, "all", "a", false, "pause every running container")
+	return cmd
 }
 
 func newUnpauseCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	t := targets{states: []string{spec.StatusPaused}}
+	cmd := &cobra.Command{
 		Use:   "unpause CONTAINER [CONTAINER...]",
 		Short: "Let the processes of paused containers run again",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
 			if err != nil {
 				return err
 			}
-			return eachContainer(args, false, rt.Unpause)
+			return actOn(rt, args, t, rt.Unpause)
 		},
 	}
+	cmd.Flags().BoolVarP(&t.all, "all", "a", false, "unpause every paused container")
+	return cmd
 }
 
 func newUpdateCommand(g *globals) *cobra.Command {

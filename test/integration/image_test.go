@@ -128,7 +128,7 @@ func TestRmi(t *testing.T) {
 		t.Errorf("rmi of one name printed %q", out)
 	}
 	ok(t, "create", "--name", "rmi-user", "rmi/a:1", "true")
-	fails(t, 125, []string{"rmi/a:1", "in use"}, "rmi", "rmi/a:1")
+	fails(t, 2, []string{"rmi/a:1", "in use"}, "rmi", "rmi/a:1")
 	out := ok(t, "rmi", "-f", "rmi/a:1")
 	if !strings.Contains(out, "Untagged: rmi/a:1\n") || !strings.Contains(out, "Deleted: sha256:") {
 		t.Errorf("rmi -f printed %q", out)
@@ -136,7 +136,7 @@ func TestRmi(t *testing.T) {
 	if strings.Contains(ok(t, "ps", "-a"), "rmi-user") {
 		t.Error("rmi -f left the container that used the image")
 	}
-	fails(t, 125, []string{"no such image", "rmi/a:1"}, "rmi", "rmi/a:1")
+	fails(t, 1, []string{"rmi/a:1: image not known"}, "rmi", "rmi/a:1")
 }
 
 // TestRmiAfterRunRm: as after docker's run --rm, which returns once the

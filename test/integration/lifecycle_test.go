@@ -78,7 +78,7 @@ func TestRunDetached(t *testing.T) {
 	if e := waitState(t, id, "running"); e.Names[0] != "det" || e.Pid <= 0 {
 		t.Errorf("ps: %+v", e)
 	}
-	fails(t, 125, []string{"det", "stop it first"}, "rm", "det")
+	fails(t, 2, []string{"det", "stop it first"}, "rm", "det")
 	ok(t, "rm", "-f", "det")
 	if _, there := psAll(t)[id]; there {
 		t.Error("rm -f left the container")

@@ -532,7 +532,7 @@ func TestPsAndRm(t *testing.T) {
 	if strings.Contains(ok(t, "ps", "-a"), "kept") {
 		t.Error("removed container still listed")
 	}
-	fails(t, 125, []string{"no such container", "kept"}, "rm", "kept")
+	fails(t, 1, []string{`no container with name or ID "kept" found: no such container`}, "rm", "kept")
 }
 
 // TestSignalDispositions: the container's command starts with every signal
