@@ -25,9 +25,9 @@ import (
 	"time"
 )
 
-// podmanStore is the reference's store for this run, made on first use,
+// sharedPodman is the reference's store for this run, made on first use,
 // with the same busybox image as sandbox's.
-var podmanStore struct {
+var sharedPodman struct {
 	once sync.Once
 	root string
 	err  error
@@ -36,23 +36,23 @@ var podmanStore struct {
 // podman runs the reference as the test user with its own store.
 func podman(t *testing.T, args ...string) result {
 	t.Helper()
-	podmanStore.once.Do(func() {
+	sharedPodman.once.Do(func() {
 		if _, err := exec.LookPath("podman"); err != nil {
-			podmanStore.err = fmt.Errorf("podman, the reference these tests compare with, is not installed: %w", err)
+			sharedPodman.err = fmt.Errorf("podman, the reference these tests compare with, is not installed: %w", err)
 			return
 		}
 		dir, err := os.MkdirTemp(os.Getenv("XDG_RUNTIME_DIR"), "sandbox-it-podman-")
 		if err != nil {
-			podmanStore.err = err
+			sharedPodman.err = err
 			return
 		}
-		podmanStore.root = dir
+		sharedPodman.root = dir
 		if r := podmanRaw("import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
-			podmanStore.err = fmt.Errorf("podman import busybox: %s", r)
+			sharedPodman.err = fmt.Errorf("podman import busybox: %s", r)
 		}
 	})
-	if podmanStore.err != nil {
-		t.Fatal(podmanStore.err)
+	if sharedPodman.err != nil {
+		t.Fatal(sharedPodman.err)
 	}
 	return podmanRaw(args...)
 }
@@ -60,7 +60,7 @@ func podman(t *testing.T, args ...string) result {
 func podmanRaw(args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	global := []string{"--runtime", "runc", "--root", filepath.Join(podmanStore.root, "root"), "--runroot", filepath.Join(podmanStore.root, "run")}
+	global := podmanStoreArgs(filepath.Join(sharedPodman.root, "root"), filepath.Join(sharedPodman.root, "run"))
 	cmd := exec.CommandContext(ctx, "podman", append(global, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -80,18 +80,18 @@ func podmanRaw(args ...string) result {
 // cleanupPodman removes the reference's store, from inside its user
 // namespace, where its files belong to subordinate ids.
 func cleanupPodman() {
-	if podmanStore.root == "" {
+	if sharedPodman.root == "" {
 		return
 	}
 	podmanRaw("rm", "-af", "-t", "0")
-	podmanRaw("unshare", "rm", "-rf", filepath.Join(podmanStore.root, "root"), filepath.Join(podmanStore.root, "run"))
-	os.RemoveAll(podmanStore.root)
+	podmanRaw("unshare", "rm", "-rf", filepath.Join(sharedPodman.root, "root"), filepath.Join(sharedPodman.root, "run"))
+	os.RemoveAll(sharedPodman.root)
 }
 
-// same runs args with sandbox and podman and checks that both end with
+// sameOutput runs args with sandbox and podman and checks that both end with
 // code and print want (both ignored when "-"), and nothing on stderr when
 // the code is not 125.
-func same(t *testing.T, code int, want string, args ...string) {
+func sameOutput(t *testing.T, code int, want string, args ...string) {
 	t.Helper()
 	for _, r := range []result{sb(t, args...), podman(t, args...)} {
 		if r.code != code || (want != "-" && r.stdout != want) || (code != 125 && r.stderr != "") {
@@ -105,13 +105,13 @@ func TestExists(t *testing.T) {
 	ok(t, "create", "--name", "exists-ctr", "busybox", "true")
 	t.Cleanup(func() { sbRaw(nil, "rm", "-f", "exists-ctr") })
 	podman(t, "create", "--name", "exists-ctr", "busybox", "true")
-	same(t, 0, "", "container", "exists", "exists-ctr")
-	same(t, 1, "", "container", "exists", "exists-nothing")
-	same(t, 0, "", "image", "exists", "busybox")
-	same(t, 1, "", "image", "exists", "exists-nothing")
+	sameOutput(t, 0, "", "container", "exists", "exists-ctr")
+	sameOutput(t, 1, "", "container", "exists", "exists-nothing")
+	sameOutput(t, 0, "", "image", "exists", "busybox")
+	sameOutput(t, 1, "", "image", "exists", "exists-nothing")
 	// An image is no container and a container no image.
-	same(t, 1, "", "container", "exists", "busybox")
-	same(t, 1, "", "image", "exists", "exists-ctr")
+	sameOutput(t, 1, "", "container", "exists", "busybox")
+	sameOutput(t, 1, "", "image", "exists", "exists-ctr")
 	if out := ok(t, "container", "inspect", "--format", "{{.Name}}", "exists-ctr"); strings.TrimSpace(strings.TrimPrefix(out, "/")) != "exists-ctr" {
 		t.Errorf("container inspect: %q", out)
 	}
@@ -145,7 +145,7 @@ func TestWaitCreated(t *testing.T) {
 	if r.code != 0 || r.stdout != "0\n" {
 		t.Fatalf("want 0 at once\n%s", r)
 	}
-	same(t, 0, "0\n", "wait", "wait-created")
+	sameOutput(t, 0, "0\n", "wait", "wait-created")
 	// Once it has run, its own status.
 	ok(t, "start", "wait-created")
 	if out := ok(t, "wait", "wait-created"); out != "3\n" {
@@ -158,9 +158,9 @@ func TestWaitCondition(t *testing.T) {
 	ok(t, "create", "--name", "wait-cond", "busybox", "sleep", "30")
 	t.Cleanup(func() { sbRaw(nil, "rm", "-f", "wait-cond") })
 	podman(t, "create", "--name", "wait-cond", "busybox", "sleep", "30")
-	same(t, 0, "-1\n", "wait", "--condition", "created", "wait-cond")
-	same(t, 0, "0\n", "wait", "--condition", "stopped", "wait-cond")
-	same(t, 0, "0\n", "wait", "--condition", "exited", "wait-cond")
+	sameOutput(t, 0, "-1\n", "wait", "--condition", "created", "wait-cond")
+	sameOutput(t, 0, "0\n", "wait", "--condition", "stopped", "wait-cond")
+	sameOutput(t, 0, "0\n", "wait", "--condition", "exited", "wait-cond")
 	for _, bad := range []string{"healthy", "configured", "bogus"} {
 		fails(t, 125, []string{`"` + bad + `"`, "created, exited, paused, running, stopped"}, "wait", "--condition", bad, "wait-cond")
 		if p := podman(t, "wait", "--condition", bad, "wait-cond"); p.code != 125 {
@@ -237,9 +237,9 @@ func TestKeepIDPasswd(t *testing.T) {
 	name, group := userEntry(t)
 	script := fmt.Sprintf("id -un; id -gn; grep '^%s:' /etc/passwd; grep '^%s:' /etc/group", name, group)
 	want := fmt.Sprintf("%s\n%s\n%s:*:%d:%d::/tmp:/bin/sh\n%s:x:%d:%s\n", name, group, name, os.Getuid(), os.Getgid(), group, os.Getgid(), name)
-	same(t, 0, want, "run", "--rm", "--userns=keep-id", "-w", "/tmp", "busybox", "sh", "-c", script)
+	sameOutput(t, 0, want, "run", "--rm", "--userns=keep-id", "-w", "/tmp", "busybox", "sh", "-c", script)
 	// As root inside, the entry is there too.
-	same(t, 0, "1\n", "run", "--rm", "--userns=keep-id", "-u", "0", "busybox", "grep", "-c", "^"+name+":", "/etc/passwd")
+	sameOutput(t, 0, "1\n", "run", "--rm", "--userns=keep-id", "-u", "0", "busybox", "grep", "-c", "^"+name+":", "/etc/passwd")
 	// The image is untouched: without keep-id, no such user.
 	r := sb(t, "run", "--rm", "busybox", "grep", "-c", "^"+name+":", "/etc/passwd")
 	if r.code != 1 || r.stdout != "0\n" {
@@ -250,7 +250,7 @@ func TestKeepIDPasswd(t *testing.T) {
 func TestContainerEnv(t *testing.T) {
 	t.Parallel()
 	// Empty, as podman leaves it for a container that is not privileged.
-	same(t, 0, "0\n", "run", "--rm", "busybox", "sh", "-c", "test -f /run/.containerenv && wc -c < /run/.containerenv")
+	sameOutput(t, 0, "0\n", "run", "--rm", "busybox", "sh", "-c", "test -f /run/.containerenv && wc -c < /run/.containerenv")
 	keys := func(r result) []string {
 		var ks []string
 		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {

@@ -6,73 +6,12 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 )
-
-// reference is rootless podman with runc, run as the test user with a
-// store of its own.
-type reference struct {
-	bin   string
-	store []string
-}
-
-// newReference prepares podman with an empty store, removed at the end of
-// the test. Podman is installed with the test dependencies: its absence
-// is a failure, not a skip.
-func newReference(t *testing.T) *reference {
-	t.Helper()
-	bin, err := exec.LookPath("podman")
-	if err != nil {
-		t.Fatalf("podman, the reference these tests compare with, is not installed (apt-get install podman runc): %v", err)
-	}
-	root, err := os.MkdirTemp(filepath.Dir(env.root), "podman-root-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runroot, err := os.MkdirTemp(os.Getenv("XDG_RUNTIME_DIR"), "podman-run-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &reference{bin: bin, store: []string{"--runtime", "runc", "--root", root, "--runroot", runroot}}
-	t.Cleanup(func() {
-		p.run("rm", "-a", "-f", "-t", "0")
-		// Files of subordinate ids: removed from inside podman's namespace.
-		if r := p.run("unshare", "rm", "-rf", root); r.code != 0 {
-			t.Errorf("podman cleanup: %s", r)
-		}
-		os.RemoveAll(runroot)
-	})
-	return p
-}
-
-// run runs podman with args against its store.
-func (p *reference) run(args ...string) result {
-	cmd := exec.Command(p.bin, append(append([]string{}, p.store...), args...)...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{args: append([]string{"(podman)"}, args...), stdout: stdout.String(), stderr: stderr.String()}
-	if ee, isExit := err.(*exec.ExitError); isExit {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		r.code = -1
-		r.stderr += err.Error()
-	}
-	return r
-}
-
-// withBusybox imports the test image into podman's store.
-func (p *reference) withBusybox(t *testing.T) {
-	t.Helper()
-	if r := p.run("import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
-		t.Fatalf("podman import: %s", r)
-	}
-}
 
 // same runs args in sandbox and in podman and checks that both exit with
 // code and that both say each of want on standard error.

@@ -7,62 +7,26 @@ package integration
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// podmanStore is a podman with a store of its own, holding busybox.
-type podmanStore struct {
-	root, runroot string
-}
-
-// newPodman imports busybox into a new podman store, removed when the
-// test ends. Podman is the reference: its absence fails the test.
-func newPodman(t *testing.T) *podmanStore {
+// newPodman is the reference with the busybox image, its store removed
+// when the test ends.
+func newPodman(t *testing.T) *reference {
 	t.Helper()
-	if _, err := exec.LookPath("podman"); err != nil {
-		t.Fatalf("podman, the reference these tests compare with, is not installed: %v", err)
-	}
-	p := &podmanStore{root: t.TempDir(), runroot: filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "sbx-pm-"+filepath.Base(t.TempDir()))}
-	t.Cleanup(func() {
-		if out, err := p.cmd("rm", "-af", "-t", "0").CombinedOutput(); err != nil {
-			t.Logf("podman rm -af: %v: %s", err, out)
-		}
-		// Files of subordinate ids: removed from podman's user namespace.
-		if out, err := p.cmd("unshare", "rm", "-rf", p.root, p.runroot).CombinedOutput(); err != nil {
-			t.Logf("remove podman's store: %v: %s", err, out)
-		}
-	})
-	p.ok(t, "import", env.tarball, "busybox")
+	p := newReference(t)
+	p.withBusybox(t)
 	return p
-}
-
-func (p *podmanStore) cmd(args ...string) *exec.Cmd {
-	return exec.Command("podman", append([]string{"--runtime", "runc", "--root", p.root, "--runroot", p.runroot}, args...)...)
-}
-
-// ok runs podman, which must succeed, and returns its standard output.
-func (p *podmanStore) ok(t *testing.T, args ...string) string {
-	t.Helper()
-	c := p.cmd(args...)
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	out, err := c.Output()
-	if err != nil {
-		t.Fatalf("podman %q: %v: %s", args, err, stderr.String())
-	}
-	return string(out)
 }
 
 // psFixture makes, in sandbox and in podman, PREFIX-run (running, label
 // tier=web, a bind mount of dir on /data), PREFIX-exit (exited 3 after
 // writing three bytes) and PREFIX-new (created, --network none), in that
 // order.
-func psFixture(t *testing.T, p *podmanStore, prefix, dir string) {
+func psFixture(t *testing.T, p *reference, prefix, dir string) {
 	t.Helper()
 	runArgs := []string{"run", "-d", "--name", prefix + "-run", "--label", "tier=web", "-v", dir + ":/data", "busybox", "sleep", "60"}
 	exitArgs := []string{"run", "--name", prefix + "-exit", "busybox", "sh", "-c", "echo hi > /f; exit 3"}
@@ -90,7 +54,7 @@ func psOut(t *testing.T, args ...string) string {
 }
 
 // both runs ps with args in sandbox and podman and returns their outputs.
-func both(t *testing.T, p *podmanStore, args ...string) (string, string) {
+func both(t *testing.T, p *reference, args ...string) (string, string) {
 	t.Helper()
 	return ok(t, append([]string{"ps"}, args...)...), p.ok(t, append([]string{"ps"}, args...)...)
 }
