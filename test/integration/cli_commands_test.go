@@ -9,8 +9,6 @@ package integration
 
 import (
 	"archive/tar"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -59,23 +57,8 @@ func podman(t *testing.T, args ...string) result {
 }
 
 func podmanRaw(args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	global := podmanStoreArgs(filepath.Join(sharedPodman.root, "root"), filepath.Join(sharedPodman.root, "run"))
-	cmd := exec.CommandContext(ctx, "podman", append(global, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{args: append([]string{"(podman)"}, args...), stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		r.code, r.stderr = -1, r.stderr+err.Error()
-	}
-	return r
+	p := &reference{bin: "podman", store: podmanStoreArgs(filepath.Join(sharedPodman.root, "root"), filepath.Join(sharedPodman.root, "run"))}
+	return p.run(args...)
 }
 
 // cleanupPodman removes the reference's store, from inside its user
