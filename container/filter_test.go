@@ -90,7 +90,7 @@ func TestParseFiltersErrors(t *testing.T) {
 		{"status=sleeping", "unknown status"},
 		{"name=[", "regular expression"},
 		{"label==x", "label=KEY"},
-		{"exited=0", "unknown key"},
+		{"exited=zero", "exited"},
 	}
 	for _, tt := range tests {
 		_, err := ParseFilters([]string{"status=running", tt.filter})
