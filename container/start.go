@@ -196,7 +196,7 @@ type launched struct {
 func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*launched, error) {
 	l, err := monitor.Launch(monitor.LaunchOptions{
 		Binary: r.Monitor, Env: append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
-		RunDir: runDir, Clone: clone, Attach: attach,
+		RunDir: runDir, Clone: clone, Attach: attach, Events: r.Events.Path,
 	})
 	if err != nil {
 		return nil, err
