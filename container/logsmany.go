@@ -11,18 +11,18 @@ import (
 // LogsOfOptions are the flags of logs for several containers.
 type LogsOfOptions struct {
 	LogsOptions
-	// Names prefixes each line with its container's name; without it,
-	// lines of more than one container are prefixed with the short ID,
-	// as podman does.
+	// Names: the lines of several containers are prefixed with their
+	// container's name, not its short ID. As with podman, the lines of
+	// one container have no prefix.
 	Names bool
 }
 
-// LogsOf prints the logs of the containers refs, each line prefixed
-// with its container when Names is set or there is more than one. Without
+// LogsOf prints the logs of the containers refs, each line prefixed with
+// its container when there is more than one. Without
 // Follow the logs come one after another in the order given; with Follow
 // they are read side by side, each line whole.
 func (r *Runtime) LogsOf(ctx context.Context, refs []string, o LogsOfOptions) error {
-	if len(refs) == 1 && !o.Names {
+	if len(refs) == 1 {
 		return r.Logs(ctx, refs[0], o.LogsOptions)
 	}
 	cs := make([]*Container, len(refs))

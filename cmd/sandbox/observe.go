@@ -56,7 +56,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	f.StringVar(&since, "since", "", "show lines since a time (2006-01-02T15:04:05Z, a Unix timestamp) or for a duration back (10m)")
 	f.StringVar(&until, "until", "", "show lines before a time (2006-01-02T15:04:05Z, a Unix timestamp) or a duration back (10m)")
 	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "show each line's time")
-	f.BoolVar(&o.Names, "names", false, "put the container's name before each line")
+	f.BoolVar(&o.Names, "names", false, "put the container's name, not its ID, before each line of several containers")
 	return cmd
 }
 
