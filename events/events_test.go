@@ -200,3 +200,14 @@ func TestNoJournal(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// BenchmarkWrite is the cost of one event on the monitor's path.
+func BenchmarkWrite(b *testing.B) {
+	j := Journal{Path: filepath.Join(b.TempDir(), "events.log")}
+	e := Event{Type: Container, Status: Died, ID: strings.Repeat("a", 64), Name: "name", Image: "busybox"}
+	for i := 0; i < b.N; i++ {
+		if err := j.Write(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
