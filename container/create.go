@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/events"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/cleanup"
 	"sandbox/internal/proc"
@@ -429,6 +430,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		return nil, err
 	}
 	c.Config = cfg
+	r.record(c, events.Create)
 	return c, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/events"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -144,7 +145,11 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 	if err := killLeaf(st); err != nil {
 		return err
 	}
-	return r.awaitExit(ctx, c, st)
+	if err := r.awaitExit(ctx, c, st); err != nil {
+		return err
+	}
+	r.record(c, events.Stop)
+	return nil
 }
 
 // awaitExit waits until the monitor has recorded the end of the run that
@@ -190,14 +195,18 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // Kill sends a signal to a running container's first process.
 func (r *Runtime) Kill(ctx context.Context, ref string, sig unix.Signal) error {
-	_, st, err := r.lookupState(ref)
+	c, st, err := r.lookupState(ref)
 	if err != nil {
 		return err
 	}
 	if !up(st) || !alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("%w: %s", ErrNotRunning, ref)
 	}
-	return signalProcess(st.Pid, st.PidStart, sig)
+	if err := signalProcess(st.Pid, st.PidStart, sig); err != nil {
+		return err
+	}
+	r.record(c, events.Kill)
+	return nil
 }
 
 // Wait blocks until a container is not running and returns its exit
@@ -296,5 +305,7 @@ func (r *Runtime) Rename(ref, name string) error {
 	if err := r.Store.SetNames(c.ID, []string{name}); err != nil {
 		return fmt.Errorf("rename %s: %w", ref, err)
 	}
+	c.Names = []string{name}
+	r.record(c, events.Rename)
 	return nil
 }

@@ -304,3 +304,17 @@ func TestFollowLogRace(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixWriter(t *testing.T) {
+	var mu sync.Mutex
+	var out strings.Builder
+	w := &prefixWriter{mu: &mu, w: &out, prefix: []byte("web ")}
+	for _, s := range []string{"a\nb", "c\n", "", "d\ne\n"} {
+		if n, err := w.Write([]byte(s)); err != nil || n != len(s) {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if got, want := out.String(), "web a\nweb bc\nweb d\nweb e\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sandbox/cgroupv2"
+	"sandbox/events"
 	"sandbox/spec"
 )
 
@@ -44,7 +45,7 @@ func (r *Runtime) Pause(ref string) error {
 	}
 	// Under the state's lock, so that the state and the cgroup agree for
 	// every reader, and the exit of the container cannot come in between.
-	return spec.UpdateState(c.RunDir, func(s *spec.State) error {
+	if err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
 		if s.Status != spec.StatusRunning || s.Pid != st.Pid {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ref)
 		}
@@ -53,7 +54,11 @@ func (r *Runtime) Pause(ref string) error {
 		}
 		s.Status = spec.StatusPaused
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	r.record(c, events.Pause)
+	return nil
 }
 
 // Unpause thaws a paused container.
@@ -71,7 +76,11 @@ func (r *Runtime) Unpause(ref string) error {
 	if st.Status != spec.StatusPaused {
 		return fmt.Errorf("%w: %s", ErrNotPaused, ref)
 	}
-	return r.thaw(c, st, ref)
+	if err := r.thaw(c, st, ref); err != nil {
+		return err
+	}
+	r.record(c, events.Unpause)
+	return nil
 }
 
 // thaw lets a paused container run again and records it as running.

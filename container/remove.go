@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"sandbox/events"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -65,6 +66,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	if err := r.deleteStorage(c.ID, true); err != nil {
 		return fmt.Errorf("remove %s: %w", ref, err)
 	}
+	r.record(c, events.Remove)
 	return nil
 }
 
@@ -118,7 +120,15 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 // the root filesystem is unmounted, and with remove the container deleted.
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 	if remove {
-		return r.deleteStorage(id, true)
+		// Looked up first: the event names the container and its image.
+		c, lerr := r.Lookup(id)
+		if err := r.deleteStorage(id, true); err != nil {
+			return err
+		}
+		if lerr == nil {
+			r.record(c, events.Remove)
+		}
+		return nil
 	}
 	if _, err := r.Store.Unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)

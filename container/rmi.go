@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"sandbox/events"
 	"sandbox/storage"
 
 	cstorage "go.podman.io/storage"
@@ -37,6 +38,7 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 					return rep, fmt.Errorf("untag %s: %w", ref, err)
 				}
 				rep.Untagged = append(rep.Untagged, n)
+				r.RecordImage(events.Untag, img.ID, n)
 				return rep, nil
 			}
 		}
@@ -61,6 +63,10 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 	}
 	rep.Untagged = append(rep.Untagged, img.Names...)
 	rep.Deleted = append(rep.Deleted, img.ID)
+	for _, n := range img.Names {
+		r.RecordImage(events.Untag, img.ID, n)
+	}
+	r.RecordImage(events.Remove, img.ID, ref)
 	return rep, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"sandbox/cgroupv2/systemd"
+	"sandbox/events"
 	"sandbox/internal/helperpath"
 	"sandbox/spec"
 	"sandbox/storage"
@@ -54,6 +55,9 @@ type Runtime struct {
 	// Version is sandbox's version, for the engine key of a privileged
 	// container's /run/.containerenv.
 	Version string
+	// Events is the events journal (package events), in the run root; the
+	// zero Journal records nothing (--events-backend=none).
+	Events events.Journal
 }
 
 // New returns a runtime over an open store.
@@ -89,7 +93,7 @@ func newRuntime(runRoot string) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	return &Runtime{Monitor: mon, Self: self, runRoot: runRoot}, nil
+	return &Runtime{Monitor: mon, Self: self, runRoot: runRoot, Events: events.Journal{Path: events.DefaultPath(runRoot)}}, nil
 }
 
 // openStore opens the store of a runtime from NewOpening, once.

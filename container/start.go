@@ -189,6 +189,8 @@ type launched struct {
 	// scope is the systemd scope being made for the monitor, or nil: the
 	// go-ahead waits for it, and names it.
 	scope *scopeStart
+	// noEvents: the runtime records no events, nor does the cleanup.
+	noEvents bool
 }
 
 // launch starts a container's monitor, which clones the init at once and
@@ -196,12 +198,12 @@ type launched struct {
 func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*launched, error) {
 	l, err := monitor.Launch(monitor.LaunchOptions{
 		Binary: r.Monitor, Env: append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
-		RunDir: runDir, Clone: clone, Attach: attach,
+		RunDir: runDir, Clone: clone, Attach: attach, Events: r.Events.Path,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &launched{Launched: l}, nil
+	return &launched{Launched: l, noEvents: r.Events.Path == ""}, nil
 }
 
 // abandon tells the monitor that there will be no container, and waits
@@ -219,6 +221,9 @@ func (l *launched) abandon() {
 // begin gives the monitor the container and waits for its report.
 func (l *launched) begin(c *Container) (*Started, error) {
 	cleanup := append([]string{}, GlobalArgs(c.Config.Storage)...)
+	if l.noEvents {
+		cleanup = append(cleanup, "--events-backend=none")
+	}
 	cleanup = append(cleanup, "container", "cleanup")
 	if c.Config.Remove {
 		cleanup = append(cleanup, "--rm")

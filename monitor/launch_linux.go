@@ -33,6 +33,9 @@ type LaunchOptions struct {
 	// Attach: connect an attach stream before the container's command
 	// starts (Launched.Conn), so that no output is missed.
 	Attach bool
+	// Events is the events journal the monitor records the container's
+	// start and exit in; "" records nothing.
+	Events string
 }
 
 // Launched is a monitor that has cloned the init and waits for its
@@ -56,7 +59,7 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 			}
 		}
 	}()
-	opts, err := json.Marshal(&Options{RunDir: o.RunDir, Attach: o.Attach, Clone: o.Clone})
+	opts, err := json.Marshal(&Options{RunDir: o.RunDir, Attach: o.Attach, Clone: o.Clone, Events: o.Events})
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"sandbox/attach"
+	"sandbox/events"
 	"sandbox/internal/proc"
 	"sandbox/network"
 	"sandbox/spec"
@@ -72,6 +73,8 @@ type Options struct {
 	Attach bool `json:"attach,omitempty"`
 	// Clone says how to clone the init.
 	Clone Clone `json:"clone"`
+	// Events is the events journal (package events); "" records nothing.
+	Events string `json:"events,omitempty"`
 }
 
 // Clone is what the init's clone needs, known from the flags before the
@@ -353,6 +356,9 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	if syncPipe != nil {
 		writeSync(syncPipe, SyncMessage{Pid: pid, PidStart: start})
 	}
+	// After the report: the command that waits for it is not held up.
+	m.event(events.Init, 0)
+	m.event(events.Start, 0)
 
 	var drained sync.WaitGroup
 	for _, s := range streams {
@@ -371,6 +377,9 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	}
 	m.oomKilled = m.leaf.ooms() > oomBase
 	drained.Wait()
+	// Before any client hears of the exit: a command that goes on after
+	// run returns finds it in the journal.
+	m.event(events.Died, code)
 	init.stopNetwork()
 	return code, "", true
 }
@@ -462,6 +471,16 @@ func (m *monitor) recordExit(code int, errMsg string) {
 		return nil
 	}); err != nil {
 		log.Printf("record exit: %v", err)
+	}
+}
+
+// event records what happened to the container in the events journal.
+// A journal that cannot be written is logged: the container goes on.
+func (m *monitor) event(s events.Status, code int) {
+	e := events.Event{Type: events.Container, Status: s, ID: m.cfg.ID, Name: m.cfg.Name,
+		Image: m.cfg.Image, Attributes: m.cfg.Labels, ContainerExitCode: code}
+	if err := (events.Journal{Path: m.opts.Events}).Write(e); err != nil {
+		log.Printf("record event: %v", err)
 	}
 }
 

@@ -112,6 +112,10 @@ static const char *const sandbox_global_value_flags[] = {
 	"--runroot",
 	"--storage-driver",
 	"--cgroup-manager",
+	"--log-level",
+	"--events-backend",
+	"--runtime",
+	"--runtime-flag",
 	NULL,
 };
 

@@ -11,6 +11,7 @@ import (
 	osexec "os/exec"
 	"strings"
 
+	"sandbox/events"
 	"sandbox/internal/helperpath"
 )
 
@@ -120,7 +121,44 @@ func (s *Store) Transfer(ctx context.Context, req TransferRequest, tio TransferI
 	if len(out) == 0 {
 		return nil, fmt.Errorf("image helper gave no answer")
 	}
+	s.recordTransfer(req, &res)
 	return &res, nil
+}
+
+// transferEvents are the events of the helper's operations.
+var transferEvents = map[string]events.Status{
+	OpPull: events.Pull, OpPush: events.Push, OpImport: events.Import, OpLoad: events.Load, OpSave: events.Save,
+}
+
+// recordTransfer records a transfer done: one event per image written,
+// or one naming the reference sent out.
+func (s *Store) recordTransfer(req TransferRequest, res *TransferResult) {
+	status, ok := transferEvents[req.Op]
+	if !ok {
+		return
+	}
+	name := req.Ref
+	if name == "" {
+		name = req.File
+	}
+	if len(res.IDs) == 0 {
+		s.record(status, "", name)
+	}
+	for i, id := range res.IDs {
+		n := name
+		if i < len(res.Names) {
+			n = res.Names[i]
+		}
+		s.record(status, id, n)
+	}
+}
+
+// record writes an image event; a journal that cannot be written is a
+// warning, since the operation did happen.
+func (s *Store) record(status events.Status, id, name string) {
+	if err := s.Events.Write(events.Event{Type: events.Image, Status: status, ID: id, Name: name}); err != nil {
+		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+	}
 }
 
 // PullOptions tune Pull.

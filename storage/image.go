@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/events"
+
 	cstorage "go.podman.io/storage"
 
 	"github.com/opencontainers/go-digest"
@@ -212,6 +214,9 @@ func (s *Store) Tag(ref string, targets []string) error {
 	}
 	if err := s.AddNames(img.ID, names); err != nil {
 		return fmt.Errorf("tag %s: %w", ref, err)
+	}
+	for _, n := range names {
+		s.record(events.Tag, img.ID, n)
 	}
 	return nil
 }

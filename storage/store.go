@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sandbox/events"
+
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/types"
 )
@@ -51,6 +53,9 @@ type Store struct {
 	Options Options
 	// DriverName is the driver in use (one of the Driver* names).
 	DriverName string
+	// Events is the events journal that image operations are recorded
+	// in; the zero Journal records nothing.
+	Events events.Journal
 }
 
 // DefaultGraphRoot is $XDG_DATA_HOME/sandbox/storage.
@@ -165,7 +170,7 @@ func openWith(opts Options, name string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("native overlay is not supported here: %w", errNativeOverlay)
 	}
-	return &Store{Store: s, Options: opts, DriverName: name}, nil
+	return &Store{Store: s, Options: opts, DriverName: name, Events: events.Journal{Path: events.DefaultPath(opts.RunRoot)}}, nil
 }
 
 var errNativeOverlay = errors.New("the kernel refused an overlay mount in the user namespace")

@@ -56,6 +56,8 @@ func newImagesCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
+	// Every image is listed already: sandbox makes no intermediate images.
+	f.BoolP("all", "a", false, "show all images, intermediate ones included (sandbox makes none: the same list)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "only show image ids")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
 	f.StringVar(&format, "format", "", "format: table, json, or a Go template")

@@ -32,6 +32,7 @@ type globals struct {
 	// cgroupManager is --cgroup-manager, checked before any command runs.
 	cgroupManager string
 	manager       systemd.Manager
+	podman        podmanGlobals
 }
 
 func main() {
@@ -77,13 +78,21 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 	pf.StringVar(&g.runroot, "runroot", "", "runtime state root (default $XDG_RUNTIME_DIR/sandbox/storage)")
 	pf.StringVar(&g.driver, "storage-driver", "", "storage driver: overlay, fuse-overlayfs or vfs (default: the first that works)")
 	pf.StringVar(&g.cgroupManager, "cgroup-manager", string(systemd.Auto), "how containers' cgroups are found: auto, systemd (a transient scope from your systemd) or cgroupfs (a subtree of your own cgroup)")
+	g.podman.addFlags(pf)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		m, err := systemd.ParseManager(g.cgroupManager)
 		if err != nil {
 			return spec.NewExitError(spec.ExitSandbox, err)
 		}
 		g.manager = m
-		return nil
+		notices, err := checkGlobals(g.podman)
+		if err != nil {
+			return spec.NewExitError(spec.ExitSandbox, err)
+		}
+		for _, n := range notices {
+			fmt.Fprintln(os.Stderr, "DEBU:", n)
+		}
+		return g.podman.apply()
 	}
 	// The pre-runtime hook skips the same flags' values on its own
 	// (prerun.GlobalValueFlags): a flag added here goes there too.
@@ -108,7 +117,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
-		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"),
+		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 	}
 }
 
@@ -153,7 +162,12 @@ func (g *globals) store() (*storage.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return storage.Open(o)
+	s, err := storage.Open(o)
+	if err != nil {
+		return nil, err
+	}
+	s.Events = g.podman.journal(o.RunRoot)
+	return s, nil
 }
 
 // runtime is store plus the container runtime over it.
@@ -167,6 +181,7 @@ func (g *globals) runtime() (*container.Runtime, error) {
 		return nil, err
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
+	rt.Events = s.Events
 	return rt, nil
 }
 
@@ -177,10 +192,17 @@ func (g *globals) openingRuntime() (*container.Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt, err := container.NewOpening(o.RunRoot, func() (*storage.Store, error) { return storage.Open(o) })
+	rt, err := container.NewOpening(o.RunRoot, func() (*storage.Store, error) {
+		s, err := storage.Open(o)
+		if err == nil {
+			s.Events = g.podman.journal(o.RunRoot)
+		}
+		return s, err
+	})
 	if err != nil {
 		return nil, err
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
+	rt.Events = g.podman.journal(o.RunRoot)
 	return rt, nil
 }

@@ -20,12 +20,12 @@ import (
 )
 
 func newLogsCommand(g *globals) *cobra.Command {
-	var o container.LogsOptions
+	var o container.LogsOfOptions
 	var tail, since, until string
 	cmd := &cobra.Command{
-		Use:   "logs [flags] CONTAINER",
-		Short: "Show a container's output",
-		Args:  cobra.ExactArgs(1),
+		Use:   "logs [flags] CONTAINER [CONTAINER...]",
+		Short: "Show containers' output",
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Tail, err = container.ParseTail(tail); err != nil {
@@ -47,7 +47,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 				return err
 			}
 			o.Stdout, o.Stderr = os.Stdout, os.Stderr
-			return rt.Logs(ctx(cmd), args[0], o)
+			return rt.LogsOf(ctx(cmd), args, o)
 		},
 	}
 	f := cmd.Flags()
@@ -56,6 +56,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	f.StringVar(&since, "since", "", "show lines since a time (2006-01-02T15:04:05Z, a Unix timestamp) or for a duration back (10m)")
 	f.StringVar(&until, "until", "", "show lines before a time (2006-01-02T15:04:05Z, a Unix timestamp) or a duration back (10m)")
 	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "show each line's time")
+	f.BoolVar(&o.Names, "names", false, "put the container's name, not its ID, before each line of several containers")
 	return cmd
 }
 

@@ -136,12 +136,13 @@ func TestCheckGlobalFlags(t *testing.T) {
 		t.Fatalf("plain check beside a live keeper: inside %v, newuidmap %+v", plain.InsideKeeper, want)
 	}
 	// A value for each global flag that takes one; sandbox --help lists them.
-	values := map[string]string{"--root": store[1], "--runroot": store[3], "--storage-driver": "vfs", "--cgroup-manager": "cgroupfs"}
+	values := map[string]string{"--root": store[1], "--runroot": store[3], "--storage-driver": "vfs", "--cgroup-manager": "cgroupfs",
+		"--log-level": "info", "--events-backend": "file", "--runtime": "crun", "--runtime-flag": "debug"}
 	help := sbWith(t, cmdOpts{env: rt}, "--help")
 	var flags []string
 	for _, line := range strings.Split(help.stdout, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 2 && strings.HasPrefix(f[0], "--") && f[1] == "string" {
+		if len(f) >= 2 && strings.HasPrefix(f[0], "--") && (f[1] == "string" || f[1] == "stringArray") {
 			flags = append(flags, f[0])
 		}
 	}
