@@ -18,6 +18,7 @@ import (
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/cleanup"
 	"sandbox/internal/proc"
+	"sandbox/internal/runflags"
 	"sandbox/network"
 	"sandbox/spec"
 	"sandbox/storage"
@@ -41,11 +42,13 @@ const (
 // defaults.
 type CreateOptions struct {
 	Image string
-	// Pull is PullMissing (also ""), PullAlways or PullNever.
+	// Pull is --pull: PullMissing (also "" and "newer"), PullAlways or
+	// PullNever, in any case.
 	Pull string
 	// Command replaces the image's Cmd when not empty.
 	Command []string
-	// Entrypoint replaces the image's Entrypoint when not nil; "" clears it.
+	// Entrypoint replaces the image's Entrypoint when not nil: a program, or
+	// a JSON array of strings; "" or "[]" clears it.
 	Entrypoint *string
 	Name       string
 	Env        []string // -e KEY=VALUE or KEY
@@ -83,6 +86,14 @@ type CreateOptions struct {
 	Resources ResourceOptions
 	// Ulimits are --ulimit TYPE=SOFT[:HARD] values (ulimit.go).
 	Ulimits []string
+	// Replace removes a container of the same name first, running or not.
+	Replace bool
+	// Timezone is --tz: "local" or an IANA zone name ("": the image's).
+	Timezone string
+	// Timeout kills the container after that many seconds (0: never).
+	Timeout uint
+	// Init runs a small init (catatonit) as pid 1, the command its child.
+	Init bool
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -115,11 +126,6 @@ type flags struct {
 // programs are cached in seccompCache.
 func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	f := &flags{labels: map[string]string{}, scope: scope}
-	switch o.Pull {
-	case "", PullMissing, PullAlways, PullNever:
-	default:
-		return nil, fmt.Errorf("invalid --pull %q: want missing, always or never", o.Pull)
-	}
 	netw, err := checkNetwork(&o.NetworkOptions)
 	if err != nil {
 		return nil, err
@@ -179,6 +185,9 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 			return nil, err
 		}
 		f.mounts = append(f.mounts, m)
+	}
+	if err := o.checkRunFlags(f); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, m := range f.mounts {
@@ -298,6 +307,11 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	}
 	if err := r.resolveJoin(f.netw); err != nil {
 		return nil, err
+	}
+	if o.Replace {
+		if err := r.replace(ctx, o.Name); err != nil {
+			return nil, err
+		}
 	}
 	p := &prepared{flags: f, uidMap: uidMap, gidMap: gidMap}
 	// -P publishes the image's exposed ports: the image first. Otherwise
@@ -488,19 +502,23 @@ func (r *Runtime) MarkCreated(c *Container) error {
 
 // image finds the image of o, pulling it as the pull policy says.
 func (r *Runtime) image(ctx context.Context, o *CreateOptions) (*storage.Image, error) {
-	if o.Pull == PullAlways {
+	pull, err := runflags.ParsePull(o.Pull)
+	if err != nil {
+		return nil, err
+	}
+	if pull == PullAlways {
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
 	}
 	img, err := r.Store.ResolveImage(o.Image)
-	if errors.Is(err, storage.ErrNoSuchImage) && (o.Pull == "" || o.Pull == PullMissing) {
+	if errors.Is(err, storage.ErrNoSuchImage) && pull == PullMissing {
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
 		img, err = r.Store.ResolveImage(o.Image)
 	}
-	if errors.Is(err, storage.ErrNoSuchImage) && o.Pull == PullNever {
+	if errors.Is(err, storage.ErrNoSuchImage) && pull == PullNever {
 		return nil, fmt.Errorf("%w (and --pull=never)", err)
 	}
 	return img, err
@@ -592,12 +610,9 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	}
 
 	// Command: docker drops the image's Cmd when --entrypoint is given.
-	entrypoint, cmd := img.Entrypoint, img.Cmd
-	if o.Entrypoint != nil {
-		entrypoint, cmd = nil, nil
-		if *o.Entrypoint != "" {
-			entrypoint = []string{*o.Entrypoint}
-		}
+	entrypoint, cmd, err := entrypointOf(o, img.Entrypoint, img.Cmd)
+	if err != nil {
+		return err
 	}
 	if len(o.Command) > 0 {
 		cmd = o.Command
@@ -633,6 +648,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
 		StopSignal: SignalName(stop), StopTimeout: stopTimeout, Restart: f.restart, Log: f.log,
 		Resources: f.resources,
+		Timezone:  o.Timezone, Timeout: o.Timeout, Init: o.Init,
 	}
 
 	hostname := o.Hostname
@@ -681,7 +697,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		cwd = "/"
 	}
 	s.Process = spec.Process{
-		Args:            args,
+		Args:            withInit(o.Init, args),
 		Env:             env,
 		Cwd:             path.Clean(cwd),
 		UID:             user.UID,

@@ -362,7 +362,20 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 			m.copyOut(s.name, s.frame, s.r)
 		}()
 	}
+	// --timeout: the init is this process's child, so its pid stays its
+	// own until wait reaps it; the timer is stopped right after.
+	var timeout *time.Timer
+	if t := m.cfg.Host.Timeout; t > 0 {
+		timeout = time.AfterFunc(time.Duration(t)*time.Second, func() {
+			if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+				log.Printf("--timeout: kill the container: %v", err)
+			}
+		})
+	}
 	status, err := init.wait()
+	if timeout != nil {
+		timeout.Stop()
+	}
 	code = 125
 	if err == nil {
 		code = exitCode(status)

