@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
 	"sandbox/container"
+	"sandbox/internal/runflags"
 	"sandbox/spec"
 
 	"github.com/spf13/cobra"
@@ -68,6 +70,7 @@ func newRunCommand(g *globals) *cobra.Command {
 	var stopTimeout int
 	var detach bool
 	var detachKeys string
+	var attach []string
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create and run a container",
@@ -75,13 +78,29 @@ func newRunCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
-			return runContainer(cmd.Context(), g, o, detach, detachKeys)
+			streams, err := runflags.ParseAttach(attach)
+			if err != nil {
+				return err
+			}
+			if detach && len(attach) > 0 {
+				return errors.New("conflicting options: -a/--attach and -d/--detach: a detached container has no attached streams")
+			}
+			return runContainer(cmd.Context(), g, o, runAttach{detach: detach, keys: detachKeys, streams: streams})
 		},
 	}
 	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container id")
 	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach only this stream: STDIN, STDOUT or STDERR (default: all)")
 	return cmd
+}
+
+// runAttach is how run attaches: not at all (detach), or to the streams
+// -a named, with the detach keys.
+type runAttach struct {
+	detach  bool
+	keys    string
+	streams runflags.Streams
 }
 
 func newCreateCommand(g *globals) *cobra.Command {
@@ -125,7 +144,7 @@ func optionalFlags(cmd *cobra.Command, o *container.CreateOptions, entrypoint *s
 	}
 }
 
-func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, detach bool, detachKeys string) error {
+func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a runAttach) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -145,7 +164,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 	// command half-way; they are forwarded once it runs.
 	early := make(chan os.Signal, 1)
 	signal.Notify(early, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-	c, started, err := rt.Run(ctx, o, !detach)
+	c, started, err := rt.Run(ctx, o, !a.detach)
 	signal.Stop(early)
 	if err != nil {
 		var ee *spec.ExitError
@@ -157,22 +176,36 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 		}
 		return err
 	}
-	if detach {
+	if a.detach {
 		fmt.Println(c.ID)
 		return nil
 	}
-	return attachStreams(started.Conn, container.AttachOptions{Stdin: o.Interactive, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
+	// A stream -a leaves out is read from the container and dropped, so
+	// that the container never blocks on it.
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if !a.streams.Stdout {
+		stdio.Out = io.Discard
+	}
+	if !a.streams.Stderr {
+		stdio.Err = io.Discard
+	}
+	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
 }
 
 // attachStreams attaches this command's terminal or streams and ends with
 // the container's status (or 0 when detached).
 func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) error {
+	return attachStdio(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o, detachKeys)
+}
+
+// attachStdio is attachStreams with the container's streams going to stdio.
+func attachStdio(conn *os.File, stdio container.Stdio, o container.AttachOptions, detachKeys string) error {
 	keys, err := container.ParseDetachKeys(detachKeys)
 	if err != nil {
 		return err
 	}
 	o.DetachKeys = keys
-	code, err := container.Attach(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o)
+	code, err := container.Attach(conn, stdio, o)
 	if errors.Is(err, container.ErrDetached) {
 		return nil
 	}

@@ -112,3 +112,93 @@ func TestRunInit(t *testing.T) {
 		t.Errorf("stop of an --init container took %v", took)
 	}
 }
+
+// TestRunEntrypointJSON: --entrypoint takes docker's JSON array form; the
+// image's Cmd goes, as with the plain form.
+func TestRunEntrypointJSON(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	for _, args := range [][]string{
+		{"--entrypoint", `["echo","a b","c"]`, "busybox", "d"},
+		{"--entrypoint", `["sh","-c","echo $0 $1","x"]`, "busybox", "y"},
+		{"--entrypoint", "echo", "busybox", "plain"},
+	} {
+		full := append([]string{"run", "--rm"}, args...)
+		got := ok(t, full...)
+		if want := p.ok(t, full...); got != want {
+			t.Errorf("%q: sandbox printed %q, podman %q", args, got, want)
+		}
+	}
+	if got := run(t, "--entrypoint", `["echo","a b","c"]`, "busybox", "d"); got != "a b c d\n" {
+		t.Errorf("JSON entrypoint: %q", got)
+	}
+	fails(t, 125, []string{"invalid --entrypoint", "JSON array"}, "run", "--rm", "--entrypoint", `["echo",`, "busybox")
+}
+
+// TestRunPullSpellings: --pull always, missing, never and newer (as
+// missing) in any case; podman 4.3 refuses true and false, and so does
+// sandbox.
+func TestRunPullSpellings(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	for _, pull := range []string{"missing", "newer", "never", "Never", "MISSING"} {
+		if out := run(t, "--pull", pull, "busybox", "echo", "ok"); out != "ok\n" {
+			t.Errorf("--pull %s: %q", pull, out)
+		}
+	}
+	for _, pull := range []string{"true", "false", "sometimes"} {
+		fails(t, 125, []string{`"` + pull + `"`, "always, missing, never or newer"}, "run", "--rm", "--pull", pull, "busybox", "true")
+		if r := p.run("run", "--rm", "--pull", pull, "busybox", "true"); r.code != 125 {
+			t.Errorf("podman takes --pull %s:\n%s", pull, r)
+		}
+	}
+	fails(t, 125, []string{"no-such-image"}, "run", "--rm", "--pull", "never", "no-such-image", "true")
+}
+
+// TestRunMemoryZero: --memory=0 is no limit, and needs no cgroup.
+func TestRunMemoryZero(t *testing.T) {
+	t.Parallel()
+	if out := run(t, "--memory=0", "busybox", "echo", "ok"); out != "ok\n" {
+		t.Errorf("--memory=0: %q", out)
+	}
+	fails(t, 125, []string{`"1m"`, "6m"}, "run", "--rm", "--memory=1m", "busybox", "true")
+}
+
+// TestRunAttachStreams: -a attaches only the streams named; with -d it is
+// an error, as in docker.
+func TestRunAttachStreams(t *testing.T) {
+	t.Parallel()
+	const both = "echo out; echo err >&2"
+	for _, tc := range []struct {
+		attach   []string
+		out, err string
+	}{
+		{nil, "out\n", "err\n"},
+		{[]string{"-a", "stdout"}, "out\n", ""},
+		{[]string{"-a", "STDERR"}, "", "err\n"},
+		{[]string{"-a", "stdout", "-a", "stderr"}, "out\n", "err\n"},
+	} {
+		args := append(append([]string{"run", "--rm"}, tc.attach...), "busybox", "sh", "-c", both)
+		r := sb(t, args...)
+		if r.code != 0 || r.stdout != tc.out || r.stderr != tc.err {
+			t.Errorf("%q: want stdout %q, stderr %q\n%s", tc.attach, tc.out, tc.err, r)
+		}
+	}
+	// Standard input goes in only with -i and -a stdin (or no -a).
+	if r := sbWith(t, cmdOpts{stdin: "in\n"}, "run", "--rm", "-i", "-a", "stdin", "-a", "stdout", "busybox", "cat"); r.code != 0 || r.stdout != "in\n" {
+		t.Errorf("-i -a stdin -a stdout: %s", r)
+	}
+	// Without -a stdin the container's input stays open and empty, as in
+	// docker: a read waits (here until its timeout).
+	if r := sbWith(t, cmdOpts{stdin: "in\n"}, "run", "--rm", "-i", "-a", "stdout", "busybox", "sh", "-c", `read -t 2 l; echo "got:$l"`); r.code != 0 || r.stdout != "got:\n" {
+		t.Errorf("-i -a stdout: standard input went in: %s", r)
+	}
+	before := len(containerIDs(t))
+	fails(t, 125, []string{"-a", "-d"}, "run", "-d", "-a", "stdout", "busybox", "true")
+	fails(t, 125, []string{`"tty"`, "STDIN, STDOUT or STDERR"}, "run", "--rm", "-a", "tty", "busybox", "true")
+	if after := len(containerIDs(t)); after != before {
+		t.Errorf("a refused -a left %d containers", after-before)
+	}
+}
