@@ -721,7 +721,15 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if err := r.writeEtcFiles(runDir, cfg); err != nil {
 		return err
 	}
-	s.Mounts = containerMounts(f.mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
+	dir, err := r.Store.ContainerDirectory(cfg.ID)
+	if err != nil {
+		return fmt.Errorf("container directory: %w", err)
+	}
+	mounts, err := prepareVolumes(f.mounts, dir, user.UID, user.GID, uidMap, gidMap)
+	if err != nil {
+		return err
+	}
+	s.Mounts = containerMounts(mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
 	return nil
 }
 

@@ -196,7 +196,15 @@ type Mount struct {
 	Data string `json:"data,omitempty"`
 	// Flags are extra names: "nosuid", "nodev", "noexec", "strictatime".
 	Flags []string `json:"flags,omitempty"`
+	// Chown (-v's U option): the source was given to the container's user
+	// when the container was made.
+	Chown bool `json:"chown,omitempty"`
 }
+
+// MountVolume is the Type of an anonymous volume (-v /PATH) until the
+// container is made: then a bind of a directory in the container's
+// storage, removed with it.
+const MountVolume = "volume"
 
 // ProcessRef names one process across pid reuse: its pid and start time.
 type ProcessRef struct {
