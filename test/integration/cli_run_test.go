@@ -6,7 +6,11 @@ package integration
 // same, the reference runs beside sandbox.
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +205,100 @@ func TestRunAttachStreams(t *testing.T) {
 	if after := len(containerIDs(t)); after != before {
 		t.Errorf("a refused -a left %d containers", after-before)
 	}
+}
+
+// TestRunAnonymousVolume: -v /PATH is a directory of the container's own,
+// owned by its root, kept across starts and removed with the container.
+func TestRunAnonymousVolume(t *testing.T) {
+	t.Parallel()
+	id := strings.TrimSpace(ok(t, "create", "-v", "/data", "busybox", "sh", "-c", "cat /data/f 2>/dev/null; echo kept >/data/f; stat -c %u:%g /data"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	if out := ok(t, "start", "-a", id); out != "0:0\n" {
+		t.Errorf("first start: %q", out)
+	}
+	if out := ok(t, "start", "-a", id); out != "kept\n0:0\n" {
+		t.Errorf("second start: %q", out)
+	}
+	var vols []string
+	err := filepath.WalkDir(env.root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && strings.Contains(p, id) && filepath.Base(filepath.Dir(p)) == "volumes" {
+			vols = append(vols, p)
+		}
+		return nil
+	})
+	if err != nil || len(vols) != 1 {
+		t.Fatalf("the volume's directory: %q, %v", vols, err)
+	}
+	ok(t, "rm", id)
+	if _, err := os.Stat(vols[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rm left the volume %s: %v", vols[0], err)
+	}
+	fails(t, 125, []string{`"data"`, "absolute"}, "run", "--rm", "-v", "data", "busybox", "true")
+}
+
+// TestRunVolumeChown: -v SRC:DST:U gives the source, recursively, to the
+// container's user as podman does (the same host ids); :z and :Z are
+// accepted and do nothing without SELinux.
+func TestRunVolumeChown(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	hostOwner := func(dir string) string {
+		out, err := exec.Command("stat", "-c", "%u:%g", dir, filepath.Join(dir, "sub", "f")).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	var owners []string
+	for _, tool := range []string{"sandbox", "podman"} {
+		dir := filepath.Join(t.TempDir(), "vol")
+		if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "sub", "f"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"run", "--rm", "-u", "1000:1000", "-v", dir + ":/d:U,z", "busybox", "stat", "-c", "%u:%g", "/d", "/d/sub/f"}
+		var out string
+		if tool == "sandbox" {
+			out = ok(t, args...)
+		} else {
+			out = p.ok(t, args...)
+		}
+		if out != "1000:1000\n1000:1000\n" {
+			t.Errorf("%s: -v :U: owners inside %q", tool, out)
+		}
+		owners = append(owners, hostOwner(dir))
+		// Give it back, so that the test's clean-up can remove it.
+		ok(t, "run", "--rm", "-v", dir+":/d:U,Z", "busybox", "true")
+	}
+	if owners[0] != owners[1] {
+		t.Errorf("-v :U: host owners: sandbox %q, podman %q", owners[0], owners[1])
+	}
+}
+
+// TestRunNetworkBridgeCIDR: --network bridge is the default network, as
+// for rootless podman; slirp4netns:cidr= moves the container's network
+// and the addresses it is told of.
+func TestRunNetworkBridgeCIDR(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	// The nameservers are left out: podman puts slirp4netns's first, sandbox
+	// only when the host's resolver is on its loopback.
+	const show = "ip -4 -o addr show tap0 | awk '{print $4}'; ip route | awk '/default/{print $3}'"
+	def := run(t, "busybox", "sh", "-c", show)
+	if got := run(t, "--network", "bridge", "busybox", "sh", "-c", show); got != def {
+		t.Errorf("--network bridge: %q, the default: %q", got, def)
+	}
+	args := []string{"run", "--rm", "--network", "slirp4netns:cidr=10.0.3.0/24", "busybox", "sh", "-c", show}
+	got := ok(t, args...)
+	if want := "10.0.3.100/24\n10.0.3.2\n"; got != want {
+		t.Errorf("cidr=10.0.3.0/24: %q, want %q", got, want)
+	}
+	if want := p.ok(t, args...); got != want {
+		t.Errorf("cidr=10.0.3.0/24: sandbox %q, podman %q", got, want)
+	}
+	fails(t, 125, []string{`cidr="10.0.3.0/28"`, "prefix length"}, "run", "--rm", "--network", "slirp4netns:cidr=10.0.3.0/28", "busybox", "true")
 }
