@@ -94,6 +94,8 @@ type CreateOptions struct {
 	Timeout uint
 	// Init runs a small init (catatonit) as pid 1, the command its child.
 	Init bool
+	// LogDriver is --log-driver: k8s-file (also ""), json-file or none.
+	LogDriver string
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -228,9 +230,6 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	}
 	if o.Remove && f.restart.Name != spec.RestartNo {
 		return nil, fmt.Errorf("--restart %s and --rm conflict: a removed container cannot restart", o.Restart)
-	}
-	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
-		return nil, err
 	}
 	if f.resources, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
 		return nil, err

@@ -22,8 +22,9 @@ var initPrograms = []string{"/usr/bin/catatonit", "/usr/libexec/podman/catatonit
 // zoneinfo is where the host keeps the IANA time zone files.
 const zoneinfo = "/usr/share/zoneinfo"
 
-// checkRunFlags checks --pull, --entrypoint, --tz and --init, and adds the
-// mounts --tz and --init need to f.
+// checkRunFlags checks --pull, --entrypoint, --log-driver and --log-opt
+// (into f.log), --tz and --init, and adds the mounts --tz and --init need
+// to f.
 func (o *CreateOptions) checkRunFlags(f *flags) error {
 	if _, err := runflags.ParsePull(o.Pull); err != nil {
 		return err
@@ -31,6 +32,18 @@ func (o *CreateOptions) checkRunFlags(f *flags) error {
 	if o.Entrypoint != nil {
 		if _, err := runflags.ParseEntrypoint(*o.Entrypoint); err != nil {
 			return err
+		}
+	}
+	var err error
+	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
+		return err
+	}
+	if f.log.Driver, err = runflags.ParseLogDriver(o.LogDriver); err != nil {
+		return err
+	}
+	if f.log.Path != "" {
+		if st, err := os.Stat(filepath.Dir(f.log.Path)); err != nil || !st.IsDir() {
+			return fmt.Errorf("invalid --log-opt path=%s: %s is not a directory", f.log.Path, filepath.Dir(f.log.Path))
 		}
 	}
 	if o.Replace && o.Name == "" {
@@ -77,6 +90,14 @@ func timezoneFile(tz string) (string, error) {
 		return "", fmt.Errorf("invalid --tz %q: %s is not a time zone file; want local or an IANA time zone name like Europe/Paris", tz, file)
 	}
 	return file, nil
+}
+
+// logDriver is the name inspect shows for a container's log driver.
+func logDriver(l spec.LogConfig) string {
+	if l.Driver == "" {
+		return spec.LogK8sFile
+	}
+	return l.Driver
 }
 
 // initProgram finds the program --init binds in.

@@ -235,7 +235,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	}
 	g := monitor.Go{
 		ConfigPath: filepath.Join(c.Dir, "config.json"),
-		LogPath:    filepath.Join(c.Dir, "ctr.log"),
+		LogPath:    logPath(c),
 		Cleanup:    append(append([]string{self}, cleanup...), c.ID),
 	}
 	if l.scope != nil {

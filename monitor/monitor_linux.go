@@ -100,7 +100,7 @@ type Clone struct {
 // Go is the command's go-ahead on fd 5, once the container exists.
 type Go struct {
 	ConfigPath string `json:"config"`
-	LogPath    string `json:"log"`
+	LogPath    string `json:"log"` // "": no log (--log-driver none)
 	// Cleanup is the command the monitor becomes once the container has
 	// exited and every client has its status.
 	Cleanup []string `json:"cleanup"`
@@ -285,9 +285,12 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	}
 	m.cfg = cfg
 	log.SetPrefix("sandbox-monitor " + cfg.ID[:12] + ": ")
-	if m.log, err = OpenLog(m.goAhead.LogPath, cfg.Host.Log); err != nil {
-		init.kill()
-		return m.failed(syncPipe, 125, err)
+	// No log path: --log-driver none, and a nil log writes nothing.
+	if m.goAhead.LogPath != "" {
+		if m.log, err = OpenLog(m.goAhead.LogPath, cfg.Host.Log); err != nil {
+			init.kill()
+			return m.failed(syncPipe, 125, err)
+		}
 	}
 	defer m.log.Close()
 	if m.listener, err = m.listen(); err != nil {

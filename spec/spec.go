@@ -104,11 +104,21 @@ type RestartPolicy struct {
 	MaximumRetryCount int    `json:"maximumRetryCount,omitempty"`
 }
 
-// LogConfig is --log-opt: rotate the log when it reaches MaxSize bytes (0:
-// never), keeping MaxFile files in all.
+// Log drivers of --log-driver: k8s-file (also "", and json-file) writes
+// the log file; none writes nothing.
+const (
+	LogK8sFile = "k8s-file"
+	LogNone    = "none"
+)
+
+// LogConfig is --log-driver and --log-opt: rotate the log when it reaches
+// MaxSize bytes (0: never), keeping MaxFile files in all; Path is the
+// log's file ("": ctr.log in the container's directory).
 type LogConfig struct {
-	MaxSize int64 `json:"maxSize,omitempty"`
-	MaxFile int   `json:"maxFile,omitempty"`
+	Driver  string `json:"driver,omitempty"`
+	Path    string `json:"path,omitempty"`
+	MaxSize int64  `json:"maxSize,omitempty"`
+	MaxFile int    `json:"maxFile,omitempty"`
 }
 
 // StorageRef names a store: the global flags that select it.

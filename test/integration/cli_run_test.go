@@ -302,3 +302,53 @@ func TestRunNetworkBridgeCIDR(t *testing.T) {
 	}
 	fails(t, 125, []string{`cidr="10.0.3.0/28"`, "prefix length"}, "run", "--rm", "--network", "slirp4netns:cidr=10.0.3.0/28", "busybox", "true")
 }
+
+// TestRunLogDriver: --log-driver none writes no log (logs says so, as
+// podman's); json-file is k8s-file by another name; --log-opt path= puts
+// the log there. passthrough is refused.
+func TestRunLogDriver(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	dir := t.TempDir()
+	for _, tool := range []string{"sandbox", "podman"} {
+		name := "log-driver-none-" + tool
+		args := []string{"run", "--name", name, "--log-driver", "none", "busybox", "echo", "shown"}
+		logs := []string{"logs", name}
+		var out string
+		var r result
+		if tool == "sandbox" {
+			t.Cleanup(func() { sbRaw(nil, "rm", "-f", name) })
+			out, r = ok(t, args...), sb(t, logs...)
+		} else {
+			out, r = p.ok(t, args...), p.run(logs...)
+		}
+		if out != "shown\n" {
+			t.Errorf("%s: --log-driver none: a foreground run printed %q", tool, out)
+		}
+		if want := "this container is using the 'none' log driver"; r.code != 125 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: logs of a none container: want exit 125 saying %q\n%s", tool, want, r)
+		}
+	}
+	file := filepath.Join(dir, "c.log")
+	id := strings.TrimSpace(ok(t, "run", "-d", "--log-driver", "json-file", "--log-opt", "path="+file, "busybox", "echo", "to the file"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	ok(t, "wait", id)
+	if out := ok(t, "logs", id); out != "to the file\n" {
+		t.Errorf("logs with path=: %q", out)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || !strings.HasSuffix(string(data), " stdout F to the file\n") {
+		t.Errorf("the log at path=: %q, %v", data, err)
+	}
+	if out := ok(t, "inspect", "--format", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Path}} {{.LogPath}}", id); out != "json-file "+file+" "+file+"\n" {
+		t.Errorf("inspect: %q", out)
+	}
+	before := len(containerIDs(t))
+	fails(t, 125, []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
+	fails(t, 125, []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
+	fails(t, 125, []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
+	if after := len(containerIDs(t)); after != before {
+		t.Errorf("a refused --log-driver left %d containers", after-before)
+	}
+}
