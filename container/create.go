@@ -96,6 +96,8 @@ type CreateOptions struct {
 	Init bool
 	// LogDriver is --log-driver: k8s-file (also ""), json-file or none.
 	LogDriver string
+	// PreserveFDs is --preserve-fds; only 0 (none) is supported.
+	PreserveFDs uint
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }

@@ -46,6 +46,9 @@ func (o *CreateOptions) checkRunFlags(f *flags) error {
 			return fmt.Errorf("invalid --log-opt path=%s: %s is not a directory", f.log.Path, filepath.Dir(f.log.Path))
 		}
 	}
+	if o.PreserveFDs > 0 {
+		return fmt.Errorf("--preserve-fds %d is not supported: sandbox cannot pass descriptors into a container yet; pass data through standard input or a bind mount", o.PreserveFDs)
+	}
 	if o.Replace && o.Name == "" {
 		return errors.New("--replace needs --name: it replaces the container of that name")
 	}

@@ -59,6 +59,7 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
 	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
 	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N, path=FILE")
+	fs.UintVar(&o.PreserveFDs, "preserve-fds", 0, "pass this many descriptors from 3 on into the container (not supported yet: only 0)")
 	fs.StringVar(&o.LogDriver, "log-driver", "k8s-file", "log driver: k8s-file, json-file (as k8s-file) or none")
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "a resource limit: TYPE=SOFT[:HARD] (nofile=1024:2048; -1 is unlimited)")
 	resourceFlags(fs, &o.Resources)

@@ -305,7 +305,7 @@ func TestRunNetworkBridgeCIDR(t *testing.T) {
 
 // TestRunLogDriver: --log-driver none writes no log (logs says so, as
 // podman's); json-file is k8s-file by another name; --log-opt path= puts
-// the log there. passthrough is refused.
+// the log there. passthrough is refused, and so is --preserve-fds above 0.
 func TestRunLogDriver(t *testing.T) {
 	t.Parallel()
 	p := newReference(t)
@@ -345,6 +345,7 @@ func TestRunLogDriver(t *testing.T) {
 		t.Errorf("inspect: %q", out)
 	}
 	before := len(containerIDs(t))
+	fails(t, 125, []string{"--preserve-fds 2", "not supported"}, "run", "--rm", "--preserve-fds", "2", "busybox", "true")
 	fails(t, 125, []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
 	fails(t, 125, []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
 	fails(t, 125, []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
