@@ -96,7 +96,8 @@ type CreateOptions struct {
 	Init bool
 	// LogDriver is --log-driver: k8s-file (also ""), json-file or none.
 	LogDriver string
-	// PreserveFDs is --preserve-fds; only 0 (none) is supported.
+	// PreserveFDs is --preserve-fds: the command gets this process's
+	// descriptors 3..2+N (run only: create starts no monitor).
 	PreserveFDs uint
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
@@ -710,6 +711,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Rows:            o.Rows,
 		Cols:            o.Cols,
 		Rlimits:         f.rlimits,
+		PreserveFDs:     int(o.PreserveFDs),
 		NoNewPrivileges: f.security.NoNewPrivileges,
 	}
 

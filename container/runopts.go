@@ -9,6 +9,8 @@ import (
 
 	"sandbox/internal/runflags"
 	"sandbox/spec"
+
+	"golang.org/x/sys/unix"
 )
 
 // InitPath is where --init's program appears inside the container, the
@@ -46,8 +48,8 @@ func (o *CreateOptions) checkRunFlags(f *flags) error {
 			return fmt.Errorf("invalid --log-opt path=%s: %s is not a directory", f.log.Path, filepath.Dir(f.log.Path))
 		}
 	}
-	if o.PreserveFDs > 0 {
-		return fmt.Errorf("--preserve-fds %d is not supported: sandbox cannot pass descriptors into a container yet; pass data through standard input or a bind mount", o.PreserveFDs)
+	if err := checkPreserveFds(o.PreserveFDs); err != nil {
+		return err
 	}
 	if o.Replace && o.Name == "" {
 		return errors.New("--replace needs --name: it replaces the container of that name")
@@ -93,6 +95,22 @@ func timezoneFile(tz string) (string, error) {
 		return "", fmt.Errorf("invalid --tz %q: %s is not a time zone file; want local or an IANA time zone name like Europe/Paris", tz, file)
 	}
 	return file, nil
+}
+
+// checkPreserveFds checks that the n descriptors --preserve-fds passes
+// (3..2+n) are open here. Whether they are the caller's to give, and not
+// this process's own, is for the caller to know (the CLI asks the
+// pre-runtime hook).
+func checkPreserveFds(n uint) error {
+	if n > 1000 {
+		return fmt.Errorf("invalid --preserve-fds %d: want at most 1000 descriptors", n)
+	}
+	for fd := 3; fd < 3+int(n); fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("invalid --preserve-fds %d: descriptor %d is not open: %w", n, fd, err)
+		}
+	}
+	return nil
 }
 
 // logDriver is the name inspect shows for a container's log driver.

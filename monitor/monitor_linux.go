@@ -95,6 +95,9 @@ type Clone struct {
 	Stdin    bool `json:"stdin,omitempty"`
 	// Cgroup, when set, asks for the container's own cgroup (cgroup_linux.go).
 	Cgroup *Cgroup `json:"cgroup,omitempty"`
+	// PreserveFDs is --preserve-fds: the command's descriptors 3..2+N,
+	// which the monitor holds at firstPreservedFd on for every start.
+	PreserveFDs int `json:"preserveFds,omitempty"`
 }
 
 // Go is the command's go-ahead on fd 5, once the container exists.
@@ -122,6 +125,9 @@ const (
 	syncFd   = 3
 	attachFd = 4
 	goFd     = 5
+	// firstPreservedFd is where the launcher puts --preserve-fds's
+	// descriptors in the monitor, after its own.
+	firstPreservedFd = 6
 )
 
 type monitor struct {
@@ -151,7 +157,7 @@ type monitor struct {
 func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
-	closeInherited()
+	closeInherited(opts.Clone.PreserveFDs)
 	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
@@ -237,8 +243,9 @@ func (m *monitor) prepareInit() (*pendingInit, error) {
 // have left some open across exec (a shell's, a CI runner's pipe), and a
 // monitor that outlives the command would keep them open, so that
 // whoever waits for their end would wait for the container. The Go
-// runtime's own descriptors are close-on-exec, and so are left alone.
-func closeInherited() {
+// runtime's own descriptors are close-on-exec, and so are left alone, as
+// are the preserve descriptors --preserve-fds passes on.
+func closeInherited(preserve int) {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		log.Printf("close inherited descriptors: %v", err)
@@ -246,7 +253,7 @@ func closeInherited() {
 	}
 	for _, e := range entries {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= goFd {
+		if err != nil || fd <= goFd || fd < firstPreservedFd+preserve {
 			continue
 		}
 		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {

@@ -189,6 +189,9 @@ type Process struct {
 	// NoNewPrivileges: execve grants nothing (setuid bits and file
 	// capabilities are ignored), --security-opt no-new-privileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// PreserveFDs: the command is given descriptors 3..2+N (--preserve-fds)
+	// open, as the caller of run had them.
+	PreserveFDs int `json:"preserveFds,omitempty"`
 	// Rlimits are the resource limits (--ulimit) the command starts with,
 	// set on the process itself as the last step before execve; a type
 	// not listed keeps the limit the process inherited (see rlimit.go).

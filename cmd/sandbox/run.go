@@ -59,7 +59,6 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
 	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
 	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N, path=FILE")
-	fs.UintVar(&o.PreserveFDs, "preserve-fds", 0, "pass this many descriptors from 3 on into the container (not supported yet: only 0)")
 	fs.StringVar(&o.LogDriver, "log-driver", "k8s-file", "log driver: k8s-file, json-file (as k8s-file) or none")
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "a resource limit: TYPE=SOFT[:HARD] (nofile=1024:2048; -1 is unlimited)")
 	resourceFlags(fs, &o.Resources)
@@ -80,6 +79,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
+			if err := checkCallerFds(o.PreserveFDs); err != nil {
+				return err
+			}
 			streams, err := runflags.ParseAttach(attach)
 			if err != nil {
 				return err
@@ -93,6 +95,7 @@ func newRunCommand(g *globals) *cobra.Command {
 	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container id")
 	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().UintVar(&o.PreserveFDs, "preserve-fds", 0, "pass this many open descriptors from 3 on into the container, as 3 on")
 	cmd.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach only this stream: STDIN, STDOUT or STDERR (default: all)")
 	return cmd
 }

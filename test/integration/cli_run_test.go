@@ -6,6 +6,7 @@ package integration
 // same, the reference runs beside sandbox.
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -65,12 +66,8 @@ func TestRunTimezone(t *testing.T) {
 	if got := run(t, "--tz", "local", "busybox", "date", "+%Z"); got != string(host) {
 		t.Errorf("--tz local: date says %q, the host %q", got, host)
 	}
-	before := len(containerIDs(t))
-	fails(t, 125, []string{`"Bad/Zone"`, "IANA"}, "run", "--rm", "--tz", "Bad/Zone", "busybox", "true")
-	fails(t, 125, []string{`"../../etc/passwd"`, "IANA"}, "create", "--tz", "../../etc/passwd", "busybox", "true")
-	if after := len(containerIDs(t)); after != before {
-		t.Errorf("a refused --tz left %d containers", after-before)
-	}
+	refusedRun(t, "run-refused-1", []string{`"Bad/Zone"`, "IANA"}, "run", "--rm", "--tz", "Bad/Zone", "busybox", "true")
+	refusedRun(t, "run-refused-2", []string{`"../../etc/passwd"`, "IANA"}, "create", "--tz", "../../etc/passwd", "busybox", "true")
 }
 
 // TestRunTimeout: --timeout kills the container after that many seconds.
@@ -199,12 +196,8 @@ func TestRunAttachStreams(t *testing.T) {
 	if r := sbWith(t, cmdOpts{stdin: "in\n"}, "run", "--rm", "-i", "-a", "stdout", "busybox", "sh", "-c", `read -t 2 l; echo "got:$l"`); r.code != 0 || r.stdout != "got:\n" {
 		t.Errorf("-i -a stdout: standard input went in: %s", r)
 	}
-	before := len(containerIDs(t))
-	fails(t, 125, []string{"-a", "-d"}, "run", "-d", "-a", "stdout", "busybox", "true")
-	fails(t, 125, []string{`"tty"`, "STDIN, STDOUT or STDERR"}, "run", "--rm", "-a", "tty", "busybox", "true")
-	if after := len(containerIDs(t)); after != before {
-		t.Errorf("a refused -a left %d containers", after-before)
-	}
+	refusedRun(t, "run-refused-3", []string{"-a", "-d"}, "run", "-d", "-a", "stdout", "busybox", "true")
+	refusedRun(t, "run-refused-4", []string{`"tty"`, "STDIN, STDOUT or STDERR"}, "run", "--rm", "-a", "tty", "busybox", "true")
 }
 
 // TestRunAnonymousVolume: -v /PATH is a directory of the container's own,
@@ -305,7 +298,7 @@ func TestRunNetworkBridgeCIDR(t *testing.T) {
 
 // TestRunLogDriver: --log-driver none writes no log (logs says so, as
 // podman's); json-file is k8s-file by another name; --log-opt path= puts
-// the log there. passthrough is refused, and so is --preserve-fds above 0.
+// the log there. passthrough is refused.
 func TestRunLogDriver(t *testing.T) {
 	t.Parallel()
 	p := newReference(t)
@@ -344,12 +337,63 @@ func TestRunLogDriver(t *testing.T) {
 	if out := ok(t, "inspect", "--format", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Path}} {{.LogPath}}", id); out != "json-file "+file+" "+file+"\n" {
 		t.Errorf("inspect: %q", out)
 	}
-	before := len(containerIDs(t))
-	fails(t, 125, []string{"--preserve-fds 2", "not supported"}, "run", "--rm", "--preserve-fds", "2", "busybox", "true")
-	fails(t, 125, []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
-	fails(t, 125, []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
-	fails(t, 125, []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
-	if after := len(containerIDs(t)); after != before {
-		t.Errorf("a refused --log-driver left %d containers", after-before)
+	refusedRun(t, "run-refused-5", []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
+	refusedRun(t, "run-refused-6", []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
+	refusedRun(t, "run-refused-7", []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
+}
+
+// TestRunPreserveFds: --preserve-fds N gives the command the caller's
+// descriptors 3..2+N, as podman's does; one that is not open is refused.
+func TestRunPreserveFds(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	args := []string{"run", "--rm", "--preserve-fds", "2", "busybox", "sh", "-c", "cat <&3; echo to fd4 >&4; ls /proc/self/fd | wc -l"}
+	for _, tool := range []string{"sandbox", "podman"} {
+		in, inW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inW.WriteString("from fd3\n"); err != nil {
+			t.Fatal(err)
+		}
+		inW.Close()
+		outFile := filepath.Join(t.TempDir(), "fd4")
+		out, err := os.Create(outFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmd *exec.Cmd
+		if tool == "sandbox" {
+			cmd = command(context.Background(), nil, args...)
+		} else {
+			cmd = p.cmd(args...)
+		}
+		cmd.ExtraFiles = []*os.File{in, out}
+		stdout, err := cmd.Output()
+		in.Close()
+		out.Close()
+		if err != nil {
+			t.Fatalf("%s %q: %v\n%s", tool, args, err, stdout)
+		}
+		// 0, 1, 2, 3, 4 and ls's own directory.
+		if string(stdout) != "from fd3\n6\n" {
+			t.Errorf("%s: the command read and counted %q", tool, stdout)
+		}
+		if data, err := os.ReadFile(outFile); err != nil || string(data) != "to fd4\n" {
+			t.Errorf("%s: fd 4 got %q, %v", tool, data, err)
+		}
+	}
+	refusedRun(t, "run-refused-8", []string{"--preserve-fds 2", "descriptor 3 is not open"}, "run", "--rm", "--preserve-fds", "2", "busybox", "true")
+}
+
+// refusedRun runs run or create (args[0]) with --name name and the rest of
+// args: it must fail with 125 naming each of want, and leave no container
+// of that name.
+func refusedRun(t *testing.T, name string, want []string, args ...string) {
+	t.Helper()
+	fails(t, 125, want, append([]string{args[0], "--name", name}, args[1:]...)...)
+	if r := sb(t, "container", "exists", name); r.code != 1 {
+		t.Errorf("a refused %s left a container named %s\n%s", args[0], name, r)
 	}
 }
