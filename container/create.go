@@ -19,6 +19,7 @@ import (
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/cleanup"
 	"sandbox/internal/proc"
+	"sandbox/internal/runflags"
 	"sandbox/network"
 	"sandbox/spec"
 	"sandbox/storage"
@@ -42,11 +43,13 @@ const (
 // defaults.
 type CreateOptions struct {
 	Image string
-	// Pull is PullMissing (also ""), PullAlways or PullNever.
+	// Pull is --pull: PullMissing (also "" and "newer"), PullAlways or
+	// PullNever, in any case.
 	Pull string
 	// Command replaces the image's Cmd when not empty.
 	Command []string
-	// Entrypoint replaces the image's Entrypoint when not nil; "" clears it.
+	// Entrypoint replaces the image's Entrypoint when not nil: a program, or
+	// a JSON array of strings; "" or "[]" clears it.
 	Entrypoint *string
 	Name       string
 	Env        []string // -e KEY=VALUE or KEY
@@ -84,6 +87,19 @@ type CreateOptions struct {
 	Resources ResourceOptions
 	// Ulimits are --ulimit TYPE=SOFT[:HARD] values (ulimit.go).
 	Ulimits []string
+	// Replace removes a container of the same name first, running or not.
+	Replace bool
+	// Timezone is --tz: "local" or an IANA zone name ("": the image's).
+	Timezone string
+	// Timeout kills the container after that many seconds (0: never).
+	Timeout uint
+	// Init runs a small init (catatonit) as pid 1, the command its child.
+	Init bool
+	// LogDriver is --log-driver: k8s-file (also ""), json-file or none.
+	LogDriver string
+	// PreserveFDs is --preserve-fds: the command gets this process's
+	// descriptors 3..2+N (run only: create starts no monitor).
+	PreserveFDs uint
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
 }
@@ -116,11 +132,6 @@ type flags struct {
 // programs are cached in seccompCache.
 func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	f := &flags{labels: map[string]string{}, scope: scope}
-	switch o.Pull {
-	case "", PullMissing, PullAlways, PullNever:
-	default:
-		return nil, fmt.Errorf("invalid --pull %q: want missing, always or never", o.Pull)
-	}
 	netw, err := checkNetwork(&o.NetworkOptions)
 	if err != nil {
 		return nil, err
@@ -181,6 +192,9 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 		}
 		f.mounts = append(f.mounts, m)
 	}
+	if err := o.checkRunFlags(f); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, m := range f.mounts {
 		if seen[m.Destination] {
@@ -220,9 +234,6 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	}
 	if o.Remove && f.restart.Name != spec.RestartNo {
 		return nil, fmt.Errorf("--restart %s and --rm conflict: a removed container cannot restart", o.Restart)
-	}
-	if f.log, err = ParseLogOpts(o.LogOpts); err != nil {
-		return nil, err
 	}
 	if f.resources, err = resourcesFor(&o.Resources, spec.Resources{}, scope); err != nil {
 		return nil, err
@@ -299,6 +310,11 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	}
 	if err := r.resolveJoin(f.netw); err != nil {
 		return nil, err
+	}
+	if o.Replace {
+		if err := r.replace(ctx, o.Name); err != nil {
+			return nil, err
+		}
 	}
 	p := &prepared{flags: f, uidMap: uidMap, gidMap: gidMap}
 	// -P publishes the image's exposed ports: the image first. Otherwise
@@ -490,19 +506,23 @@ func (r *Runtime) MarkCreated(c *Container) error {
 
 // image finds the image of o, pulling it as the pull policy says.
 func (r *Runtime) image(ctx context.Context, o *CreateOptions) (*storage.Image, error) {
-	if o.Pull == PullAlways {
+	pull, err := runflags.ParsePull(o.Pull)
+	if err != nil {
+		return nil, err
+	}
+	if pull == PullAlways {
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
 	}
 	img, err := r.Store.ResolveImage(o.Image)
-	if errors.Is(err, storage.ErrNoSuchImage) && (o.Pull == "" || o.Pull == PullMissing) {
+	if errors.Is(err, storage.ErrNoSuchImage) && pull == PullMissing {
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
 		img, err = r.Store.ResolveImage(o.Image)
 	}
-	if errors.Is(err, storage.ErrNoSuchImage) && o.Pull == PullNever {
+	if errors.Is(err, storage.ErrNoSuchImage) && pull == PullNever {
 		return nil, fmt.Errorf("%w (and --pull=never)", err)
 	}
 	return img, err
@@ -594,12 +614,9 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	}
 
 	// Command: docker drops the image's Cmd when --entrypoint is given.
-	entrypoint, cmd := img.Entrypoint, img.Cmd
-	if o.Entrypoint != nil {
-		entrypoint, cmd = nil, nil
-		if *o.Entrypoint != "" {
-			entrypoint = []string{*o.Entrypoint}
-		}
+	entrypoint, cmd, err := entrypointOf(o, img.Entrypoint, img.Cmd)
+	if err != nil {
+		return err
 	}
 	if len(o.Command) > 0 {
 		cmd = o.Command
@@ -635,6 +652,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		UsernsMode: o.UserNS, Interactive: o.Interactive, TTY: o.TTY,
 		StopSignal: SignalName(stop), StopTimeout: stopTimeout, Restart: f.restart, Log: f.log,
 		Resources: f.resources,
+		Timezone:  o.Timezone, Timeout: o.Timeout, Init: o.Init,
 	}
 
 	hostname := o.Hostname
@@ -683,7 +701,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		cwd = "/"
 	}
 	s.Process = spec.Process{
-		Args:            args,
+		Args:            withInit(o.Init, args),
 		Env:             env,
 		Cwd:             path.Clean(cwd),
 		UID:             user.UID,
@@ -695,6 +713,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		Rows:            o.Rows,
 		Cols:            o.Cols,
 		Rlimits:         f.rlimits,
+		PreserveFDs:     int(o.PreserveFDs),
 		NoNewPrivileges: f.security.NoNewPrivileges,
 	}
 
@@ -707,7 +726,15 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if err := r.writeEtcFiles(runDir, cfg); err != nil {
 		return err
 	}
-	s.Mounts = containerMounts(f.mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
+	dir, err := r.Store.ContainerDirectory(cfg.ID)
+	if err != nil {
+		return fmt.Errorf("container directory: %w", err)
+	}
+	mounts, err := prepareVolumes(f.mounts, dir, user.UID, user.GID, uidMap, gidMap)
+	if err != nil {
+		return err
+	}
+	s.Mounts = containerMounts(mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
 	return nil
 }
 

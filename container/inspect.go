@@ -109,6 +109,8 @@ type RestartPolicy struct {
 type LogConfig struct {
 	Type   string
 	Config map[string]string
+	// Path is --log-opt path= ("" when not given), as podman shows it.
+	Path string
 }
 
 // GraphDriver is the storage driver and the container layer's
@@ -235,7 +237,7 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 		ResolvConfPath: filepath.Join(c.RunDir, "resolv.conf"),
 		HostnamePath:   filepath.Join(c.RunDir, "hostname"),
 		HostsPath:      filepath.Join(c.RunDir, "hosts"),
-		LogPath:        filepath.Join(c.Dir, LogFile),
+		LogPath:        logPath(c),
 		Name:           "/" + c.Name(),
 		RestartCount:   st.RestartCount,
 		Platform:       "linux",
@@ -253,7 +255,7 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			ReadonlyPaths:  cfg.Spec.ReadonlyPaths,
 			Tmpfs:          tmpfsMap(h.Tmpfs),
 			UsernsMode:     h.UsernsMode,
-			LogConfig:      LogConfig{Type: "k8s-file", Config: logOpts(h.Log)},
+			LogConfig:      LogConfig{Type: logDriver(h.Log), Config: logOpts(h.Log), Path: h.Log.Path},
 		},
 		Config: InspectConfig{
 			Hostname:     cfg.Spec.Hostname,

@@ -52,7 +52,27 @@ func (r *Runtime) Logs(ctx context.Context, ref string, o LogsOptions) error {
 	if err != nil {
 		return err
 	}
-	return readLog(ctx, filepath.Join(c.Dir, LogFile), o, func() bool { return r.logActive(c) })
+	path := logPath(c)
+	if path == "" {
+		// podman's words
+		return fmt.Errorf("this container is using the 'none' log driver, cannot read logs: this container is not logging output")
+	}
+	return readLog(ctx, path, o, func() bool { return r.logActive(c) })
+}
+
+// logPath is where a container's log is written: --log-opt path=, else
+// LogFile in its directory; "" with --log-driver none.
+func logPath(c *Container) string {
+	if c.Config == nil {
+		return filepath.Join(c.Dir, LogFile)
+	}
+	switch l := c.Config.Host.Log; {
+	case l.Driver == spec.LogNone:
+		return ""
+	case l.Path != "":
+		return l.Path
+	}
+	return filepath.Join(c.Dir, LogFile)
 }
 
 // readLog is Logs on the log file at path; active reports whether the

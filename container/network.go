@@ -47,7 +47,9 @@ type joinTarget struct {
 // checkNetwork parses the network flags; nothing on the host is touched.
 func checkNetwork(o *NetworkOptions) (*netFlags, error) {
 	mode := o.Network
-	if mode == "" {
+	// bridge is what docker and compose say for "the default network";
+	// rootless podman maps it to its rootless default too.
+	if mode == "" || mode == "bridge" {
 		m, err := network.DefaultMode()
 		if err != nil {
 			return nil, err

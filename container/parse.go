@@ -16,10 +16,20 @@ import (
 // labels z and Z are accepted and have no effect).
 func ParseVolume(v string) (spec.Mount, error) {
 	bad := func(why string) (spec.Mount, error) {
-		return spec.Mount{}, fmt.Errorf("invalid volume %q: %s; want /HOST/PATH:/CONTAINER/PATH[:ro]", v, why)
+		return spec.Mount{}, fmt.Errorf("invalid volume %q: %s; want /HOST/PATH:/CONTAINER/PATH[:ro][,U] or /CONTAINER/PATH", v, why)
 	}
 	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 {
+	if len(parts) == 1 {
+		// An anonymous volume: a directory of the container's own.
+		if !path.IsAbs(v) {
+			return bad("destination is not an absolute path")
+		}
+		if path.Clean(v) == "/" {
+			return bad("destination cannot be /")
+		}
+		return spec.Mount{Type: spec.MountVolume, Destination: path.Clean(v)}, nil
+	}
+	if len(parts) > 3 {
 		return bad("wrong number of ':'-separated fields")
 	}
 	src, dst := parts[0], parts[1]
@@ -46,6 +56,12 @@ func ParseVolume(v string) (spec.Mount, error) {
 				}
 				m.ReadOnly = o == "ro"
 			case "z", "Z":
+				// SELinux labels: there is no SELinux to label for.
+			case "U":
+				if seen["U"] {
+					return bad("U given twice")
+				}
+				m.Chown = true
 			default:
 				return bad(fmt.Sprintf("unknown option %q", o))
 			}

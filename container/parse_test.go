@@ -46,7 +46,13 @@ func TestParseVolume(t *testing.T) {
 		{in: "/:/host", want: spec.Mount{Type: "bind", Source: "/", Destination: "/host"}},
 		{in: "/src:/", wantErr: `invalid volume "/src:/": destination cannot be /`},
 		{in: "/src:/x/..", wantErr: "destination cannot be /"},
-		{in: "/src", wantErr: `invalid volume "/src": wrong number of ':'-separated fields`},
+		{in: "/data", want: spec.Mount{Type: spec.MountVolume, Destination: "/data"}},
+		{in: "/data/./x/", want: spec.Mount{Type: spec.MountVolume, Destination: "/data/x"}},
+		{in: "data", wantErr: `invalid volume "data": destination is not an absolute path`},
+		{in: "/", wantErr: "destination cannot be /"},
+		{in: "/src:/dst:U", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", Chown: true}},
+		{in: "/src:/dst:ro,U,z", want: spec.Mount{Type: "bind", Source: "/src", Destination: "/dst", ReadOnly: true, Chown: true}},
+		{in: "/src:/dst:U,U", wantErr: "U given twice"},
 		{in: "/a:/b:ro:x", wantErr: `invalid volume "/a:/b:ro:x": wrong number`},
 		{in: ":/dst", wantErr: `invalid volume ":/dst": empty path`},
 		{in: "/src:", wantErr: `invalid volume "/src:": empty path`},
@@ -79,6 +85,12 @@ func FuzzParseVolume(f *testing.F) {
 			}
 			return
 		}
+		if m.Type == spec.MountVolume {
+			if m.Source != "" || !isAbsClean(m.Destination) || m.Destination == "/" {
+				t.Fatalf("ParseVolume(%q) = %+v: want an anonymous volume at an absolute, clean path", v, m)
+			}
+			return
+		}
 		if m.Type != "bind" || !isAbsClean(m.Source) || !isAbsClean(m.Destination) {
 			t.Fatalf("ParseVolume(%q) = %+v: want a bind mount with absolute, clean paths", v, m)
 		}
@@ -86,6 +98,9 @@ func FuzzParseVolume(f *testing.F) {
 		canon := m.Source + ":" + m.Destination
 		if m.ReadOnly {
 			canon += ":ro"
+		}
+		if m.Chown {
+			canon += map[bool]string{true: ",U", false: ":U"}[m.ReadOnly]
 		}
 		again, err := ParseVolume(canon)
 		if err != nil || !reflect.DeepEqual(again, m) {

@@ -133,7 +133,7 @@ func (o *ResourceOptions) merge(base spec.Resources, m machine) (spec.Resources,
 	if err := size("--memory", o.Memory, &r.Memory); err != nil {
 		return r, err
 	}
-	if o.Memory != "" && r.Memory < minMemory {
+	if r.Memory != 0 && r.Memory < minMemory { // 0 is no limit, as in docker
 		return r, fmt.Errorf("invalid --memory %q: the minimum is 6m", o.Memory)
 	}
 	if o.MemorySwap == "-1" {

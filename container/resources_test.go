@@ -43,6 +43,7 @@ func TestMergeResources(t *testing.T) {
 		{name: "sizes", o: ResourceOptions{Memory: "64m", MemorySwap: "128m", MemoryReservation: "32M"},
 			want: spec.Resources{Memory: 64 << 20, MemorySwap: 128 << 20, MemoryReservation: 32 << 20}},
 		{name: "unlimited swap", o: ResourceOptions{Memory: "1g", MemorySwap: "-1"}, want: spec.Resources{Memory: 1 << 30, MemorySwap: -1}},
+		{name: "no memory limit", o: ResourceOptions{Memory: "0"}, want: spec.Resources{}},
 		{name: "cpus", o: ResourceOptions{CPUs: "0.5"}, want: spec.Resources{NanoCpus: 5e8}},
 		{name: "all the CPUs", o: ResourceOptions{CPUs: "2"}, want: spec.Resources{NanoCpus: 2e9}},
 		{name: "quota and period", o: ResourceOptions{CPUQuota: "50000", CPUPeriod: "100000"}, want: spec.Resources{CpuQuota: 50000, CpuPeriod: 100000}},

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -77,7 +78,7 @@ func ParseRestart(s string) (spec.RestartPolicy, error) {
 	return p, nil
 }
 
-// ParseLogOpts reads --log-opt max-size=SIZE and max-file=N.
+// ParseLogOpts reads --log-opt max-size=SIZE, max-file=N and path=FILE.
 func ParseLogOpts(opts []string) (spec.LogConfig, error) {
 	var c spec.LogConfig
 	for _, o := range opts {
@@ -89,6 +90,11 @@ func ParseLogOpts(opts []string) (spec.LogConfig, error) {
 				return c, fmt.Errorf("invalid --log-opt %q: %w", o, err)
 			}
 			c.MaxSize = n
+		case "path":
+			if !filepath.IsAbs(v) || filepath.Clean(v) != v || strings.HasSuffix(v, "/") {
+				return c, fmt.Errorf("invalid --log-opt %q: path must be an absolute, clean file name", o)
+			}
+			c.Path = v
 		case "max-file":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
@@ -96,7 +102,7 @@ func ParseLogOpts(opts []string) (spec.LogConfig, error) {
 			}
 			c.MaxFile = n
 		default:
-			return c, fmt.Errorf("invalid --log-opt %q: want max-size=SIZE or max-file=N", o)
+			return c, fmt.Errorf("invalid --log-opt %q: want max-size=SIZE, max-file=N or path=FILE", o)
 		}
 	}
 	if c.MaxSize > 0 && c.MaxFile == 0 {

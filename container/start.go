@@ -45,7 +45,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 		}
 	})
 	defer undo.Clean()
-	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope)}
+	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope), PreserveFDs: int(o.PreserveFDs)}
 	if j := p.flags.netw.join; j != nil {
 		clone.JoinNetns = &j.ref
 	}
@@ -240,7 +240,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	}
 	g := monitor.Go{
 		ConfigPath: filepath.Join(c.Dir, "config.json"),
-		LogPath:    filepath.Join(c.Dir, "ctr.log"),
+		LogPath:    logPath(c),
 		Cleanup:    append(append([]string{self}, cleanup...), c.ID),
 	}
 	if l.scope != nil {

@@ -52,8 +52,11 @@ func OpenLog(path string, cfg spec.LogConfig) (*LogWriter, error) {
 	return &LogWriter{w: f, file: f, path: path, size: st.Size(), cfg: cfg, now: time.Now}, nil
 }
 
-// Close closes the log file.
+// Close closes the log file; a nil LogWriter (no log) has none.
 func (l *LogWriter) Close() error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.file == nil {
@@ -62,8 +65,12 @@ func (l *LogWriter) Close() error {
 	return l.file.Close()
 }
 
-// Write logs p as read from stream ("stdout" or "stderr").
+// Write logs p as read from stream ("stdout" or "stderr"); a nil
+// LogWriter (no log) drops it.
 func (l *LogWriter) Write(stream string, p []byte) error {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ts := l.now().UTC().Format(time.RFC3339Nano)

@@ -98,12 +98,15 @@ type Clone struct {
 	Stdin    bool `json:"stdin,omitempty"`
 	// Cgroup, when set, asks for the container's own cgroup (cgroup_linux.go).
 	Cgroup *Cgroup `json:"cgroup,omitempty"`
+	// PreserveFDs is --preserve-fds: the command's descriptors 3..2+N,
+	// which the monitor holds at firstPreservedFd on for every start.
+	PreserveFDs int `json:"preserveFds,omitempty"`
 }
 
 // Go is the command's go-ahead on fd 5, once the container exists.
 type Go struct {
 	ConfigPath string `json:"config"`
-	LogPath    string `json:"log"`
+	LogPath    string `json:"log"` // "": no log (--log-driver none)
 	// Cleanup is the command the monitor becomes once the container has
 	// exited and every client has its status.
 	Cleanup []string `json:"cleanup"`
@@ -125,6 +128,9 @@ const (
 	syncFd   = 3
 	attachFd = 4
 	goFd     = 5
+	// firstPreservedFd is where the launcher puts --preserve-fds's
+	// descriptors in the monitor, after its own.
+	firstPreservedFd = 6
 )
 
 type monitor struct {
@@ -154,7 +160,7 @@ type monitor struct {
 func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
-	closeInherited()
+	closeInherited(opts.Clone.PreserveFDs)
 	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
@@ -240,8 +246,9 @@ func (m *monitor) prepareInit() (*pendingInit, error) {
 // have left some open across exec (a shell's, a CI runner's pipe), and a
 // monitor that outlives the command would keep them open, so that
 // whoever waits for their end would wait for the container. The Go
-// runtime's own descriptors are close-on-exec, and so are left alone.
-func closeInherited() {
+// runtime's own descriptors are close-on-exec, and so are left alone, as
+// are the preserve descriptors --preserve-fds passes on.
+func closeInherited(preserve int) {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		log.Printf("close inherited descriptors: %v", err)
@@ -249,7 +256,7 @@ func closeInherited() {
 	}
 	for _, e := range entries {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= goFd {
+		if err != nil || fd <= goFd || fd < firstPreservedFd+preserve {
 			continue
 		}
 		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
@@ -288,9 +295,12 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	}
 	m.cfg = cfg
 	log.SetPrefix("sandbox-monitor " + cfg.ID[:12] + ": ")
-	if m.log, err = OpenLog(m.goAhead.LogPath, cfg.Host.Log); err != nil {
-		init.kill()
-		return m.failed(syncPipe, 125, err)
+	// No log path: --log-driver none, and a nil log writes nothing.
+	if m.goAhead.LogPath != "" {
+		if m.log, err = OpenLog(m.goAhead.LogPath, cfg.Host.Log); err != nil {
+			init.kill()
+			return m.failed(syncPipe, 125, err)
+		}
 	}
 	defer m.log.Close()
 	if m.listener, err = m.listen(); err != nil {
@@ -368,7 +378,20 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 			m.copyOut(s.name, s.frame, s.r)
 		}()
 	}
+	// --timeout: the init is this process's child, so its pid stays its
+	// own until wait reaps it; the timer is stopped right after.
+	var timeout *time.Timer
+	if t := m.cfg.Host.Timeout; t > 0 {
+		timeout = time.AfterFunc(time.Duration(t)*time.Second, func() {
+			if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+				log.Printf("--timeout: kill the container: %v", err)
+			}
+		})
+	}
 	status, err := init.wait()
+	if timeout != nil {
+		timeout.Stop()
+	}
 	code = 125
 	if err == nil {
 		code = exitCode(status)

@@ -124,6 +124,10 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 	for i, f := range files {
 		fds[i] = f.Fd()
 	}
+	// --preserve-fds: the init finds them at 4 on and moves them to 3.
+	for i := 0; i < c.PreserveFDs; i++ {
+		fds = append(fds, uintptr(firstPreservedFd+i))
+	}
 	// syscall.ForkExec rather than os.StartProcess, whose first use in a
 	// process costs an extra clone to probe for pidfds: the monitor waits
 	// for its init by pid, which no other process can take while it is

@@ -19,7 +19,7 @@ import (
 func AddressesFor(n Network) (Addresses, error) {
 	switch n.Mode {
 	case Slirp4netns:
-		return slirpAddresses, nil
+		return slirpAddressesIn(n.CIDR)
 	case Pasta:
 		// The calling thread's routes: /proc/net is the main thread's
 		// namespace, which in a process with a forwarder (its dialing

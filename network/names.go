@@ -11,6 +11,40 @@ import (
 // slirp4netns's fixed addresses in its default 10.0.2.0/24.
 var slirpAddresses = Addresses{IP: "10.0.2.100", Gateway: "10.0.2.2", DNS: "10.0.2.3"}
 
+// ParseSlirpCIDR checks slirp4netns:cidr=: an IPv4 prefix of 25 bits at
+// most (slirp4netns puts the container at the 100th address), returned
+// masked.
+func ParseSlirpCIDR(v string) (string, error) {
+	p, err := netip.ParsePrefix(v)
+	if err != nil || !p.Addr().Is4() {
+		return "", fmt.Errorf("cidr=%q: want an IPv4 network like 10.0.3.0/24", v)
+	}
+	if p.Bits() < 1 || p.Bits() > 25 {
+		return "", fmt.Errorf("cidr=%q: want a prefix length from 1 to 25, room for the container's address (the 100th)", v)
+	}
+	return p.Masked().String(), nil
+}
+
+// slirpAddressesIn are slirp4netns's addresses in the network cidr (a
+// value of ParseSlirpCIDR; "" is the default): the gateway the 2nd, the
+// DNS server the 3rd, the container the 100th.
+func slirpAddressesIn(cidr string) (Addresses, error) {
+	if cidr == "" {
+		return slirpAddresses, nil
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return Addresses{}, fmt.Errorf("slirp4netns network %q: not an IPv4 network", cidr)
+	}
+	base := p.Masked().Addr().As4()
+	at := func(n byte) string {
+		a := base
+		a[3] += n // the prefix is 25 bits at most: no carry
+		return netip.AddrFrom4(a).String()
+	}
+	return Addresses{IP: at(100), Gateway: at(2), DNS: at(3)}, nil
+}
+
 // pastaDNS is the address pasta answers DNS on (--dns-forward), as podman
 // uses it.
 const pastaDNS = "169.254.1.1"

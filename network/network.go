@@ -78,6 +78,12 @@ func ParseNetwork(v string) (Network, error) {
 					return bad(fmt.Sprintf("mtu=%q: want a number from 576 to 65521", val))
 				}
 				n.MTU = m
+			case "cidr":
+				c, err := ParseSlirpCIDR(val)
+				if err != nil {
+					return bad(err.Error())
+				}
+				n.CIDR = c
 			case "outbound_addr":
 				n.OutboundAddr = val
 			case "port_handler":
@@ -89,7 +95,7 @@ func ParseNetwork(v string) (Network, error) {
 					return bad(fmt.Sprintf("port_handler=%q: want builtin or slirp4netns", val))
 				}
 			default:
-				return bad(fmt.Sprintf("unknown slirp4netns option %q: want allow_host_loopback, mtu, outbound_addr or port_handler", k))
+				return bad(fmt.Sprintf("unknown slirp4netns option %q: want allow_host_loopback, cidr, mtu, outbound_addr or port_handler", k))
 			}
 		}
 	case Pasta:

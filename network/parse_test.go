@@ -4,7 +4,9 @@
 package network
 
 import (
+	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,6 +85,11 @@ func TestParseNetwork(t *testing.T) {
 		{in: "slirp4netns", want: Network{Mode: Slirp4netns}},
 		{in: "slirp4netns:allow_host_loopback=true,mtu=1500", want: Network{Mode: Slirp4netns, AllowHostLoopback: true, MTU: 1500}},
 		{in: "slirp4netns:port_handler=slirp4netns", want: Network{Mode: Slirp4netns, NativePorts: true}},
+		{in: "slirp4netns:cidr=10.0.3.0/24", want: Network{Mode: Slirp4netns, CIDR: "10.0.3.0/24"}},
+		{in: "slirp4netns:cidr=192.168.7.9/25,mtu=1500", want: Network{Mode: Slirp4netns, CIDR: "192.168.7.0/25", MTU: 1500}},
+		{in: "slirp4netns:cidr=10.0.3.0/26", wantErr: `invalid --network "slirp4netns:cidr=10.0.3.0/26": cidr="10.0.3.0/26": want a prefix length from 1 to 25`},
+		{in: "slirp4netns:cidr=fd00::/64", wantErr: "want an IPv4 network"},
+		{in: "slirp4netns:cidr=10.0.3.0", wantErr: "want an IPv4 network"},
 		{in: "pasta", want: Network{Mode: Pasta}},
 		{in: "pasta:--map-gw,-4", want: Network{Mode: Pasta, AllowHostLoopback: true, Args: []string{"-4"}}},
 		{in: "pasta:port_handler=pasta", want: Network{Mode: Pasta, NativePorts: true}},
@@ -271,4 +278,44 @@ func TestPortString(t *testing.T) {
 	if got := Format(ports); got != "0.0.0.0:8080->80/tcp, [::1]:53->53/udp" {
 		t.Errorf("Format = %q", got)
 	}
+}
+
+func TestSlirpAddressesIn(t *testing.T) {
+	for cidr, want := range map[string]Addresses{
+		"":                slirpAddresses,
+		"10.0.2.0/24":     slirpAddresses,
+		"10.0.3.0/24":     {IP: "10.0.3.100", Gateway: "10.0.3.2", DNS: "10.0.3.3"},
+		"172.16.0.128/25": {IP: "172.16.0.228", Gateway: "172.16.0.130", DNS: "172.16.0.131"},
+		"10.0.0.0/8":      {IP: "10.0.0.100", Gateway: "10.0.0.2", DNS: "10.0.0.3"},
+	} {
+		got, err := slirpAddressesIn(cidr)
+		if err != nil || got != want {
+			t.Errorf("slirpAddressesIn(%q) = %+v, %v; want %+v", cidr, got, err, want)
+		}
+	}
+}
+
+func FuzzParseSlirpCIDR(f *testing.F) {
+	for _, s := range []string{"10.0.3.0/24", "1.2.3.4/25", "::/0", "10.0.0.0/26", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		c, err := ParseSlirpCIDR(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(v)) {
+				t.Fatalf("ParseSlirpCIDR(%q): error %q does not name the value", v, err)
+			}
+			return
+		}
+		a, err := slirpAddressesIn(c)
+		if err != nil {
+			t.Fatalf("slirpAddressesIn(%q): %v", c, err)
+		}
+		p := netip.MustParsePrefix(c)
+		for _, s := range []string{a.IP, a.Gateway, a.DNS} {
+			if !p.Contains(netip.MustParseAddr(s)) {
+				t.Fatalf("ParseSlirpCIDR(%q) = %q: %s is outside it", v, c, s)
+			}
+		}
+	})
 }

@@ -56,6 +56,9 @@ func slirp4netnsArgs(n Network) []string {
 	if !n.AllowHostLoopback {
 		args = append(args, "--disable-host-loopback")
 	}
+	if n.CIDR != "" {
+		args = append(args, "--cidr="+n.CIDR)
+	}
 	if n.OutboundAddr != "" {
 		args = append(args, "--outbound-addr="+n.OutboundAddr)
 	}

@@ -46,8 +46,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SyncFd is the descriptor of the init's socket to the monitor.
-const SyncFd = 3
+// syncFd is the descriptor of the init's socket to the monitor: 3, until
+// preserveFds moves it above the descriptors the command is given.
+var syncFd = 3
 
 // Begin is the monitor's go-ahead: the container's configuration, and for
 // --network container:ID the process whose network namespace to join.
@@ -84,13 +85,16 @@ func Run() {
 }
 
 func run() error {
-	unix.CloseOnExec(SyncFd)
+	unix.CloseOnExec(syncFd)
 	begin, err := receiveBegin()
 	if err != nil {
 		return err
 	}
 	cfg, err := spec.ReadConfig(begin.Config)
 	if err != nil {
+		return err
+	}
+	if err := preserveFds(cfg.Spec.Process.PreserveFDs); err != nil {
 		return err
 	}
 	// The thread is locked: the new mount namespace is its, and execve
@@ -120,7 +124,7 @@ func run() error {
 		return fmt.Errorf("setsid: %w", err)
 	}
 	if s.Process.Terminal {
-		if err := openTerminal(&s.Process, SyncFd); err != nil {
+		if err := openTerminal(&s.Process, syncFd); err != nil {
 			return err
 		}
 	}
@@ -136,7 +140,7 @@ func run() error {
 		filter = s.Seccomp.Filter
 	}
 	if begin.HoldExec {
-		return holdExec(SyncFd, &s.Process, filter)
+		return holdExec(syncFd, &s.Process, filter)
 	}
 	return execProcess(&s.Process, filter)
 }
@@ -145,7 +149,7 @@ func run() error {
 func receiveBegin() (*Begin, error) {
 	buf := make([]byte, 64<<10)
 	for {
-		n, _, _, _, err := unix.Recvmsg(SyncFd, buf, nil, 0)
+		n, _, _, _, err := unix.Recvmsg(syncFd, buf, nil, 0)
 		if err == unix.EINTR {
 			continue
 		}
@@ -164,7 +168,7 @@ func receiveBegin() (*Begin, error) {
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
-func send(m Message, fd int) { sendTo(SyncFd, m, fd) }
+func send(m Message, fd int) { sendTo(syncFd, m, fd) }
 
 // sendTo writes one message on the socket sock, with fd attached when fd >= 0.
 func sendTo(sock int, m Message, fd int) {
@@ -257,7 +261,8 @@ func openTerminal(p *spec.Process, sock int) error {
 	return nil
 }
 
-// closeExtraFds marks every descriptor above 2 close-on-exec.
+// closeExtraFds marks every descriptor above 2 close-on-exec, but those
+// the command is given (--preserve-fds).
 func closeExtraFds() {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
@@ -265,7 +270,7 @@ func closeExtraFds() {
 	}
 	for _, e := range entries {
 		var fd int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &fd); err == nil && fd > 2 {
+		if _, err := fmt.Sscanf(e.Name(), "%d", &fd); err == nil && fd > 2 && !preserved(fd) {
 			unix.CloseOnExec(fd)
 		}
 	}

@@ -62,6 +62,10 @@ enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
 int sandbox_hook_state;
 int sandbox_hook_fallback;
 int sandbox_hook_skipped;
+// How many descriptors from 3 on, without a gap, the process was started
+// with: the caller's, before the Go runtime opens any of its own (it
+// keeps cgroup files open from its start), for run --preserve-fds.
+int sandbox_hook_inherited_fds;
 unsigned int sandbox_hook_host_uid;
 unsigned int sandbox_hook_host_gid;
 char sandbox_hook_runtime_dir[PATH_MAX];
@@ -255,6 +259,8 @@ __attribute__((constructor(101))) static void sandbox_hook(void) {
 	const char *role = getenv("_SANDBOX_ROLE");
 	if (role && strcmp(role, "keeper") == 0)
 		keeper_main();
+	while (sandbox_hook_inherited_fds < 1024 && fcntl(3 + sandbox_hook_inherited_fds, F_GETFD) >= 0)
+		sandbox_hook_inherited_fds++;
 	cloexec_inherited();
 
 	sandbox_hook_host_uid = getuid();

@@ -5,6 +5,7 @@ package prerun
 extern int sandbox_hook_state;
 extern int sandbox_hook_fallback;
 extern int sandbox_hook_skipped;
+extern int sandbox_hook_inherited_fds;
 extern unsigned int sandbox_hook_host_uid;
 extern unsigned int sandbox_hook_host_gid;
 extern char sandbox_hook_runtime_dir[4096];
@@ -42,6 +43,10 @@ func HostIDs() (uid, gid int) {
 // Skipped reports that the hook found a live keeper and did not join it
 // because the command is check (see the protocol above).
 func Skipped() bool { return C.sandbox_hook_skipped != 0 }
+
+// InheritedFds is how many descriptors from 3 on, without a gap, the
+// process was started with: its caller's, not the Go runtime's.
+func InheritedFds() int { return int(C.sandbox_hook_inherited_fds) }
 
 // HookError is why the hook did not join a keeper it found, or "".
 func HookError() string { return C.GoString(&C.sandbox_hook_error[0]) }

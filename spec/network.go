@@ -30,6 +30,9 @@ type Network struct {
 	AllowHostLoopback bool `json:"allowHostLoopback,omitempty"`
 	// MTU of the container's interface; 0 is the backend's default.
 	MTU int `json:"mtu,omitempty"`
+	// CIDR is slirp4netns's network (slirp4netns:cidr=), a masked IPv4
+	// prefix; "" is its default, 10.0.2.0/24.
+	CIDR string `json:"cidr,omitempty"`
 	// OutboundAddr binds outbound connections (slirp4netns:outbound_addr=).
 	OutboundAddr string `json:"outboundAddr,omitempty"`
 	// Args are further options of pasta, passed as they are.

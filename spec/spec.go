@@ -79,6 +79,14 @@ type HostConfig struct {
 	Log         LogConfig     `json:"log"`
 	// Resources are the cgroup limits (see resources.go).
 	Resources Resources `json:"resources"`
+	// Timezone is --tz as given ("local" or an IANA name); the zone's file
+	// is bound on /etc/localtime.
+	Timezone string `json:"timezone,omitempty"`
+	// Timeout: the monitor kills the container (SIGKILL) this many seconds
+	// after it starts; 0 never.
+	Timeout uint `json:"timeout,omitempty"`
+	// Init: the command runs under a small init bound on /dev/init.
+	Init bool `json:"init,omitempty"`
 }
 
 // Restart policy names of --restart.
@@ -96,11 +104,21 @@ type RestartPolicy struct {
 	MaximumRetryCount int    `json:"maximumRetryCount,omitempty"`
 }
 
-// LogConfig is --log-opt: rotate the log when it reaches MaxSize bytes (0:
-// never), keeping MaxFile files in all.
+// Log drivers of --log-driver: k8s-file (also "", and json-file) writes
+// the log file; none writes nothing.
+const (
+	LogK8sFile = "k8s-file"
+	LogNone    = "none"
+)
+
+// LogConfig is --log-driver and --log-opt: rotate the log when it reaches
+// MaxSize bytes (0: never), keeping MaxFile files in all; Path is the
+// log's file ("": ctr.log in the container's directory).
 type LogConfig struct {
-	MaxSize int64 `json:"maxSize,omitempty"`
-	MaxFile int   `json:"maxFile,omitempty"`
+	Driver  string `json:"driver,omitempty"`
+	Path    string `json:"path,omitempty"`
+	MaxSize int64  `json:"maxSize,omitempty"`
+	MaxFile int    `json:"maxFile,omitempty"`
 }
 
 // StorageRef names a store: the global flags that select it.
@@ -171,6 +189,9 @@ type Process struct {
 	// NoNewPrivileges: execve grants nothing (setuid bits and file
 	// capabilities are ignored), --security-opt no-new-privileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// PreserveFDs: the command is given descriptors 3..2+N (--preserve-fds)
+	// open, as the caller of run had them.
+	PreserveFDs int `json:"preserveFds,omitempty"`
 	// Rlimits are the resource limits (--ulimit) the command starts with,
 	// set on the process itself as the last step before execve; a type
 	// not listed keeps the limit the process inherited (see rlimit.go).
@@ -188,7 +209,15 @@ type Mount struct {
 	Data string `json:"data,omitempty"`
 	// Flags are extra names: "nosuid", "nodev", "noexec", "strictatime".
 	Flags []string `json:"flags,omitempty"`
+	// Chown (-v's U option): the source was given to the container's user
+	// when the container was made.
+	Chown bool `json:"chown,omitempty"`
 }
+
+// MountVolume is the Type of an anonymous volume (-v /PATH) until the
+// container is made: then a bind of a directory in the container's
+// storage, removed with it.
+const MountVolume = "volume"
 
 // ProcessRef names one process across pid reuse: its pid and start time.
 type ProcessRef struct {

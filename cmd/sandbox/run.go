@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
 	"sandbox/container"
+	"sandbox/internal/runflags"
 	"sandbox/spec"
 
 	"github.com/spf13/cobra"
@@ -24,7 +26,7 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.StringArrayVar(&o.EnvFiles, "env-file", nil, "read environment variables from a file")
 	fs.StringVarP(&o.Workdir, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&o.User, "user", "u", "", "user to run as: USER[:GROUP] or UID[:GID]")
-	fs.StringVar(entrypoint, "entrypoint", "", "override the image's entrypoint")
+	fs.StringVar(entrypoint, "entrypoint", "", `override the image's entrypoint: a program, or a JSON array like '["sh","-c"]'`)
 	fs.StringVarP(&o.Hostname, "hostname", "h", "", "container host name")
 	fs.StringArrayVarP(&o.Volumes, "volume", "v", nil, "bind mount: /HOST:/CONTAINER[:ro]")
 	fs.StringArrayVar(&o.Mounts, "mount", nil, "mount: type=bind,source=/HOST,target=/CTR[,readonly] or type=tmpfs,target=/CTR")
@@ -48,11 +50,16 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.StringArrayVar(&o.DNSOptions, "dns-option", nil, "a resolv.conf option, like ndots:2")
 	fs.StringArrayVar(&o.AddHosts, "add-host", nil, "an /etc/hosts entry: HOST:IP (IP may be host-gateway)")
 	fs.StringArrayVarP(&o.Labels, "label", "l", nil, "set a label KEY=VALUE")
-	fs.StringVar(&o.Pull, "pull", container.PullMissing, "pull the image: missing, always or never")
+	fs.StringVar(&o.Pull, "pull", container.PullMissing, "pull the image: missing, always, never or newer (as missing)")
+	fs.BoolVar(&o.Replace, "replace", false, "remove a container of the same --name first, running or not")
+	fs.StringVar(&o.Timezone, "tz", "", "time zone: local, or an IANA name like Europe/Paris")
+	fs.UintVar(&o.Timeout, "timeout", 0, "kill the container after this many seconds (0: never)")
+	fs.BoolVar(&o.Init, "init", false, "run a small init (catatonit) as pid 1 that forwards signals and reaps zombies")
 	fs.StringVar(&o.StopSignal, "stop-signal", "", "signal that stop sends first (default: the image's, else SIGTERM)")
 	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
 	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
-	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N")
+	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N, path=FILE")
+	fs.StringVar(&o.LogDriver, "log-driver", "k8s-file", "log driver: k8s-file, json-file (as k8s-file) or none")
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "a resource limit: TYPE=SOFT[:HARD] (nofile=1024:2048; -1 is unlimited)")
 	resourceFlags(fs, &o.Resources)
 	fs.BoolP("help", "", false, "help for this command")
@@ -64,6 +71,7 @@ func newRunCommand(g *globals) *cobra.Command {
 	var stopTimeout int
 	var detach bool
 	var detachKeys string
+	var attach []string
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create and run a container",
@@ -71,13 +79,33 @@ func newRunCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
-			return runContainer(cmd.Context(), g, o, detach, detachKeys)
+			if err := checkCallerFds(o.PreserveFDs); err != nil {
+				return err
+			}
+			streams, err := runflags.ParseAttach(attach)
+			if err != nil {
+				return err
+			}
+			if detach && len(attach) > 0 {
+				return errors.New("conflicting options: -a/--attach and -d/--detach: a detached container has no attached streams")
+			}
+			return runContainer(cmd.Context(), g, o, runAttach{detach: detach, keys: detachKeys, streams: streams})
 		},
 	}
 	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container id")
 	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().UintVar(&o.PreserveFDs, "preserve-fds", 0, "pass this many open descriptors from 3 on into the container, as 3 on")
+	cmd.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach only this stream: STDIN, STDOUT or STDERR (default: all)")
 	return cmd
+}
+
+// runAttach is how run attaches: not at all (detach), or to the streams
+// -a named, with the detach keys.
+type runAttach struct {
+	detach  bool
+	keys    string
+	streams runflags.Streams
 }
 
 func newCreateCommand(g *globals) *cobra.Command {
@@ -121,7 +149,7 @@ func optionalFlags(cmd *cobra.Command, o *container.CreateOptions, entrypoint *s
 	}
 }
 
-func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, detach bool, detachKeys string) error {
+func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a runAttach) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -141,7 +169,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 	// command half-way; they are forwarded once it runs.
 	early := make(chan os.Signal, 1)
 	signal.Notify(early, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-	c, started, err := rt.Run(ctx, o, !detach)
+	c, started, err := rt.Run(ctx, o, !a.detach)
 	signal.Stop(early)
 	if err != nil {
 		var ee *spec.ExitError
@@ -153,22 +181,36 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, d
 		}
 		return err
 	}
-	if detach {
+	if a.detach {
 		fmt.Println(c.ID)
 		return nil
 	}
-	return attachStreams(started.Conn, container.AttachOptions{Stdin: o.Interactive, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
+	// A stream -a leaves out is read from the container and dropped, so
+	// that the container never blocks on it.
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if !a.streams.Stdout {
+		stdio.Out = io.Discard
+	}
+	if !a.streams.Stderr {
+		stdio.Err = io.Discard
+	}
+	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
 }
 
 // attachStreams attaches this command's terminal or streams and ends with
 // the container's status (or 0 when detached).
 func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) error {
+	return attachStdio(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o, detachKeys)
+}
+
+// attachStdio is attachStreams with the container's streams going to stdio.
+func attachStdio(conn *os.File, stdio container.Stdio, o container.AttachOptions, detachKeys string) error {
 	keys, err := container.ParseDetachKeys(detachKeys)
 	if err != nil {
 		return err
 	}
 	o.DetachKeys = keys
-	code, err := container.Attach(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o)
+	code, err := container.Attach(conn, stdio, o)
 	if errors.Is(err, container.ErrDetached) {
 		return nil
 	}

@@ -374,7 +374,7 @@ func TestNetworkBadInput(t *testing.T) {
 		{"bad --dns", nil, []string{"--dns", "not-an-ip"}, []string{"not-an-ip"}},
 		{"bad --add-host", nil, []string{"--add-host", "noip"}, []string{"noip", "HOST:IP"}},
 		{"bad --add-host ip", nil, []string{"--add-host", "h:999.1.1.1"}, []string{"999.1.1.1"}},
-		{"bad --network", nil, []string{"--network", "bridge"}, []string{"bridge"}},
+		{"bad --network", nil, []string{"--network", "bridged"}, []string{"bridged"}},
 		{"bad slirp4netns option", nil, []string{"--network", "slirp4netns:color=blue"}, []string{"color"}},
 		{"missing slirp4netns", []string{"PATH=" + bin}, []string{"--network", "slirp4netns"}, []string{"slirp4netns", "install"}},
 	}

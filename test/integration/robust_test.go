@@ -44,7 +44,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed image reference", []string{"run", "--rm", "Not/Valid:ref", "true"}, []string{"Not/Valid:ref", "NAME[:TAG]"}},
 		{"unknown image, --pull=never", []string{"run", "--rm", "--pull=never", "nosuch/image:1", "true"}, []string{"nosuch/image:1", "no such image"}},
 		{"unknown image, no registry", []string{"run", "--rm", "127.0.0.1:1/nosuch:1", "true"}, []string{"127.0.0.1:1/nosuch"}},
-		{"bad --pull", []string{"run", "--rm", "--pull=sometimes", "busybox", "true"}, []string{"sometimes", "missing, always or never"}},
+		{"bad --pull", []string{"run", "--rm", "--pull=sometimes", "busybox", "true"}, []string{"sometimes", "always, missing, never or newer"}},
 		{"bad -e", []string{"run", "--rm", "-e", "=value", "busybox", "true"}, []string{"=value", "KEY=VALUE"}},
 		{"missing --env-file", []string{"run", "--rm", "--env-file", "/no/such/envfile", "busybox", "true"}, []string{"/no/such/envfile"}},
 		{"relative volume source", []string{"run", "--rm", "-v", "rel/dir:/x", "busybox", "true"}, []string{"rel/dir:/x", "absolute"}},
