@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
-	"sandbox/container"
 	"sandbox/events"
 
 	"github.com/spf13/cobra"
@@ -27,16 +25,8 @@ func newEventsCommand(g *globals) *cobra.Command {
 			if o.Filter, err = events.ParseFilter(filters); err != nil {
 				return err
 			}
-			now := time.Now()
-			if since != "" {
-				if o.Since, err = container.ParseLogTime(since, now); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
-			if until != "" {
-				if o.Until, err = container.ParseLogTime(until, now); err != nil {
-					return fmt.Errorf("--until: %w", err)
-				}
+			if o.Since, o.Until, err = timeRange(since, until); err != nil {
+				return err
 			}
 			// A stream follows the journal unless it has an end.
 			o.Follow = stream && until == ""

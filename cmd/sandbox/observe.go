@@ -31,16 +31,8 @@ func newLogsCommand(g *globals) *cobra.Command {
 			if o.Tail, err = container.ParseTail(tail); err != nil {
 				return err
 			}
-			now := time.Now()
-			if since != "" {
-				if o.Since, err = container.ParseLogTime(since, now); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
-			if until != "" {
-				if o.Until, err = container.ParseLogTime(until, now); err != nil {
-					return fmt.Errorf("--until: %w", err)
-				}
+			if o.Since, o.Until, err = timeRange(since, until); err != nil {
+				return err
 			}
 			rt, err := g.runtime()
 			if err != nil {
@@ -262,4 +254,21 @@ func confirm(in *os.File, out io.Writer, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// timeRange reads --since and --until as logs and events take them (RFC
+// 3339, a Unix time or a duration back); an empty one is the zero time.
+func timeRange(since, until string) (from, to time.Time, err error) {
+	now := time.Now()
+	if since != "" {
+		if from, err = container.ParseLogTime(since, now); err != nil {
+			return from, to, fmt.Errorf("--since: %w", err)
+		}
+	}
+	if until != "" {
+		if to, err = container.ParseLogTime(until, now); err != nil {
+			return from, to, fmt.Errorf("--until: %w", err)
+		}
+	}
+	return from, to, nil
 }
