@@ -102,6 +102,18 @@ type CreateOptions struct {
 	PreserveFDs uint
 	// Pulls report progress here; nil discards it.
 	Progress io.Writer
+	// Pod makes the container a pod's member or infra (package pod fills
+	// it in; a member's Network is then container:INFRA).
+	Pod PodRef
+}
+
+// PodRef is the pod a container belongs to: its ID and name; Share, the
+// namespaces besides the network joined from the infra container; Infra,
+// that the container is the infra itself.
+type PodRef struct {
+	ID, Name string
+	Share    []string
+	Infra    bool
 }
 
 // flags is the part of CreateOptions that needs no image: checked before
@@ -253,6 +265,9 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 	}
 	return f, nil
 }
+
+// ValidName reports whether n may name a container (or a pod).
+func ValidName(n string) bool { return validName(n) }
 
 func validName(n string) bool {
 	for i, c := range n {
@@ -434,6 +449,9 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		Labels:  mergeLabels(imgCfg.Config.Labels, p.flags.labels),
 		Remove:  o.Remove,
 		Storage: r.storageRef(),
+		Pod:     o.Pod.ID,
+		PodName: o.Pod.Name,
+		Infra:   o.Pod.Infra,
 	}
 	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.RunDir, p.uidMap, p.gidMap); err != nil {
 		return nil, err
@@ -603,6 +621,9 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	s := &cfg.Spec
 	s.Rootfs = rootfs
 	s.Network = f.netw.net.Mode
+	if f.netw.join != nil {
+		s.Share = o.Pod.Share
+	}
 	s.ReadOnly = o.ReadOnly
 	s.Privileged = o.Privileged
 	if !o.Privileged {

@@ -36,6 +36,8 @@ type Filters struct {
 	// Network are network modes (none, host, slirp4netns, pasta,
 	// container:ID): there are no named networks.
 	Network []string
+	// Pod are pods, by name or id prefix: their members and infra.
+	Pod []string
 	// Health are health states. There are no health checks: none matches
 	// every container, the other states none.
 	Health []string
@@ -71,7 +73,7 @@ var filterStates = []string{"created", "restarting", "running", "removing", "pau
 var healthStates = []string{"starting", "healthy", "unhealthy", "none"}
 
 // FilterKeys are the keys ParseFilters accepts.
-var FilterKeys = []string{"status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume", "network", "health"}
+var FilterKeys = []string{"status", "name", "label", "ancestor", "id", "exited", "before", "since", "volume", "network", "health", "pod"}
 
 // ParseFilters reads --filter KEY=VALUE values, of the FilterKeys. An
 // unknown key or a bad value is an error naming it.
@@ -121,6 +123,8 @@ func ParseFilters(args []string) (*Filters, error) {
 			f.Volume = append(f.Volume, path.Clean(value))
 		case "network":
 			f.Network = append(f.Network, value)
+		case "pod":
+			f.Pod = append(f.Pod, value)
 		case "health":
 			if !contains(healthStates, value) {
 				return nil, fmt.Errorf("invalid filter %q: unknown health %q; want one of %s", a, value, strings.Join(healthStates, ", "))
@@ -165,7 +169,8 @@ func (f *Filters) Match(s Summary) bool {
 		matchAny(f.Since, func(r RefFilter) bool { return s.ID != r.ID && s.Created.After(r.Created) }) &&
 		matchAny(f.Volume, func(p string) bool { return s.hasBind(p) }) &&
 		matchAny(f.Network, func(m string) bool { return s.NetworkMode == m }) &&
-		matchAny(f.Health, func(h string) bool { return h == "none" })
+		matchAny(f.Health, func(h string) bool { return h == "none" }) &&
+		matchAny(f.Pod, func(p string) bool { return s.Pod != "" && (s.PodName == p || strings.HasPrefix(s.Pod, p)) })
 }
 
 // hasBind: a bind mount of s has p as its source or destination.

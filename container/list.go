@@ -39,6 +39,10 @@ type Summary struct {
 	// --network mode.
 	Mounts      []InspectMount
 	NetworkMode string
+	// Pod and PodName are the pod's id and name ("" for none); IsInfra
+	// marks its infra container.
+	Pod, PodName string
+	IsInfra      bool
 	// SizeRw is the size of the container's writable layer, SizeRootFs
 	// that and its image's; both -1 unless ListOptions.Size (or unknown).
 	SizeRw, SizeRootFs int64
@@ -212,6 +216,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Created = c.Config.Created
 		s.Ports = network.Format(c.Config.Host.Ports)
 		s.NetworkMode = c.Config.Host.NetworkMode
+		s.Pod, s.PodName, s.IsInfra = c.Config.Pod, c.Config.PodName, c.Config.Infra
 		// Checked at create: a mount that no longer parses is not listed.
 		if ms, err := inspectMounts(c.Config.Host); err == nil {
 			s.Mounts = ms

@@ -55,7 +55,7 @@ func (r *Runtime) Prune(ctx context.Context) (PruneReport, error) {
 		size, sizeErr := r.Store.ContainerSize(c.ID)
 		if err := r.Remove(ctx, c.ID, RemoveOptions{}); err != nil {
 			// Gone, or started since its state was read: not for prune.
-			if !errors.Is(err, ErrNoSuchContainer) && !errors.Is(err, ErrRunning) {
+			if !errors.Is(err, ErrNoSuchContainer) && !errors.Is(err, ErrRunning) && !errors.Is(err, ErrInfra) {
 				errs = append(errs, fmt.Errorf("remove %.12s: %w", c.ID, err))
 			}
 			continue

@@ -19,7 +19,13 @@ type RemoveOptions struct {
 	// Timeout, with Force, stops a running container first: its stop
 	// signal, then SIGKILL after Timeout seconds. Nil sends SIGKILL at once.
 	Timeout *int
+	// Infra allows removing a pod's infra container (package pod does,
+	// as it removes the pod).
+	Infra bool
 }
+
+// ErrInfra is the refusal to remove a pod's infra container by itself.
+var ErrInfra = errors.New("a pod's infra container cannot be removed without its pod")
 
 // Remove removes a container. A running one is refused unless Force, in
 // which case it is killed and its monitor waited for. A failed removal
@@ -28,6 +34,9 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	c, err := r.Lookup(ref)
 	if err != nil {
 		return err
+	}
+	if c.Config != nil && c.Config.Infra && !o.Infra {
+		return fmt.Errorf("container %.12s is the infra container of pod %s: %w; remove the pod (pod rm)", c.ID, c.Config.PodName, ErrInfra)
 	}
 	st, err := r.State(c)
 	if errors.Is(err, ErrNoSuchContainer) {

@@ -103,17 +103,29 @@ func run() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("new mount namespace: %w", err)
 	}
+	s := &cfg.Spec
+	joinsUTS := false
 	if begin.JoinNetns != nil {
 		if err := joinNetns(begin.JoinNetns); err != nil {
 			return err
 		}
+		// A pod's member: IPC and UTS joined before the rootfs, so that
+		// its /dev/mqueue is the shared namespace's.
+		for _, kind := range s.Share {
+			if err := joinShared(begin.JoinNetns, kind); err != nil {
+				return err
+			}
+			joinsUTS = joinsUTS || kind == "uts"
+		}
 	}
-	s := &cfg.Spec
 	if err := setupRootfs(s); err != nil {
 		return err
 	}
-	if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-		return fmt.Errorf("set hostname %q: %w", s.Hostname, err)
+	// A shared UTS namespace keeps the hostname its holder set.
+	if !joinsUTS {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", s.Hostname, err)
+		}
 	}
 	if s.Network != spec.NetworkHost && begin.JoinNetns == nil {
 		if err := loopbackUp(); err != nil {
@@ -199,6 +211,31 @@ func joinNetns(ref *spec.ProcessRef) error {
 	}
 	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("join the network namespace: %w", err)
+	}
+	return nil
+}
+
+// sharedKinds are the namespaces a pod's member may join besides the
+// network, by their names in /proc/PID/ns.
+var sharedKinds = map[string]int{"ipc": unix.CLONE_NEWIPC, "uts": unix.CLONE_NEWUTS}
+
+// joinShared enters one more namespace of the process whose network
+// namespace the init joined, checked by start time after it is opened.
+func joinShared(ref *spec.ProcessRef, kind string) error {
+	flag, ok := sharedKinds[kind]
+	if !ok {
+		return fmt.Errorf("cannot share the %q namespace: want ipc or uts", kind)
+	}
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", ref.Pid, kind), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the %s namespace to join: %w", kind, err)
+	}
+	defer unix.Close(fd)
+	if t, err := proc.StartTime(ref.Pid); err != nil || t != ref.Start {
+		return errors.New("the container whose namespaces to join has stopped")
+	}
+	if err := unix.Setns(fd, flag); err != nil {
+		return fmt.Errorf("join the %s namespace: %w", kind, err)
 	}
 	return nil
 }

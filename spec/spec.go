@@ -26,6 +26,12 @@ type Config struct {
 	// Command is what ps shows: the entrypoint and command as given.
 	Command []string          `json:"command"`
 	Labels  map[string]string `json:"labels,omitempty"`
+	// Pod is the ID of the pod the container belongs to ("" none);
+	// PodName its name, for ps --pod; Infra: the container is the pod's
+	// infra container, which holds the namespaces its members share.
+	Pod     string `json:"pod,omitempty"`
+	PodName string `json:"podName,omitempty"`
+	Infra   bool   `json:"infra,omitempty"`
 	// Remove: the monitor removes the container when it exits (--rm).
 	Remove bool `json:"remove,omitempty"`
 	// Storage is how the sandbox command opened storage, so that cleanup
@@ -138,6 +144,10 @@ type Spec struct {
 	// Network is the network mode: a Network* mode, or
 	// container:ID to join another container's network namespace.
 	Network string `json:"network"`
+	// Share are the namespaces besides the network ("ipc", "uts") that
+	// the container joins from the container whose network it joins (a
+	// pod's infra container); the hostname is then that container's.
+	Share []string `json:"share,omitempty"`
 	// ReadOnly makes the root filesystem read-only (--read-only).
 	ReadOnly bool `json:"readOnly,omitempty"`
 	// Mounts are made in order, after /proc, /dev and /sys.

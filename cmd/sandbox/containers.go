@@ -20,7 +20,7 @@ import (
 )
 
 func newPsCommand(g *globals) *cobra.Command {
-	var quiet, noTrunc, latest, noHeading bool
+	var quiet, noTrunc, latest, noHeading, pods bool
 	var format string
 	var filters []string
 	o := container.ListOptions{}
@@ -64,6 +64,9 @@ func newPsCommand(g *globals) *cobra.Command {
 			if o.Size {
 				cols = append(cols[:len(cols):len(cols)], column{"SIZE", "{{.Size}}"})
 			}
+			if pods {
+				cols = append(cols[:len(cols):len(cols)], column{"POD ID", "{{.Pod}}"}, column{"PODNAME", "{{.PodName}}"})
+			}
 			return printFormattedWith(os.Stdout, format, formatOptions{cols: cols, noHeading: noHeading, missingZero: true}, rows)
 		},
 	}
@@ -73,8 +76,9 @@ func newPsCommand(g *globals) *cobra.Command {
 	f.IntVarP(&o.Last, "last", "n", -1, "show the n last created containers, in any state")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "filter: status=STATE, name=REGEXP, label=KEY[=VALUE], ancestor=IMAGE, id=PREFIX, "+
 		"exited=CODE, before=CONTAINER, since=CONTAINER, volume=PATH (a bind mount's source or destination: there are no named volumes), "+
-		"network=MODE (the --network mode: there are no named networks), health=none (there are no health checks: other states match nothing) (repeatable)")
+		"network=MODE (the --network mode: there are no named networks), pod=POD (name or id prefix), health=none (there are no health checks: other states match nothing) (repeatable)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "only display container ids")
+	f.BoolVarP(&pods, "pod", "p", false, "show the pod of each container (POD ID and PODNAME)")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
 	f.BoolVar(&noHeading, "noheading", false, "do not print the header row")
 	f.BoolVarP(&o.Size, "size", "s", false, "show the size of each container's writable layer, and with its image's (virtual)")
@@ -108,6 +112,16 @@ func (r psRow) Exited() bool         { return r.s.State == "exited" }
 func (r psRow) Pid() int             { return r.s.Pid }
 func (r psRow) Networks() string     { return r.s.NetworkMode }
 func (r psRow) LocalVolumes() string { return "0" }
+func (r psRow) PodName() string      { return r.s.PodName }
+func (r psRow) IsInfra() bool        { return r.s.IsInfra }
+
+// Pod is the pod's id, short unless --no-trunc ("" for none).
+func (r psRow) Pod() string {
+	if r.s.Pod == "" {
+		return ""
+	}
+	return shortID(r.s.Pod, r.noTrunc)
+}
 
 // Size is docker's "12B (virtual 1.99MB)": the writable layer, and with
 // its image's layers.

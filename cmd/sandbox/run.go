@@ -41,6 +41,7 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.BoolVar(&o.Privileged, "privileged", false, "all capabilities, nothing masked, no seccomp filter")
 	fs.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATH[:PATH], unmask=ALL|PATH[:PATH], label=disable, apparmor=unconfined")
 	fs.StringVar(&o.Network, "network", "", "network: slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host or container:NAME (default: slirp4netns, else pasta)")
+	fs.StringVar(&o.Pod.Name, "pod", "", "run in a pod (new:NAME creates it): share its network, IPC and UTS")
 	fs.StringVar(&o.Network, "net", "", "network")
 	fs.Lookup("net").Hidden = true
 	fs.StringArrayVarP(&o.Publish, "publish", "p", nil, "publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges allowed")
@@ -119,6 +120,9 @@ func newCreateCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			optionalFlags(cmd, o, &entrypoint, &stopTimeout)
 			o.Image, o.Command = args[0], args[1:]
+			if err := joinPod(cmd.Context(), g, o); err != nil {
+				return err
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
@@ -159,6 +163,9 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	}
 	if o.TTY {
 		o.Rows, o.Cols = terminalSize()
+	}
+	if err := joinPod(ctx, g, o); err != nil {
+		return err
 	}
 	rt, err := g.openingRuntime()
 	if err != nil {
