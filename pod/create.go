@@ -176,6 +176,10 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (_ *Pod, retErr e
 	return p, nil
 }
 
+// Dir is a directory of the pod's own (its emptyDir volumes), removed
+// with the pod.
+func (m *Manager) Dir(p *Pod) string { return filepath.Join(m.db.dir, p.ID) }
+
 // forget removes a pod's record.
 func (m *Manager) forget(id string) error {
 	return m.db.locked(func(recs *records) (bool, error) {

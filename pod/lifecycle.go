@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"sandbox/container"
@@ -186,6 +187,9 @@ func (m *Manager) Remove(ctx context.Context, ref string, o RemoveOptions) (*Pod
 		if err != nil && !errors.Is(err, container.ErrNoSuchContainer) {
 			return nil, fmt.Errorf("remove the infra container of pod %s: %w", p.Name, err)
 		}
+	}
+	if err := os.RemoveAll(m.Dir(p)); err != nil {
+		return nil, fmt.Errorf("remove the directory of pod %s: %w", p.Name, err)
 	}
 	if err := m.forget(p.ID); err != nil {
 		return nil, err

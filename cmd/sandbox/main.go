@@ -118,6 +118,8 @@ func rootSubcommands(g *globals) []subcommand {
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
 		{names: []string{"pod"}, build: func(rest []string) *cobra.Command { return newPodCommand(g, rest) }},
+		{names: []string{"generate"}, build: func(rest []string) *cobra.Command { return newGenerateCommand(g, rest) }},
+		{names: []string{"play"}, build: func(rest []string) *cobra.Command { return newPlayCommand(g, rest) }},
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 	}
 }

@@ -65,6 +65,12 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
+		name:       "the sandbox binary links no k8s.io (only cmd/sandbox-kube does)",
+		from:       path("sandbox/cmd/sandbox"),
+		forbid:     path("k8s.io", "sigs.k8s.io"),
+		transitive: true,
+	},
+	{
 		name:       "the sandbox binary links no containers/image (only cmd/sandbox-image does)",
 		from:       path("sandbox/cmd/sandbox"),
 		forbid:     path("go.podman.io/image"),
