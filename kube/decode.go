@@ -31,7 +31,7 @@ func Decode(data []byte) (*plan.Decoded, error) {
 	for i, doc := range splitDocuments(data) {
 		raw, err := yaml.YAMLToJSONStrict(doc)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: not valid YAML: %w", i+1, err)
+			return nil, fmt.Errorf("document %d: not valid YAML: %s", i+1, oneLine(err))
 		}
 		if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
 			continue
@@ -39,7 +39,7 @@ func Decode(data []byte) (*plan.Decoded, error) {
 		n++
 		var obj map[string]any
 		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, fmt.Errorf("document %d: not a Kubernetes object (want a mapping with apiVersion and kind): %w", i+1, err)
+			return nil, fmt.Errorf("document %d: not a Kubernetes object (want a mapping with apiVersion and kind): %s", i+1, oneLine(err))
 		}
 		apiVersion, _ := obj["apiVersion"].(string)
 		kind, _ := obj["kind"].(string)
@@ -64,6 +64,9 @@ func Decode(data []byte) (*plan.Decoded, error) {
 	}
 	return out, nil
 }
+
+// oneLine is err's message on one line.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 func nameOf(obj map[string]any) string {
 	if md, ok := obj["metadata"].(map[string]any); ok {
@@ -170,7 +173,7 @@ func strictDecode(raw []byte, obj map[string]any, out any, allowed map[string]bo
 		if errors.As(err, &te) {
 			return fmt.Errorf("field %q: want %s, not a %s", te.Field, te.Type, te.Value)
 		}
-		return fmt.Errorf("decode: %w", err)
+		return fmt.Errorf("decode: %s", oneLine(err))
 	}
 	return nil
 }
