@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newPod creates a pod removed at the end of the test.
+func newPod(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	id := strings.TrimSpace(ok(t, append([]string{"pod", "create", "--name", name}, args...)...))
+	t.Cleanup(func() { sbRaw(nil, "pod", "rm", "-f", "-i", name) })
+	return id
+}
+
+// TestPodSharedLocalhost: members of a pod reach each other on
+// 127.0.0.1, share IPC and UTS, and the pod's published port reaches a
+// member from the host. Stop stops every member then the infra; rm
+// removes them all.
+func TestPodSharedLocalhost(t *testing.T) {
+	t.Parallel()
+	port := freePorts(t, 1)[0]
+	podID := newPod(t, "pk-web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	web := detached(t, "--pod", "pk-web", "--name", "pk-web-srv", "busybox", "sh", "-c",
+		"echo hello-pod > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+	out := run(t, "--pod", "pk-web", "busybox", "sh", "-c", httpGet("127.0.0.1", 80)+"; hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts")
+	if !strings.Contains(out, "hello-pod") {
+		t.Fatalf("a member did not reach the other on localhost:\n%s", out)
+	}
+	if !strings.Contains(out, "\npk-web\n") {
+		t.Errorf("the member's host name is not the pod's:\n%s", out)
+	}
+	ns := strings.TrimSpace(ok(t, "exec", web, "sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts"))
+	if !strings.HasSuffix(strings.TrimSpace(out), ns) {
+		t.Errorf("IPC and UTS namespaces differ: member %q, other %q", ns, out)
+	}
+	eventually(t, 5*time.Second, func() error {
+		body, err := get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port))
+		if err == nil && !strings.Contains(body, "hello-pod") {
+			err = fmt.Errorf("body %q", body)
+		}
+		return err
+	})
+
+	ps := ok(t, "ps", "-a", "--pod", "--filter", "pod=pk-web", "--format", "{{.Names}} {{.PodName}} {{.Pod}} {{.State}}")
+	if !strings.Contains(ps, "pk-web-srv pk-web "+podID[:12]+" running") || !strings.Contains(ps, "-infra pk-web") {
+		t.Errorf("ps --pod --filter pod=:\n%s", ps)
+	}
+	var pods []struct{ Id, Name, Status string }
+	if err := json.Unmarshal([]byte(ok(t, "pod", "ps", "--format", "json", "--filter", "name=^pk-web$")), &pods); err != nil || len(pods) != 1 || pods[0].Status != "Running" {
+		t.Fatalf("pod ps: %+v %v", pods, err)
+	}
+	fails(t, 125, []string{"infra container", "pod rm"}, "rm", "-f", podID[:12]+"-infra")
+	fails(t, 125, []string{"running containers", "pod rm -f"}, "pod", "rm", "pk-web")
+
+	ok(t, "pod", "stop", "-t", "1", "pk-web")
+	if st := strings.TrimSpace(ok(t, "pod", "inspect", "--format", "{{.State}}", "pk-web")); st != "Exited" {
+		t.Errorf("after pod stop the pod is %q", st)
+	}
+	ok(t, "pod", "start", "pk-web")
+	if st := strings.TrimSpace(ok(t, "pod", "inspect", "--format", "{{.State}}", "pk-web")); st != "Running" {
+		t.Errorf("after pod start the pod is %q", st)
+	}
+	if got := strings.TrimSpace(ok(t, "pod", "rm", "-f", "pk-web")); got != podID {
+		t.Errorf("pod rm printed %q, want %s", got, podID)
+	}
+	if r := sb(t, "pod", "exists", "pk-web"); r.code != 1 {
+		t.Errorf("pod exists after rm: %s", r)
+	}
+	if left := ok(t, "ps", "-a", "--filter", "pod="+podID, "-q"); left != "" {
+		t.Errorf("containers left after pod rm: %s", left)
+	}
+}
+
+// TestPodBadInput: each refusal is one line, exit 125, and leaves no pod,
+// container or infra behind.
+func TestPodBadInput(t *testing.T) {
+	t.Parallel()
+	newPod(t, "pk-bad")
+	before := ok(t, "ps", "-aq", "--filter", "pod=pk-bad")
+	fails(t, 125, []string{"pk-bad", "in use"}, "pod", "create", "--name", "pk-bad")
+	fails(t, 125, []string{"--pod and --network"}, "run", "--rm", "--pod", "pk-bad", "--network", "none", "busybox", "true")
+	fails(t, 125, []string{"ports must be defined when the pod is created"}, "run", "--rm", "--pod", "pk-bad", "-p", "8080:80", "busybox", "true")
+	fails(t, 125, []string{"no pod with name or ID pk-nosuch found"}, "run", "--rm", "--pod", "pk-nosuch", "busybox", "true")
+	fails(t, 125, []string{`"pid" cannot be shared`}, "pod", "create", "--name", "pk-bad2", "--share", "net,pid")
+	if after := ok(t, "ps", "-aq", "--filter", "pod=pk-bad"); after != before {
+		t.Errorf("containers of the pod changed: %q, then %q", before, after)
+	}
+	if out := ok(t, "pod", "ps", "-q", "--filter", "name=^pk-bad2$"); out != "" {
+		t.Errorf("a refused pod was made: %s", out)
+	}
+	if out := ok(t, "pod", "ps", "--format", "{{.Name}}", "--filter", "name=^pk-bad$"); strings.TrimSpace(out) != "pk-bad" {
+		t.Errorf("pod ps: %q", out)
+	}
+}
