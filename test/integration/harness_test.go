@@ -137,8 +137,17 @@ func setup(m *testing.M) (int, error) {
 	code := m.Run()
 	stopRegistry()
 	cleanupPodman()
-	// Remove what the run left: containers, then the store, whose files
-	// belong to subordinate ids and so are removed from inside.
+	// Remove what the run left: pods (with their infra containers),
+	// containers, then the store, whose files belong to subordinate ids
+	// and so are removed from inside.
+	if r := sbRaw(nil, "pod", "ps", "-q", "--no-trunc"); r.code == 0 {
+		for _, id := range strings.Fields(r.stdout) {
+			if rr := sbRaw(nil, "pod", "rm", "-f", id); rr.code != 0 {
+				fmt.Fprintf(os.Stderr, "integration: cleanup: %s\n", rr)
+				code = 1
+			}
+		}
+	}
 	if r := sbRaw(nil, "ps", "-aq", "--no-trunc"); r.code == 0 {
 		for _, id := range strings.Fields(r.stdout) {
 			if rr := sbRaw(nil, "rm", "-f", id); rr.code != 0 {
