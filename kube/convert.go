@@ -122,7 +122,9 @@ func volume(v corev1.Volume, field string) (plan.Volume, error) {
 		pv.HostPath = h.Path
 		if h.Type != nil {
 			switch *h.Type {
-			case corev1.HostPathUnset, corev1.HostPathDirectory, corev1.HostPathFile:
+			case corev1.HostPathUnset, corev1.HostPathDirectory:
+			case corev1.HostPathFile:
+				pv.HostPathFile = true
 			case corev1.HostPathDirectoryOrCreate:
 				pv.HostPathCreate = true
 			default:

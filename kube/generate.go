@@ -114,6 +114,9 @@ func podSpec(p plan.Pod) (corev1.PodSpec, error) {
 		switch {
 		case v.HostPath != "":
 			t := corev1.HostPathDirectory
+			if v.HostPathFile {
+				t = corev1.HostPathFile
+			}
 			if v.HostPathCreate {
 				t = corev1.HostPathDirectoryOrCreate
 			}

@@ -176,6 +176,10 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (_ *Pod, retErr e
 	return p, nil
 }
 
+// EmptyDirs is the folder of Dir that holds a played pod's emptyDir
+// volumes, one directory each, named as the volume.
+const EmptyDirs = "emptydir"
+
 // Dir is a directory of the pod's own (its emptyDir volumes), removed
 // with the pod.
 func (m *Manager) Dir(p *Pod) string { return filepath.Join(m.db.dir, p.ID) }

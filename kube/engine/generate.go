@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,7 +65,7 @@ func Generate(ctx context.Context, rt *container.Runtime, o GenerateOptions) ([]
 		if c.Config.Infra {
 			return nil, fmt.Errorf("container %s is a pod's infra container: generate the pod (%s) instead", ref, c.Config.PodName)
 		}
-		pc, err := containerPlan(ctx, rt, c, "")
+		pc, err := containerPlan(ctx, rt, c, "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +75,7 @@ func Generate(ctx context.Context, rt *container.Runtime, o GenerateOptions) ([]
 				RestartPolicy: restartPolicy(c.Config.Host.Restart.Name)}
 		}
 		lone.Containers = append(lone.Containers, pc)
-		lone.Volumes = addVolumes(lone.Volumes, c)
+		lone.Volumes = addVolumes(lone.Volumes, c, "")
 	}
 	if lone != nil {
 		req.Pods = append(req.Pods, *lone)
@@ -89,6 +91,7 @@ func podPlan(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p *p
 		return nil, err
 	}
 	out := &plan.Pod{Name: p.Name, Labels: p.Labels, Hostname: p.Hostname}
+	emptyRoot := filepath.Join(pods.Dir(p), pod.EmptyDirs)
 	var infraPorts []plan.Port
 	// Oldest first: the order they were added in.
 	slices.Reverse(list)
@@ -104,7 +107,7 @@ func podPlan(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p *p
 			infraPorts = ports(c.Config.Host.Ports)
 			continue
 		}
-		pc, err := containerPlan(ctx, rt, c, p.Name)
+		pc, err := containerPlan(ctx, rt, c, p.Name, emptyRoot)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +115,7 @@ func podPlan(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p *p
 			out.RestartPolicy = restartPolicy(c.Config.Host.Restart.Name)
 		}
 		out.Containers = append(out.Containers, pc)
-		out.Volumes = addVolumes(out.Volumes, c)
+		out.Volumes = addVolumes(out.Volumes, c, emptyRoot)
 	}
 	if len(out.Containers) == 0 {
 		return nil, fmt.Errorf("pod %s has no containers besides its infra: Kubernetes needs at least one", p.Name)
@@ -141,7 +144,7 @@ func restartPolicy(name string) string {
 
 // containerPlan describes one container; in a pod, its name loses the
 // pod's prefix that play kube gives it.
-func containerPlan(ctx context.Context, rt *container.Runtime, c *container.Container, podName string) (plan.Container, error) {
+func containerPlan(ctx context.Context, rt *container.Runtime, c *container.Container, podName, emptyRoot string) (plan.Container, error) {
 	cfg := c.Config
 	h := &cfg.Host
 	name := c.Name()
@@ -149,7 +152,7 @@ func containerPlan(ctx context.Context, rt *container.Runtime, c *container.Cont
 		name = strings.TrimPrefix(name, podName+"-")
 	}
 	pc := plan.Container{
-		Name: kubeName(name), Image: cfg.Image, WorkingDir: cfg.Spec.Process.Cwd,
+		Name: kubeName(name, ""), Image: cfg.Image, WorkingDir: cfg.Spec.Process.Cwd,
 		MemoryLimit: h.Resources.Memory, CPULimit: h.Resources.NanoCpus,
 		Privileged: h.Privileged, ReadOnlyRootfs: h.ReadOnly, Stdin: h.Interactive, TTY: h.TTY,
 	}
@@ -182,7 +185,7 @@ func containerPlan(ctx context.Context, rt *container.Runtime, c *container.Cont
 		pc.User = fmt.Sprintf("%d:%d", cfg.Spec.Process.UID, cfg.Spec.Process.GID)
 	}
 	for i, m := range mountsOf(c) {
-		pc.Mounts = append(pc.Mounts, plan.Mount{Volume: volumeName(m, i, c), Path: m.Destination, ReadOnly: m.ReadOnly})
+		pc.Mounts = append(pc.Mounts, plan.Mount{Volume: podVolume(m, i, c, emptyRoot).Name, Path: m.Destination, ReadOnly: m.ReadOnly})
 	}
 	return pc, nil
 }
@@ -211,43 +214,42 @@ func mountsOf(c *container.Container) []spec.Mount {
 
 var notName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// kubeName is s as a Kubernetes name: lower case, letters, digits, -.
-func kubeName(s string) string {
+// kubeName is s as a Kubernetes name (lower case, letters, digits, -) of
+// at most 63 characters, suffix included.
+func kubeName(s, suffix string) string {
 	n := strings.Trim(notName.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if n == "" {
-		return "volume"
+		n = "volume"
 	}
-	return n
+	if max := 63 - len(suffix); len(n) > max {
+		n = strings.Trim(n[len(n)-max:], "-")
+	}
+	return n + suffix
 }
 
-// volumeName names the pod volume of a container's mount: a named
-// volume by its name, a host path by the path, else the container and
-// the mount's place.
-func volumeName(m spec.Mount, i int, c *container.Container) string {
+// podVolume is the pod volume of a container's mount: a named volume
+// by its name, a host path by the path, one of the pod's emptyDir
+// directories (under emptyRoot) by its own name, else (tmpfs, anonymous
+// volumes) an emptyDir named for the container and the mount's place.
+func podVolume(m spec.Mount, i int, c *container.Container, emptyRoot string) plan.Volume {
 	switch {
+	case m.Type == "bind" && emptyRoot != "" && filepath.Dir(m.Source) == emptyRoot:
+		return plan.Volume{Name: filepath.Base(m.Source), EmptyDir: true}
 	case m.Type == "bind" && strings.HasPrefix(m.Source, "/"):
-		return kubeName(m.Source) + "-host"
+		st, err := os.Stat(m.Source)
+		return plan.Volume{Name: kubeName(m.Source, "-host"), HostPath: m.Source, HostPathFile: err == nil && st.Mode().IsRegular()}
 	case m.Type == spec.MountVolume && m.Source != "":
-		return kubeName(m.Source) + "-pvc"
+		return plan.Volume{Name: kubeName(m.Source, "-pvc"), Claim: m.Source}
 	}
-	return fmt.Sprintf("%s-empty-%d", kubeName(c.Name()), i)
+	return plan.Volume{Name: kubeName(fmt.Sprintf("%s-%d", c.Name(), i), "-empty"), EmptyDir: true}
 }
 
 // addVolumes adds the pod volumes of c's mounts that vs lacks.
-func addVolumes(vs []plan.Volume, c *container.Container) []plan.Volume {
+func addVolumes(vs []plan.Volume, c *container.Container, emptyRoot string) []plan.Volume {
 	for i, m := range mountsOf(c) {
-		name := volumeName(m, i, c)
-		if slices.ContainsFunc(vs, func(v plan.Volume) bool { return v.Name == name }) {
+		v := podVolume(m, i, c, emptyRoot)
+		if slices.ContainsFunc(vs, func(w plan.Volume) bool { return w.Name == v.Name }) {
 			continue
-		}
-		v := plan.Volume{Name: name}
-		switch {
-		case m.Type == "bind" && strings.HasPrefix(m.Source, "/"):
-			v.HostPath = m.Source
-		case m.Type == spec.MountVolume && m.Source != "":
-			v.Claim = m.Source
-		default:
-			v.EmptyDir = true
 		}
 		vs = append(vs, v)
 	}

@@ -149,7 +149,7 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 		case v.Claim != "":
 			sources[v.Name] = v.Claim
 		default:
-			dir := filepath.Join(pods.Dir(created), "emptydir", v.Name)
+			dir := filepath.Join(pods.Dir(created), pod.EmptyDirs, v.Name)
 			if err := os.MkdirAll(dir, 0o777); err != nil {
 				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 			}

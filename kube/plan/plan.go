@@ -79,6 +79,8 @@ type Volume struct {
 	// the directory when missing (type DirectoryOrCreate).
 	HostPath       string `json:"hostPath,omitempty"`
 	HostPathCreate bool   `json:"hostPathCreate,omitempty"`
+	// HostPathFile: the host path is a file (type File).
+	HostPathFile bool `json:"hostPathFile,omitempty"`
 	// EmptyDir is a directory that lives as long as the pod.
 	EmptyDir bool `json:"emptyDir,omitempty"`
 	// Claim is a persistentVolumeClaim's claimName: a named volume.
