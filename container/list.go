@@ -213,7 +213,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Ports = network.Format(c.Config.Host.Ports)
 		s.NetworkMode = c.Config.Host.NetworkMode
 		// Checked at create: a mount that no longer parses is not listed.
-		if ms, err := inspectMounts(c.Config.Host); err == nil {
+		if ms, err := inspectMounts(c.Config); err == nil {
 			s.Mounts = ms
 		}
 	}

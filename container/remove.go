@@ -19,6 +19,8 @@ type RemoveOptions struct {
 	// Timeout, with Force, stops a running container first: its stop
 	// signal, then SIGKILL after Timeout seconds. Nil sends SIGKILL at once.
 	Timeout *int
+	// Volumes removes the container's anonymous volumes too (rm -v).
+	Volumes bool
 }
 
 // Remove removes a container. A running one is refused unless Force, in
@@ -67,6 +69,11 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 		return fmt.Errorf("remove %s: %w", ref, err)
 	}
 	r.record(c, events.Remove)
+	if o.Volumes {
+		if err := r.removeAnonymousVolumes(c.Config); err != nil {
+			return fmt.Errorf("remove %s: %w", ref, err)
+		}
+	}
 	return nil
 }
 
@@ -117,7 +124,8 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 }
 
 // Cleanup is what a container's monitor becomes after the container exits:
-// the root filesystem is unmounted, and with remove the container deleted.
+// the root filesystem is unmounted, and with remove the container deleted
+// with its anonymous volumes (run --rm).
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 	if remove {
 		// Looked up first: the event names the container and its image.
@@ -127,6 +135,7 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 		}
 		if lerr == nil {
 			r.record(c, events.Remove)
+			return r.removeAnonymousVolumes(c.Config)
 		}
 		return nil
 	}
