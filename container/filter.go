@@ -168,10 +168,11 @@ func (f *Filters) Match(s Summary) bool {
 		matchAny(f.Health, func(h string) bool { return h == "none" })
 }
 
-// hasBind: a bind mount of s has p as its source or destination.
+// hasBind: a bind mount of s has p as its source or destination, or a
+// volume of s is named p or mounted at p.
 func (s Summary) hasBind(p string) bool {
 	for _, m := range s.Mounts {
-		if m.Type == "bind" && (m.Source == p || m.Destination == p) {
+		if (m.Type == "bind" || m.Type == "volume") && (m.Source == p || m.Destination == p || m.Name == p) {
 			return true
 		}
 	}

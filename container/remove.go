@@ -130,14 +130,19 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 	if remove {
 		// Looked up first: the event names the container and its image.
 		c, lerr := r.Lookup(id)
+		// The volumes first: commands that wait for the removal
+		// (awaitRemoval) then see them gone too.
+		var verr error
+		if lerr == nil {
+			verr = r.removeAnonymousVolumes(c.Config)
+		}
 		if err := r.deleteStorage(id, true); err != nil {
-			return err
+			return errors.Join(err, verr)
 		}
 		if lerr == nil {
 			r.record(c, events.Remove)
-			return r.removeAnonymousVolumes(c.Config)
 		}
-		return nil
+		return verr
 	}
 	if _, err := r.Store.Unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)

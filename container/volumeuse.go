@@ -65,11 +65,7 @@ func (r *Runtime) RemoveVolume(ctx context.Context, name string, force bool) err
 	}
 	if ids := users[name]; len(ids) > 0 {
 		if !force {
-			short := make([]string, len(ids))
-			for i, id := range ids {
-				short[i] = id[:12]
-			}
-			return fmt.Errorf("volume %s is being used by the following container(s): %s: %w", name, strings.Join(short, ", "), volume.ErrInUse)
+			return fmt.Errorf("volume %s is being used by the following container(s): %s: %w", name, strings.Join(ids, ", "), volume.ErrInUse)
 		}
 		for _, id := range ids {
 			if err := r.Remove(ctx, id, RemoveOptions{Force: true}); err != nil && !errors.Is(err, ErrNoSuchContainer) {

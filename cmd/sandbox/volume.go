@@ -145,11 +145,13 @@ func volumesAndUsers(cmd *cobra.Command, rt *container.Runtime) ([]*volume.Volum
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := vs.List()
+	// Users first: that waits for --rm containers being removed, and
+	// their anonymous volumes with them.
+	users, err := rt.VolumeUsers(ctx(cmd))
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := rt.VolumeUsers(ctx(cmd))
+	list, err := vs.List()
 	return list, users, err
 }
 
