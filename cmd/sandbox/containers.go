@@ -255,6 +255,7 @@ func containerSubcommands(g *globals) []subcommand {
 		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectContainer) }},
 		leaf(g, newTopCommand, "top"), leaf(g, newContainerPruneCommand, "prune"), leaf(g, newContainerExistsCommand, "exists"), leaf(g, newPortCommand, "port"),
 		leaf(g, newPauseCommand, "pause"), leaf(g, newUnpauseCommand, "unpause"), leaf(g, newStatsCommand, "stats"), leaf(g, newUpdateCommand, "update"),
+		leaf(g, newDiffCommand, "diff"), leaf(g, newExportCommand, "export"), leaf(g, newCpCommand, "cp"),
 	}
 }
 

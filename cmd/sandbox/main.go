@@ -115,6 +115,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newImagesCommand, "images", "ls"), leaf(g, newPullCommand, "pull"), leaf(g, newPushCommand, "push"),
 		leaf(g, newRmiCommand, "rmi"), leaf(g, newTagCommand, "tag"),
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
+		leaf(g, newHistoryCommand, "history"), leaf(g, newDiffCommand, "diff"), leaf(g, newExportCommand, "export"), leaf(g, newCpCommand, "cp"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		{names: []string{"volume"}, build: func(rest []string) *cobra.Command { return newVolumeCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),

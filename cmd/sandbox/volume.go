@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -287,8 +288,8 @@ func newVolumePruneCommand(g *globals) *cobra.Command {
 			if !force {
 				fmt.Print("WARNING! This will remove all volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ")
 				answer, err := bufio.NewReader(os.Stdin).ReadString('\n')
-				if err != nil && answer == "" {
-					return nil
+				if err != nil && !errors.Is(err, io.EOF) {
+					return err
 				}
 				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 					return nil
