@@ -19,7 +19,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"time"
 
@@ -38,8 +37,18 @@ var (
 // DriverLocal is the one driver: a directory of the user's storage.
 const DriverLocal = "local"
 
-// nameRE is docker's and podman's rule for volume names.
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName is docker's and podman's rule for volume names,
+// [a-zA-Z0-9][a-zA-Z0-9_.-]* (by hand: a regexp compiled at start would
+// cost every sandbox process its init).
+func validName(name string) bool {
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || r != '_' && r != '.' && r != '-') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // Volume is one volume's record, with the JSON keys podman and docker
 // show in volume inspect.
@@ -98,7 +107,7 @@ func (s *Store) Lock() (*lockfile.Lock, error) {
 
 // CheckName says whether name is a valid volume name.
 func CheckName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("invalid volume name %q: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: %w", name, ErrInvalidName)
 	}
 	return nil
