@@ -137,6 +137,8 @@ type flags struct {
 	// scope: the container's cgroup comes from a systemd scope made for
 	// its monitor (cgroup.go).
 	scope bool
+	// madeVolumes are the volumes this create made, removed if it fails.
+	madeVolumes []string
 }
 
 // check checks the options; with scope, the limits' controllers are
@@ -398,6 +400,9 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		if retErr != nil {
 			if err := r.deleteStorage(p.id, true); err != nil {
 				retErr = fmt.Errorf("%w (and removing the half-created container: %v)", retErr, err)
+			}
+			if err := r.removeVolumes(p.flags.madeVolumes); err != nil {
+				retErr = fmt.Errorf("%w (and removing the volumes it made: %v)", retErr, err)
 			}
 		}
 	}()
@@ -747,14 +752,11 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if err := r.writeEtcFiles(runDir, cfg); err != nil {
 		return err
 	}
-	dir, err := r.Store.ContainerDirectory(cfg.ID)
-	if err != nil {
-		return fmt.Errorf("container directory: %w", err)
-	}
-	mounts, err := prepareVolumes(f.mounts, dir, user.UID, user.GID, uidMap, gidMap)
+	mounts, made, err := r.prepareVolumes(withImageVolumes(f.mounts, img.Volumes), rootfs, user.UID, user.GID, uidMap, gidMap)
 	if err != nil {
 		return err
 	}
+	f.madeVolumes = made
 	s.Mounts = containerMounts(mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
 	return nil
 }

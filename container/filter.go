@@ -173,10 +173,11 @@ func (f *Filters) Match(s Summary) bool {
 		matchAny(f.Pod, func(p string) bool { return s.Pod != "" && (s.PodName == p || strings.HasPrefix(s.Pod, p)) })
 }
 
-// hasBind: a bind mount of s has p as its source or destination.
+// hasBind: a bind mount of s has p as its source or destination, or a
+// volume of s is named p or mounted at p.
 func (s Summary) hasBind(p string) bool {
 	for _, m := range s.Mounts {
-		if m.Type == "bind" && (m.Source == p || m.Destination == p) {
+		if (m.Type == "bind" || m.Type == "volume") && (m.Source == p || m.Destination == p || m.Name == p) {
 			return true
 		}
 	}

@@ -122,9 +122,12 @@ type GraphDriver struct {
 
 // InspectMount is one of the user's volumes, mounts and tmpfs.
 type InspectMount struct {
-	Type        string
+	Type string
+	// Name and Driver are a volume's (Type volume).
+	Name        string `json:",omitempty"`
 	Source      string
 	Destination string
+	Driver      string `json:",omitempty"`
 	Mode        string
 	RW          bool
 	Propagation string
@@ -198,7 +201,7 @@ func (r *Runtime) InspectContainer(ctx context.Context, ref string) (*Inspect, e
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", ref, err)
 	}
-	mounts, err := inspectMounts(cfg.Host)
+	mounts, err := inspectMounts(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("inspect %s: %w", ref, err)
 	}
@@ -321,13 +324,18 @@ func logOpts(l spec.LogConfig) map[string]string {
 }
 
 // inspectMounts lists the user's -v, --mount and --tmpfs as docker's
-// Mounts, from the flags as given (they were checked at create).
-func inspectMounts(h spec.HostConfig) ([]InspectMount, error) {
+// Mounts, from the flags as given (they were checked at create), and the
+// volumes as they were made.
+func inspectMounts(cfg *spec.Config) ([]InspectMount, error) {
+	h := cfg.Host
 	out := []InspectMount{}
 	for _, v := range h.Binds {
 		m, err := ParseVolume(v)
 		if err != nil {
 			return nil, err
+		}
+		if m.Type == spec.MountVolume {
+			continue
 		}
 		mode := ""
 		if parts := strings.Split(v, ":"); len(parts) == 3 {
@@ -339,6 +347,9 @@ func inspectMounts(h spec.HostConfig) ([]InspectMount, error) {
 		m, err := ParseMount(v)
 		if err != nil {
 			return nil, err
+		}
+		if m.Type == spec.MountVolume {
+			continue
 		}
 		im := InspectMount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly}
 		if m.Type == "bind" {
@@ -353,6 +364,12 @@ func inspectMounts(h spec.HostConfig) ([]InspectMount, error) {
 		}
 		_, opts, _ := strings.Cut(v, ":")
 		out = append(out, InspectMount{Type: "tmpfs", Destination: m.Destination, Mode: opts, RW: !m.ReadOnly})
+	}
+	for _, m := range cfg.Spec.Mounts {
+		if m.Volume != "" {
+			out = append(out, InspectMount{Type: "volume", Name: m.Volume, Source: m.Source, Destination: m.Destination,
+				Driver: "local", RW: !m.ReadOnly, Propagation: "rprivate"})
+		}
 	}
 	return out, nil
 }

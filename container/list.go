@@ -218,7 +218,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.NetworkMode = c.Config.Host.NetworkMode
 		s.Pod, s.PodName, s.IsInfra = c.Config.Pod, c.Config.PodName, c.Config.Infra
 		// Checked at create: a mount that no longer parses is not listed.
-		if ms, err := inspectMounts(c.Config.Host); err == nil {
+		if ms, err := inspectMounts(c.Config); err == nil {
 			s.Mounts = ms
 		}
 	}

@@ -9,14 +9,16 @@ import (
 	"strings"
 
 	"sandbox/spec"
+	"sandbox/volume"
 )
 
-// ParseVolume parses -v SRC:DST[:OPTIONS] into a bind mount. SRC and DST
-// must be absolute; OPTIONS is a comma list of ro, rw, z, Z (the SELinux
+// ParseVolume parses -v SRC:DST[:OPTIONS] into a bind mount, or into a
+// volume mount (spec.MountVolume) when SRC is a volume name or there is
+// no SRC (an anonymous volume). DST must be absolute; OPTIONS is a comma list of ro, rw, z, Z (the SELinux
 // labels z and Z are accepted and have no effect).
 func ParseVolume(v string) (spec.Mount, error) {
 	bad := func(why string) (spec.Mount, error) {
-		return spec.Mount{}, fmt.Errorf("invalid volume %q: %s; want /HOST/PATH:/CONTAINER/PATH[:ro][,U] or /CONTAINER/PATH", v, why)
+		return spec.Mount{}, fmt.Errorf("invalid volume %q: %s; want /HOST/PATH:/CONTAINER/PATH[:ro][,U], VOLUME:/CONTAINER/PATH[:ro] or /CONTAINER/PATH", v, why)
 	}
 	parts := strings.Split(v, ":")
 	if len(parts) == 1 {
@@ -36,9 +38,6 @@ func ParseVolume(v string) (spec.Mount, error) {
 	if src == "" || dst == "" {
 		return bad("empty path")
 	}
-	if !path.IsAbs(src) {
-		return bad("source is not an absolute path (named volumes are not supported)")
-	}
 	if !path.IsAbs(dst) {
 		return bad("destination is not an absolute path")
 	}
@@ -46,6 +45,12 @@ func ParseVolume(v string) (spec.Mount, error) {
 		return bad("destination cannot be /")
 	}
 	m := spec.Mount{Type: "bind", Source: path.Clean(src), Destination: path.Clean(dst)}
+	if !path.IsAbs(src) {
+		if err := volume.CheckName(src); err != nil {
+			return bad("source is neither an absolute path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+		}
+		m = spec.Mount{Type: spec.MountVolume, Volume: src, Destination: path.Clean(dst)}
+	}
 	if len(parts) == 3 {
 		seen := map[string]bool{}
 		for _, o := range strings.Split(parts[2], ",") {
@@ -58,6 +63,9 @@ func ParseVolume(v string) (spec.Mount, error) {
 			case "z", "Z":
 				// SELinux labels: there is no SELinux to label for.
 			case "U":
+				if m.Type == spec.MountVolume {
+					return bad("U is for host directories; a volume is given to the container's user already")
+				}
 				if seen["U"] {
 					return bad("U given twice")
 				}
@@ -71,12 +79,12 @@ func ParseVolume(v string) (spec.Mount, error) {
 	return m, nil
 }
 
-// ParseMount parses --mount type=bind|tmpfs,KEY=VALUE,... as docker does:
-// source (src), target (destination, dst), readonly (ro), and for tmpfs
-// tmpfs-size and tmpfs-mode.
+// ParseMount parses --mount type=bind|volume|tmpfs,KEY=VALUE,... as docker
+// does: source (src), target (destination, dst), readonly (ro), and for
+// tmpfs tmpfs-size and tmpfs-mode.
 func ParseMount(v string) (spec.Mount, error) {
 	bad := func(why string) (spec.Mount, error) {
-		return spec.Mount{}, fmt.Errorf("invalid mount %q: %s; want type=bind,source=/HOST,target=/CTR[,readonly] or type=tmpfs,target=/CTR[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]", v, why)
+		return spec.Mount{}, fmt.Errorf("invalid mount %q: %s; want type=bind,source=/HOST,target=/CTR[,readonly], type=volume[,source=NAME],target=/CTR[,readonly] or type=tmpfs,target=/CTR[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]", v, why)
 	}
 	m := spec.Mount{}
 	var size, mode string
@@ -132,6 +140,16 @@ func ParseMount(v string) (spec.Mount, error) {
 			return bad("tmpfs options on a bind mount")
 		}
 		m.Source = path.Clean(m.Source)
+	case "volume":
+		if m.Source != "" {
+			if err := volume.CheckName(m.Source); err != nil {
+				return bad("volume source must be a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+			}
+		}
+		if size != "" || mode != "" {
+			return bad("tmpfs options on a volume mount")
+		}
+		m.Type, m.Volume, m.Source = spec.MountVolume, m.Source, ""
 	case "tmpfs":
 		if m.Source != "" {
 			return bad("tmpfs takes no source")
@@ -141,7 +159,7 @@ func ParseMount(v string) (spec.Mount, error) {
 	case "":
 		return bad("no type")
 	default:
-		return bad(fmt.Sprintf("type %q is not supported (bind or tmpfs)", m.Type))
+		return bad(fmt.Sprintf("type %q is not supported (bind, volume or tmpfs)", m.Type))
 	}
 	return m, nil
 }

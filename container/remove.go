@@ -22,6 +22,8 @@ type RemoveOptions struct {
 	// Infra allows removing a pod's infra container (package pod does,
 	// as it removes the pod).
 	Infra bool
+	// Volumes removes the container's anonymous volumes too (rm -v).
+	Volumes bool
 }
 
 // ErrInfra is the refusal to remove a pod's infra container by itself.
@@ -76,6 +78,11 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 		return fmt.Errorf("remove %s: %w", ref, err)
 	}
 	r.record(c, events.Remove)
+	if o.Volumes {
+		if err := r.removeAnonymousVolumes(c.Config); err != nil {
+			return fmt.Errorf("remove %s: %w", ref, err)
+		}
+	}
 	return nil
 }
 
@@ -126,18 +133,25 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 }
 
 // Cleanup is what a container's monitor becomes after the container exits:
-// the root filesystem is unmounted, and with remove the container deleted.
+// the root filesystem is unmounted, and with remove the container deleted
+// with its anonymous volumes (run --rm).
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 	if remove {
 		// Looked up first: the event names the container and its image.
 		c, lerr := r.Lookup(id)
+		// The volumes first: commands that wait for the removal
+		// (awaitRemoval) then see them gone too.
+		var verr error
+		if lerr == nil {
+			verr = r.removeAnonymousVolumes(c.Config)
+		}
 		if err := r.deleteStorage(id, true); err != nil {
-			return err
+			return errors.Join(err, verr)
 		}
 		if lerr == nil {
 			r.record(c, events.Remove)
 		}
-		return nil
+		return verr
 	}
 	if _, err := r.Store.Unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)

@@ -222,11 +222,15 @@ type Mount struct {
 	// Chown (-v's U option): the source was given to the container's user
 	// when the container was made.
 	Chown bool `json:"chown,omitempty"`
+	// Volume names the volume (package volume) a bind mounts: Source is
+	// its mount point. Before the container is made (Type MountVolume)
+	// the volume's name, "" for a new anonymous volume.
+	Volume string `json:"volume,omitempty"`
 }
 
-// MountVolume is the Type of an anonymous volume (-v /PATH) until the
-// container is made: then a bind of a directory in the container's
-// storage, removed with it.
+// MountVolume is the Type of a volume mount (-v NAME:/PATH, -v /PATH,
+// --mount type=volume, an image's VOLUME) until the container is made:
+// then a bind of the volume's mount point, with Volume naming it.
 const MountVolume = "volume"
 
 // ProcessRef names one process across pid reuse: its pid and start time.

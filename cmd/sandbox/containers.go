@@ -142,7 +142,9 @@ func (r psRow) Mounts() string {
 	var ms []string
 	for _, m := range r.s.Mounts {
 		name := m.Source
-		if name == "" {
+		if m.Name != "" {
+			name = m.Name
+		} else if name == "" {
 			name = m.Destination
 		}
 		if !r.noTrunc && len([]rune(name)) > 15 {
@@ -245,7 +247,7 @@ func newRmCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&o.Force, "force", "f", false, "kill and remove a running container")
 	f.BoolVarP(&t.ignore, "ignore", "i", false, "a name that names no container is not an error")
 	f.IntVarP(&timeout, "time", "t", 0, "with -f, stop a running container first: its stop signal, then SIGKILL after this many seconds (default: SIGKILL at once)")
-	f.BoolP("volumes", "v", false, "remove anonymous volumes (there are none: accepted for compatibility)")
+	f.BoolVarP(&o.Volumes, "volumes", "v", false, "remove the container's anonymous volumes too")
 	return cmd
 }
 
@@ -267,6 +269,7 @@ func containerSubcommands(g *globals) []subcommand {
 		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectContainer) }},
 		leaf(g, newTopCommand, "top"), leaf(g, newContainerPruneCommand, "prune"), leaf(g, newContainerExistsCommand, "exists"), leaf(g, newPortCommand, "port"),
 		leaf(g, newPauseCommand, "pause"), leaf(g, newUnpauseCommand, "unpause"), leaf(g, newStatsCommand, "stats"), leaf(g, newUpdateCommand, "update"),
+		leaf(g, newDiffCommand, "diff"), leaf(g, newExportCommand, "export"), leaf(g, newCpCommand, "cp"),
 	}
 }
 

@@ -432,6 +432,6 @@ func imageSubcommands(g *globals) []subcommand {
 		leaf(g, newPullCommand, "pull"), leaf(g, newPushCommand, "push"), leaf(g, newTagCommand, "tag"),
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"inspect"}, build: func([]string) *cobra.Command { return newTypedInspectCommand(g, inspectImage) }},
-		leaf(g, newImageExistsCommand, "exists"),
+		leaf(g, newImageExistsCommand, "exists"), leaf(g, newHistoryCommand, "history"), leaf(g, newImagePruneCommand, "prune"),
 	}
 }

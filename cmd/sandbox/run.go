@@ -182,7 +182,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 		var ee *spec.ExitError
 		if c != nil && !errors.As(err, &ee) {
 			// The monitor never took the container: it is ours to remove.
-			if rerr := rt.Remove(ctx, c.ID, container.RemoveOptions{Force: true}); rerr != nil {
+			if rerr := rt.Remove(ctx, c.ID, container.RemoveOptions{Force: true, Volumes: true}); rerr != nil {
 				err = fmt.Errorf("%w (and removing the container: %v)", err, rerr)
 			}
 		}
