@@ -238,8 +238,8 @@ func podVolume(m spec.Mount, i int, c *container.Container, emptyRoot string) pl
 	case m.Type == "bind" && strings.HasPrefix(m.Source, "/"):
 		st, err := os.Stat(m.Source)
 		return plan.Volume{Name: kubeName(m.Source, "-host"), HostPath: m.Source, HostPathFile: err == nil && st.Mode().IsRegular()}
-	case m.Type == spec.MountVolume && m.Source != "":
-		return plan.Volume{Name: kubeName(m.Source, "-pvc"), Claim: m.Source}
+	case m.Type == spec.MountVolume && m.Volume != "":
+		return plan.Volume{Name: kubeName(m.Volume, "-pvc"), Claim: m.Volume}
 	}
 	return plan.Volume{Name: kubeName(fmt.Sprintf("%s-%d", c.Name(), i), "-empty"), EmptyDir: true}
 }

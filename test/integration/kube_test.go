@@ -18,8 +18,9 @@ func TestKubeRoundTrip(t *testing.T) {
 	t.Parallel()
 	port := freePorts(t, 1)[0]
 	newPod(t, "pk-kube", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
-	detached(t, "--pod", "pk-kube", "--name", "pk-kube-web", "-e", "GREETING=hello-kube", "-w", "/tmp", "busybox", "sh", "-c",
-		"echo $GREETING > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+	t.Cleanup(func() { sbRaw(nil, "volume", "rm", "-f", "pk-kube-vol") })
+	detached(t, "--pod", "pk-kube", "--name", "pk-kube-web", "-e", "GREETING=hello-kube", "-w", "/tmp", "-v", "pk-kube-vol:/data", "busybox", "sh", "-c",
+		"echo $GREETING > /tmp/index.html; echo kept > /data/f; exec httpd -f -p 80 -h /tmp")
 	y := ok(t, "generate", "kube", "pk-kube")
 	docs := strings.Split(y, "\n---\n")
 	var p corev1.Pod
@@ -36,6 +37,10 @@ func TestKubeRoundTrip(t *testing.T) {
 	}
 	if len(c.Env) != 1 || c.Env[0].Name != "GREETING" || c.Env[0].Value != "hello-kube" {
 		t.Errorf("env %+v", c.Env)
+	}
+	if len(p.Spec.Volumes) != 1 || p.Spec.Volumes[0].PersistentVolumeClaim == nil || p.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "pk-kube-vol" ||
+		len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/data" {
+		t.Errorf("the named volume is not a persistentVolumeClaim: %+v %+v", p.Spec.Volumes, c.VolumeMounts)
 	}
 	svc := ok(t, "generate", "kube", "--service", "pk-kube")
 	var s corev1.Service
@@ -58,6 +63,9 @@ func TestKubeRoundTrip(t *testing.T) {
 		}
 		return err
 	})
+	if got := ok(t, "exec", "pk-kube-web", "cat", "/data/f"); got != "kept\n" {
+		t.Errorf("the claimed volume holds %q", got)
+	}
 	if r := sbWith(t, cmdOpts{stdin: y}, "play", "kube", "-"); r.code != 125 || !strings.Contains(r.stderr, `pod "pk-kube" exists`) {
 		t.Errorf("play kube of a pod that exists:\n%s", r)
 	}
