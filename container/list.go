@@ -98,6 +98,9 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 		return nil, err
 	}
 	var out []Summary
+	// A pod's ports are its infra's; ps shows them on every member too,
+	// as podman does.
+	podPorts := map[string]string{}
 	for i := range cs {
 		c, err := r.load(&cs[i])
 		if errors.Is(err, cstorage.ErrContainerUnknown) {
@@ -113,6 +116,9 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 		if err != nil {
 			return nil, err
 		}
+		if c.Config != nil && c.Config.Infra {
+			podPorts[c.Config.Pod] = network.Format(c.Config.Host.Ports)
+		}
 		if !all && !up(st) {
 			continue
 		}
@@ -124,6 +130,11 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 			s.SizeRw, s.SizeRootFs = r.sizes(c)
 		}
 		out = append(out, s)
+	}
+	for i := range out {
+		if out[i].Pod != "" && out[i].Ports == "" {
+			out[i].Ports = podPorts[out[i].Pod]
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	if o.Last > 0 && len(out) > o.Last {

@@ -69,6 +69,9 @@ type Manager struct {
 	db db
 }
 
+// Runtime is the container runtime the pods are made on.
+func (m *Manager) Runtime() *container.Runtime { return m.rt }
+
 // New returns the pods of rt's (open) store.
 func New(rt *container.Runtime) *Manager {
 	return &Manager{rt: rt, db: db{dir: filepath.Join(rt.Store.Options.GraphRoot, "sandbox-pods")}}

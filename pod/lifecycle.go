@@ -213,3 +213,24 @@ func (m *Manager) each(list []container.Summary, f func(container.Summary) error
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// MemberIDs are the ids of the pod's members (not its infra), oldest
+// first, for pod logs.
+func (m *Manager) MemberIDs(ref string) ([]string, error) {
+	p, err := m.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	members, _, err := m.members(p)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(members))
+	for i := len(members) - 1; i >= 0; i-- {
+		ids = append(ids, members[i].ID)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("pod %s has no containers besides its infra", p.Name)
+	}
+	return ids, nil
+}

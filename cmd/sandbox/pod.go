@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ func podSubcommands(g *globals) []subcommand {
 		leaf(g, newPodInspectCommand, "inspect"), leaf(g, newPodExistsCommand, "exists"),
 		leaf(g, newPodStartCommand, "start"), leaf(g, newPodStopCommand, "stop"),
 		leaf(g, newPodRestartCommand, "restart"), leaf(g, newPodKillCommand, "kill"), leaf(g, newPodRmCommand, "rm"),
+		leaf(g, newPodLogsCommand, "logs"),
 	}
 }
 
@@ -348,5 +350,53 @@ func newPodRmCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&o.Force, "force", "f", false, "stop and remove running members")
 	f.BoolVarP(&o.Ignore, "ignore", "i", false, "a pod that is not there is no error")
 	f.IntVarP(&timeout, "time", "t", 10, "with -f, seconds to wait for each member's stop before SIGKILL (default: SIGKILL at once)")
+	return cmd
+}
+
+func newPodLogsCommand(g *globals) *cobra.Command {
+	var o container.LogsOfOptions
+	var tail, since, until, only string
+	cmd := &cobra.Command{
+		Use:   "logs [flags] POD",
+		Short: "Show the output of a pod's containers",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.Tail, err = container.ParseTail(tail); err != nil {
+				return err
+			}
+			if o.Since, o.Until, err = timeRange(since, until); err != nil {
+				return err
+			}
+			m, err := g.pods()
+			if err != nil {
+				return err
+			}
+			ids, err := m.MemberIDs(args[0])
+			if err != nil {
+				return err
+			}
+			if only != "" {
+				c, err := m.Runtime().Lookup(only)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(ids, c.ID) {
+					return fmt.Errorf("container %s is not a member of pod %s", only, args[0])
+				}
+				ids = []string{c.ID}
+			}
+			o.Stdout, o.Stderr = os.Stdout, os.Stderr
+			return m.Runtime().LogsOf(ctx(cmd), ids, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&only, "container", "c", "", "only this member's output")
+	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new output until the containers exit")
+	f.StringVarP(&tail, "tail", "n", "all", "number of lines to show from the end of each log")
+	f.StringVar(&since, "since", "", "show lines since a time (2006-01-02T15:04:05Z, a Unix timestamp) or for a duration back (10m)")
+	f.StringVar(&until, "until", "", "show lines before a time or a duration back")
+	f.BoolVarP(&o.Timestamps, "timestamps", "t", false, "show each line's time")
+	f.BoolVar(&o.Names, "names", false, "put the container's name, not its ID, before each line")
 	return cmd
 }
