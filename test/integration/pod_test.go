@@ -45,10 +45,17 @@ func TestPodSharedLocalhost(t *testing.T) {
 		return err
 	})
 
-	ps := ok(t, "ps", "-a", "--pod", "--filter", "pod=pk-web", "--format", "{{.Names}} {{.PodName}} {{.Pod}} {{.State}}")
-	if !strings.Contains(ps, "pk-web-srv pk-web "+podID[:12]+" running") || !strings.Contains(ps, "-infra pk-web") {
+	ps := ok(t, "ps", "-a", "--pod", "--filter", "pod=pk-web", "--format", "{{.Names}} {{.PodName}} {{.Pod}} {{.State}} {{.Ports}}")
+	if !strings.Contains(ps, fmt.Sprintf("pk-web-srv pk-web %s running 127.0.0.1:%d->80/tcp", podID[:12], port)) || !strings.Contains(ps, "-infra pk-web") {
 		t.Errorf("ps --pod --filter pod=:\n%s", ps)
 	}
+	detached(t, "--pod", "pk-web", "busybox", "sh", "-c", "echo from-a-member; exec sleep 60")
+	eventually(t, 5*time.Second, func() error {
+		if out := ok(t, "pod", "logs", "pk-web"); !strings.Contains(out, "from-a-member") {
+			return fmt.Errorf("pod logs: %q", out)
+		}
+		return nil
+	})
 	var pods []struct{ Id, Name, Status string }
 	if err := json.Unmarshal([]byte(ok(t, "pod", "ps", "--format", "json", "--filter", "name=^pk-web$")), &pods); err != nil || len(pods) != 1 || pods[0].Status != "Running" {
 		t.Fatalf("pod ps: %+v %v", pods, err)
