@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,16 @@ func TestPodBadInput(t *testing.T) {
 	fails(t, 125, []string{"ports must be defined when the pod is created"}, "run", "--rm", "--pod", "pk-bad", "-p", "8080:80", "busybox", "true")
 	fails(t, 125, []string{"no pod with name or ID pk-nosuch found"}, "run", "--rm", "--pod", "pk-nosuch", "busybox", "true")
 	fails(t, 125, []string{`"pid" cannot be shared`}, "pod", "create", "--name", "pk-bad2", "--share", "net,pid")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+	fails(t, 125, []string{fmt.Sprint(busyPort), "in use"}, "pod", "create", "--name", "pk-bad2", "-p", fmt.Sprintf("127.0.0.1:%d:80", busyPort))
+	if out := ok(t, "ps", "-a", "--filter", "pod=pk-bad2", "-q"); out != "" {
+		t.Errorf("a refused pod left its infra container: %s", out)
+	}
 	if after := ok(t, "ps", "-aq", "--filter", "pod=pk-bad"); after != before {
 		t.Errorf("containers of the pod changed: %q, then %q", before, after)
 	}
