@@ -325,7 +325,7 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if uidMap != nil && f.netw.net.Mode != spec.NetworkHost && !f.netw.net.Own() {
 		return nil, fmt.Errorf("--userns keep-id and --network %s do not go together: the other container's network belongs to another user namespace", o.Network)
 	}
-	if err := r.resolveJoin(f.netw); err != nil {
+	if err := r.resolveJoin(ctx, f.netw); err != nil {
 		return nil, err
 	}
 	if o.Replace {

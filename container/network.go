@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -214,7 +215,7 @@ func portFree(p network.Port) error {
 
 // resolveJoin finds the running container whose network a container:NAME
 // network joins.
-func (r *Runtime) resolveJoin(f *netFlags) error {
+func (r *Runtime) resolveJoin(ctx context.Context, f *netFlags) error {
 	name, ok := strings.CutPrefix(f.net.Mode, network.ContainerPrefix)
 	if !ok {
 		return nil
@@ -225,6 +226,15 @@ func (r *Runtime) resolveJoin(f *netFlags) error {
 	c, st, err := r.lookupState(name)
 	if err != nil {
 		return fmt.Errorf("--network %s: %w", f.net.Mode, err)
+	}
+	if (st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart)) && c.Config != nil && c.Config.Infra {
+		// A pod's member starts its pod's infra container, as podman's do.
+		if _, _, err := r.StartContainer(ctx, c.ID, false); err != nil {
+			return fmt.Errorf("start the infra container of pod %s: %w", c.Config.PodName, err)
+		}
+		if c, st, err = r.lookupState(c.ID); err != nil {
+			return fmt.Errorf("--network %s: %w", f.net.Mode, err)
+		}
 	}
 	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
 		return fmt.Errorf("--network %s: %w: start it first", f.net.Mode, ErrNotRunning)

@@ -164,7 +164,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	}
 	if !h.Network.Own() && h.Network.Mode != spec.NetworkHost {
 		f := &netFlags{net: h.Network}
-		if err := r.resolveJoin(f); err != nil {
+		if err := r.resolveJoin(ctx, f); err != nil {
 			return nil, err
 		}
 		clone.JoinNetns = &f.join.ref
