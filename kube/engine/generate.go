@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -212,12 +211,21 @@ func mountsOf(c *container.Container) []spec.Mount {
 	return out
 }
 
-var notName = regexp.MustCompile(`[^a-z0-9-]+`)
-
 // kubeName is s as a Kubernetes name (lower case, letters, digits, -) of
 // at most 63 characters, suffix included.
 func kubeName(s, suffix string) string {
-	n := strings.Trim(notName.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	n := strings.Trim(b.String(), "-")
 	if n == "" {
 		n = "volume"
 	}
