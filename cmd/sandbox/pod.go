@@ -252,8 +252,9 @@ func newPodExistsCommand(g *globals) *cobra.Command {
 }
 
 // actOnPods runs do for each pod named and prints each one's id, as
-// podman's pod start/stop/kill/restart/rm do.
-func actOnPods(g *globals, args []string, do func(m *pod.Manager, ref string) (*pod.Pod, error)) error {
+// podman's pod start/stop/kill/restart/rm do; it exits 125 on error, or
+// notFound when every error was a pod that is not there (pod rm's 1).
+func actOnPods(g *globals, args []string, notFound int, do func(m *pod.Manager, ref string) (*pod.Pod, error)) error {
 	if len(args) == 0 {
 		return errors.New("you must provide at least one pod name or id")
 	}
@@ -261,20 +262,24 @@ func actOnPods(g *globals, args []string, do func(m *pod.Manager, ref string) (*
 	if err != nil {
 		return err
 	}
-	var errs []error
+	code := 0
 	for _, ref := range args {
 		p, err := do(m, ref)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "Error:", err)
-			errs = append(errs, err)
+			if errors.Is(err, pod.ErrNoSuchPod) && code != spec.ExitSandbox {
+				code = notFound
+			} else {
+				code = spec.ExitSandbox
+			}
 			continue
 		}
 		if p != nil {
 			fmt.Println(p.ID)
 		}
 	}
-	if len(errs) > 0 {
-		return spec.NewExitError(spec.ExitSandbox, nil)
+	if code != 0 {
+		return spec.NewExitError(code, nil)
 	}
 	return nil
 }
@@ -284,7 +289,7 @@ func newPodStartCommand(g *globals) *cobra.Command {
 		Use:   "start POD...",
 		Short: "Start a pod: its infra container, then its members",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return actOnPods(g, args, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Start(cmd.Context(), ref) })
+			return actOnPods(g, args, spec.ExitSandbox, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Start(cmd.Context(), ref) })
 		},
 	}
 }
@@ -299,7 +304,7 @@ func newPodStopCommand(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				t = &timeout
 			}
-			return actOnPods(g, args, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Stop(cmd.Context(), ref, t) })
+			return actOnPods(g, args, spec.ExitSandbox, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Stop(cmd.Context(), ref, t) })
 		},
 	}
 	cmd.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait for each container before SIGKILL (default: each one's stop timeout)")
@@ -311,7 +316,7 @@ func newPodRestartCommand(g *globals) *cobra.Command {
 		Use:   "restart POD...",
 		Short: "Stop a pod, then start it",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return actOnPods(g, args, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Restart(cmd.Context(), ref, nil) })
+			return actOnPods(g, args, spec.ExitSandbox, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Restart(cmd.Context(), ref, nil) })
 		},
 	}
 }
@@ -326,7 +331,7 @@ func newPodKillCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return actOnPods(g, args, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Kill(cmd.Context(), ref, sig) })
+			return actOnPods(g, args, spec.ExitSandbox, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Kill(cmd.Context(), ref, sig) })
 		},
 	}
 	cmd.Flags().StringVarP(&signal, "signal", "s", "KILL", "the signal to send")
@@ -343,7 +348,7 @@ func newPodRmCommand(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				o.Timeout = &timeout
 			}
-			return actOnPods(g, args, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Remove(cmd.Context(), ref, o) })
+			return actOnPods(g, args, 1, func(m *pod.Manager, ref string) (*pod.Pod, error) { return m.Remove(cmd.Context(), ref, o) })
 		},
 	}
 	f := cmd.Flags()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,63 @@ func TestPodBadInput(t *testing.T) {
 	}
 	if out := ok(t, "pod", "ps", "--format", "{{.Name}}", "--filter", "name=^pk-bad$"); strings.TrimSpace(out) != "pk-bad" {
 		t.Errorf("pod ps: %q", out)
+	}
+}
+
+// TestPodAgainstPodman: pod ps's columns, the keys of pod ps --format json
+// and pod inspect, a new pod's state and the exit codes of a pod that is
+// not there are podman's.
+func TestPodAgainstPodman(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.ok(t, "pod", "create", "--name", "pk-ref", "--label", "tier=web")
+	t.Cleanup(func() { p.run("pod", "rm", "-f", "pk-ref") })
+	newPod(t, "pk-ref", "--label", "tier=web")
+
+	header := func(out string) string {
+		line, _, _ := strings.Cut(out, "\n")
+		return strings.Join(regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1), "|")
+	}
+	if got, want := header(ok(t, "pod", "ps")), header(p.ok(t, "pod", "ps")); got != want {
+		t.Errorf("pod ps columns %q, podman's %q", got, want)
+	}
+	keys := func(t *testing.T, data string, array bool) map[string]any {
+		t.Helper()
+		var v map[string]any
+		if array {
+			var list []map[string]any
+			if err := json.Unmarshal([]byte(data), &list); err != nil || len(list) != 1 {
+				t.Fatalf("%v: %s", err, data)
+			}
+			v = list[0]
+		} else if err := json.Unmarshal([]byte(data), &v); err != nil {
+			t.Fatalf("%v: %s", err, data)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		args  []string
+		array bool
+		same  []string // keys whose values must match
+	}{
+		{[]string{"pod", "ps", "--format", "json", "--filter", "name=pk-ref"}, true, []string{"Name", "Status", "Labels"}},
+		{[]string{"pod", "inspect", "pk-ref"}, false, []string{"Name", "State", "Labels", "CreateInfra", "SharedNamespaces", "NumContainers"}},
+	} {
+		ours, theirs := keys(t, ok(t, tc.args...), tc.array), keys(t, p.ok(t, tc.args...), tc.array)
+		for k := range ours {
+			if _, found := theirs[k]; !found {
+				t.Errorf("%s: key %q is not podman's", strings.Join(tc.args, " "), k)
+			}
+		}
+		for _, k := range tc.same {
+			if a, b := fmt.Sprint(ours[k]), fmt.Sprint(theirs[k]); a != b {
+				t.Errorf("%s: %s is %s, podman's %s", strings.Join(tc.args, " "), k, a, b)
+			}
+		}
+	}
+	for _, args := range [][]string{{"pod", "rm", "pk-nosuch"}, {"pod", "stop", "pk-nosuch"}, {"pod", "inspect", "pk-nosuch"}, {"pod", "exists", "pk-nosuch"}} {
+		if ours, theirs := sb(t, args...), p.run(args...); ours.code != theirs.code {
+			t.Errorf("%s: exit %d, podman's %d", strings.Join(args, " "), ours.code, theirs.code)
+		}
 	}
 }
