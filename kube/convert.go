@@ -141,7 +141,7 @@ func volume(v corev1.Volume, field string) (plan.Volume, error) {
 		if c.ClaimName == "" {
 			return pv, fmt.Errorf("field %q is missing", field+".persistentVolumeClaim.claimName")
 		}
-		pv.Claim = c.ClaimName
+		pv.Claim, pv.ReadOnly = c.ClaimName, c.ReadOnly
 	}
 	if n != 1 {
 		return pv, fmt.Errorf("field %q: want exactly one of hostPath, emptyDir and persistentVolumeClaim", field)
@@ -157,6 +157,15 @@ func fromContainer(c corev1.Container, field string, volumes map[string]bool) (p
 	}
 	if c.Image == "" {
 		return pc, fmt.Errorf("field %q is missing", field+".image")
+	}
+	switch c.ImagePullPolicy {
+	case "", corev1.PullIfNotPresent:
+	case corev1.PullAlways:
+		pc.Pull = "always"
+	case corev1.PullNever:
+		pc.Pull = "never"
+	default:
+		return pc, fmt.Errorf("field %q: %q is not Always, IfNotPresent or Never", field+".imagePullPolicy", c.ImagePullPolicy)
 	}
 	for _, e := range c.Env {
 		pc.Env = append(pc.Env, plan.EnvVar{Name: e.Name, Value: e.Value})

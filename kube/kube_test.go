@@ -85,6 +85,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"no image", strings.Replace(podYAML, "    image: busybox\n", "", 1), `"spec.containers[0].image" is missing`},
 		{"undefined volume", strings.Replace(podYAML, "  - name: data\n    hostPath", "  - name: other\n    hostPath", 1), `no volume "data"`},
 		{"relative hostPath", strings.Replace(podYAML, "path: /srv", "path: srv", 1), "not an absolute path"},
+		{"pull policy", strings.Replace(podYAML, "    image: busybox", "    image: busybox\n    imagePullPolicy: Sometimes", 1), `"spec.containers[0].imagePullPolicy"`},
 		{"sctp", strings.Replace(podYAML, "hostPort: 8080", "hostPort: 8080\n      protocol: SCTP", 1), "SCTP"},
 		{"twice", podYAML + "---\n" + podYAML, `pod "web" is described twice`},
 		{"replicas with hostPort", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: c\n        image: busybox\n        ports:\n        - containerPort: 80\n          hostPort: 8080\n", "2 replicas"},

@@ -137,6 +137,7 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 	rep.Pods = append(rep.Pods, PlayedPod{ID: created.ID})
 	pp := &rep.Pods[len(rep.Pods)-1]
 	sources := map[string]string{}
+	readOnly := map[string]bool{}
 	for _, v := range p.Volumes {
 		switch {
 		case v.HostPath != "":
@@ -147,7 +148,7 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 			}
 			sources[v.Name] = v.HostPath
 		case v.Claim != "":
-			sources[v.Name] = v.Claim
+			sources[v.Name], readOnly[v.Name] = v.Claim, v.ReadOnly
 		default:
 			dir := filepath.Join(pods.Dir(created), pod.EmptyDirs, v.Name)
 			if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -157,7 +158,7 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 		}
 	}
 	for _, c := range p.Containers {
-		o, err := createOptions(p, c, sources)
+		o, err := createOptions(p, c, sources, readOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -180,9 +181,9 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 }
 
 // createOptions are run's options for one container of a pod.
-func createOptions(p plan.Pod, c plan.Container, sources map[string]string) (*container.CreateOptions, error) {
+func createOptions(p plan.Pod, c plan.Container, sources map[string]string, readOnly map[string]bool) (*container.CreateOptions, error) {
 	o := &container.CreateOptions{
-		Image: c.Image, Name: p.Name + "-" + c.Name, Pull: container.PullMissing, Command: c.Args,
+		Image: c.Image, Name: p.Name + "-" + c.Name, Pull: c.Pull, Command: c.Args,
 		Workdir: c.WorkingDir, User: c.User, ReadOnly: c.ReadOnlyRootfs, Privileged: c.Privileged,
 		Interactive: c.Stdin, TTY: c.TTY, CapAdd: c.CapAdd, CapDrop: c.CapDrop,
 		Pod: container.PodRef{Name: p.Name},
@@ -200,7 +201,7 @@ func createOptions(p plan.Pod, c plan.Container, sources map[string]string) (*co
 	}
 	for _, m := range c.Mounts {
 		v := sources[m.Volume] + ":" + m.Path
-		if m.ReadOnly {
+		if m.ReadOnly || readOnly[m.Volume] {
 			v += ":ro"
 		}
 		o.Volumes = append(o.Volumes, v)

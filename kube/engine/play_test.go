@@ -15,7 +15,7 @@ func TestCreateOptions(t *testing.T) {
 		Mounts:      []plan.Mount{{Volume: "www", Path: "/www", ReadOnly: true}, {Volume: "data", Path: "/data"}},
 		MemoryLimit: 64 << 20, CPULimit: 5e8, User: "1000:1000", CapDrop: []string{"NET_RAW"},
 	}
-	o, err := createOptions(p, c, map[string]string{"www": "/srv/www", "data": "mydata"})
+	o, err := createOptions(p, c, map[string]string{"www": "/srv/www", "data": "mydata"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestCreateOptions(t *testing.T) {
 		t.Errorf("memory %q cpus %q restart %q", o.Resources.Memory, o.Resources.CPUs, o.Restart)
 	}
 	// Args alone keep the image's entrypoint; no command keeps its Cmd.
-	o, err = createOptions(plan.Pod{Name: "p", RestartPolicy: "Never"}, plan.Container{Name: "c", Image: "i", Args: []string{"x"}}, nil)
+	o, err = createOptions(plan.Pod{Name: "p", RestartPolicy: "Never"}, plan.Container{Name: "c", Image: "i", Args: []string{"x"}}, nil, nil)
 	if err != nil || o.Entrypoint != nil || !reflect.DeepEqual(o.Command, []string{"x"}) || o.Restart != "no" {
 		t.Errorf("args only: %+v %v", o, err)
 	}

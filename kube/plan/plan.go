@@ -27,6 +27,9 @@ type Pod struct {
 type Container struct {
 	Name  string `json:"name"`
 	Image string `json:"image"`
+	// Pull is run's --pull: "always", "never" or "missing" ("": missing),
+	// from imagePullPolicy.
+	Pull string `json:"pull,omitempty"`
 	// Command replaces the image's entrypoint and Args its command, as
 	// Kubernetes has them (nil: the image's).
 	Command    []string `json:"command,omitempty"`
@@ -83,8 +86,10 @@ type Volume struct {
 	HostPathFile bool `json:"hostPathFile,omitempty"`
 	// EmptyDir is a directory that lives as long as the pod.
 	EmptyDir bool `json:"emptyDir,omitempty"`
-	// Claim is a persistentVolumeClaim's claimName: a named volume.
-	Claim string `json:"claim,omitempty"`
+	// Claim is a persistentVolumeClaim's claimName: a named volume;
+	// ReadOnly mounts it read-only in every container.
+	Claim    string `json:"claim,omitempty"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
 }
 
 // GenerateRequest is generate kube's work for the helper.
