@@ -25,7 +25,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs [flags] CONTAINER [CONTAINER...]",
 		Short: "Show containers' output",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  atLeastOne("specify at least one container name or ID to log"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Tail, err = container.ParseTail(tail); err != nil {

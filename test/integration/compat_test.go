@@ -236,7 +236,7 @@ var compatTable = []compatRow{
 	{line: "inspect --format {{.Architecture}} busybox", out: outExact},
 	{line: "inspect --format {{.Config.Cmd}} busybox", out: outExact},
 	{line: "inspect --type image --format {{.Os}} busybox", out: outExact},
-	{line: "inspect --type container --format {{.Names}} c-exit", out: outExact, differs: "podman has no .Names in inspect; sandbox's is the name without docker's slash"},
+	{line: "inspect --type container --format {{.State.Status}} c-exit", out: outExact},
 	{line: "inspect busybox", out: outKeys, keys: []string{"Digest", "RepoDigests", "Parent", "Comment", "Version", "Author", "GraphDriver", "RootFS", "Labels", "Annotations", "ManifestType", "User", "History", "NamesHistory"}},
 	{line: "inspect nothere", msg: "nothere", differs: "podman 4.3 exits 125 for a missing object; sandbox exits 1 as docker does (and podman's later releases)", code: 1},
 	{line: "inspect --format {{.State.Running}} c-run nothere", out: outExact, msg: "nothere", differs: "podman 4.3 exits 125 for a missing object; sandbox exits 1 as docker does", code: 1},
