@@ -1,6 +1,8 @@
 package container
 
 import (
+	"sandbox/events"
+
 	"errors"
 	"fmt"
 	"io"
@@ -121,6 +123,7 @@ func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	r.record(c, events.Attach)
 	return c, st, conn, nil
 }
 

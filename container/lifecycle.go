@@ -284,6 +284,15 @@ func (r *Runtime) Restart(ctx context.Context, ref string, o StopOptions) error 
 	if err := r.Stop(ctx, ref, o); err != nil {
 		return err
 	}
+	// After the stopped run's cleanup, as podman records them.
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return err
+	}
+	if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
+		return err
+	}
+	r.record(c, events.Restart)
 	_, started, err := r.StartContainer(ctx, ref, false)
 	if err != nil {
 		return err

@@ -119,19 +119,23 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 // Cleanup is what a container's monitor becomes after the container exits:
 // the root filesystem is unmounted, and with remove the container deleted.
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
+	// Looked up first: the events name the container and its image.
+	c, lerr := r.Lookup(id)
 	if remove {
-		// Looked up first: the event names the container and its image.
-		c, lerr := r.Lookup(id)
 		if err := r.deleteStorage(id, true); err != nil {
 			return err
 		}
 		if lerr == nil {
+			r.record(c, events.Cleanup)
 			r.record(c, events.Remove)
 		}
 		return nil
 	}
 	if _, err := r.Store.Unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)
+	}
+	if lerr == nil {
+		r.record(c, events.Cleanup)
 	}
 	return nil
 }

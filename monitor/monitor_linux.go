@@ -325,6 +325,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 		if !started || !m.restart(code, restarts) {
 			return m.finish(code, errMsg)
 		}
+		m.event(events.Restart, 0)
 	}
 }
 
@@ -369,6 +370,10 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	// After the report: the command that waits for it is not held up.
 	m.event(events.Init, 0)
 	m.event(events.Start, 0)
+	if m.opts.Attach && restarts == 0 {
+		// The command that started the container is attached to it.
+		m.event(events.Attach, 0)
+	}
 
 	var drained sync.WaitGroup
 	for _, s := range streams {

@@ -80,8 +80,8 @@ func (r imageRow) ID() string {
 	return shortID(r.s.ID, false)
 }
 
-// Id is podman's name of the same field.
-func (r imageRow) Id() string         { return r.ID() } //nolint:revive // podman's template name
+// Id is podman's name of the full ID.
+func (r imageRow) Id() string         { return r.s.ID }
 func (r imageRow) Digest() string     { return r.s.Digest }
 func (r imageRow) Repository() string { return r.s.Repository }
 func (r imageRow) Tag() string        { return r.s.Tag }

@@ -88,9 +88,12 @@ func ParseLogDriver(v string) (string, error) {
 	case "k8s-file", "json-file", "none":
 		return v, nil
 	case "passthrough":
-		return "", fmt.Errorf("--log-driver passthrough is not supported: the container's output goes through its monitor; want k8s-file, json-file or none")
+		// The monitor owns the container's streams (attach, restarts,
+		// the exit status sent before any cleanup): they cannot be the
+		// caller's own descriptors.
+		return "", fmt.Errorf("--log-driver passthrough is not supported: a container's output goes through its monitor; use --log-driver none to keep no log (the output still reaches an attached terminal)")
 	}
-	return "", fmt.Errorf("invalid --log-driver %q: want k8s-file, json-file or none", v)
+	return "", fmt.Errorf("invalid log driver %q: want k8s-file, json-file or none", v)
 }
 
 // Streams are the standard streams -a/--attach names.

@@ -337,7 +337,7 @@ func TestRunLogDriver(t *testing.T) {
 	if out := ok(t, "inspect", "--format", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Path}} {{.LogPath}}", id); out != "json-file "+file+" "+file+"\n" {
 		t.Errorf("inspect: %q", out)
 	}
-	refusedRun(t, "run-refused-5", []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
+	refusedRun(t, "run-refused-5", []string{"passthrough", "--log-driver none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
 	refusedRun(t, "run-refused-6", []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
 	refusedRun(t, "run-refused-7", []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
 }
