@@ -91,7 +91,7 @@ func ParseLogDriver(v string) (string, error) {
 		// The monitor owns the container's streams (attach, restarts,
 		// the exit status sent before any cleanup): they cannot be the
 		// caller's own descriptors.
-		return "", fmt.Errorf("--log-driver passthrough is not supported: a container's output goes through its monitor; use --log-driver none to keep no log (the output still reaches an attached terminal)")
+		return "", fmt.Errorf("--log-driver passthrough is not supported: a container's output goes through its monitor; use --log-driver none to keep no log (the output still reaches an attached terminal); want k8s-file, json-file or none")
 	}
 	return "", fmt.Errorf("invalid log driver %q: want k8s-file, json-file or none", v)
 }
