@@ -1,8 +1,6 @@
 package container
 
 import (
-	"sandbox/events"
-
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"sandbox/attach"
+	"sandbox/events"
 	"sandbox/internal/proc"
 	"sandbox/spec"
 
