@@ -44,7 +44,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 				for _, i := range list {
 					if !seen[i.ID] {
 						seen[i.ID] = true
-						fmt.Println(shortID(i.ID, noTrunc))
+						fmt.Println(imageRow{s: i, noTrunc: noTrunc}.ID())
 					}
 				}
 				return nil
