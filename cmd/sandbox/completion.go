@@ -29,7 +29,7 @@ var (
 // flagValues are the values that flags of fixed choices complete to, by
 // flag name; "COMMAND/FLAG" for a flag whose values depend on its command.
 var flagValues = map[string][]string{
-	"log-driver":     {"k8s-file", "json-file", "none"},
+	"log-driver":     {"k8s-file", "json-file", "none", "passthrough"},
 	"pull":           {"missing", "always", "never", "newer"},
 	"userns":         {"keep-id"},
 	"network":        {"bridge", "slirp4netns", "pasta", "none", "host", "container:"},
