@@ -10,7 +10,7 @@ GOFLAGS_BUILD := -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)"
 TEST_USER ?= sbx
 SOURCES := $(shell find . -name '*.go' -not -path './.git/*') go.mod go.sum
 
-.PHONY: help build install uninstall test test-unit test-integration test-vm bench lint setup quickstart clean
+.PHONY: help build install uninstall test test-unit test-integration test-compat test-vm bench lint setup quickstart clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,3 +73,6 @@ lint: ## gofmt, go vet and the layering of DESIGN.md §2 (V=1 prints each packag
 
 clean: ## remove build output
 	rm -rf bin
+
+test-compat: build ## the differential tier alone: a table of command lines against sandbox and podman (also in test-integration)
+	TEST_ARGS='-test.run ^TestCompat$$' hack/test-integration.sh

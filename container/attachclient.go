@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"sandbox/attach"
+	"sandbox/events"
 	"sandbox/internal/proc"
 	"sandbox/spec"
 
@@ -121,6 +122,7 @@ func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	r.record(c, events.Attach)
 	return c, st, conn, nil
 }
 

@@ -430,7 +430,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		other, _ := r.Lookup(name)
 		if other != nil {
-			return nil, fmt.Errorf("%w: the name %q is used by container %.12s: remove or rename it first", ErrNameInUse, name, other.ID)
+			return nil, fmt.Errorf("%w: the container name %q is already in use by %.12s: remove or rename that container first", ErrNameInUse, name, other.ID)
 		}
 		return nil, fmt.Errorf("%w: %q", ErrNameInUse, name)
 	}

@@ -11,7 +11,12 @@ import (
 // cannot be written is a warning: what happened to the container did
 // happen.
 func (r *Runtime) record(c *Container, s events.Status) {
-	e := events.Event{Type: events.Container, Status: s, ID: c.ID, Name: c.Name()}
+	r.recordCode(c, s, 0)
+}
+
+// recordCode is record with an exit code (died, exec_died).
+func (r *Runtime) recordCode(c *Container, s events.Status, code int) {
+	e := events.Event{Type: events.Container, Status: s, ID: c.ID, Name: c.Name(), ContainerExitCode: code}
 	if c.Config != nil {
 		e.Image, e.Attributes = c.Config.Image, c.Config.Labels
 		if e.Name == "" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 
+	"sandbox/events"
 	"sandbox/nsenter"
 	"sandbox/spec"
 )
@@ -47,9 +48,13 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if sc := c.Config.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter
 	}
+	r.record(c, events.Exec)
 	code, err := nsenter.Run(req)
 	if err != nil {
 		return code, spec.NewExitError(code, err)
+	}
+	if !o.Detach {
+		r.recordCode(c, events.ExecDied, code)
 	}
 	return code, nil
 }

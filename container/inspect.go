@@ -17,12 +17,17 @@ import (
 
 // Inspect is a container as docker's inspect shows it.
 type Inspect struct {
-	Id              string
-	Created         string
-	Path            string
-	Args            []string
-	State           InspectState
-	Image           string
+	Id      string
+	Created string
+	Path    string
+	Args    []string
+	State   InspectState
+	Image   string
+	// ImageName is the image as the container was made from, with its
+	// tag; ImageDigest its manifest's digest (podman's fields).
+	ImageName       string
+	ImageDigest     string
+	Rootfs          string
 	ResolvConfPath  string
 	HostnamePath    string
 	HostsPath       string
@@ -45,7 +50,12 @@ type Inspect struct {
 	Mounts          []InspectMount
 	Config          InspectConfig
 	NetworkSettings NetworkSettings
+	// ExecIDs: sandbox keeps no exec sessions, so always empty.
+	ExecIDs []string
 }
+
+// ID is podman's template name of Id.
+func (in *Inspect) ID() string { return in.Id }
 
 // InspectState is a container's state. StartedAt and FinishedAt are RFC
 // 3339 times, 0001-01-01T00:00:00Z when it never started or finished.
@@ -209,6 +219,9 @@ func (r *Runtime) InspectContainer(ctx context.Context, ref string) (*Inspect, e
 	in.Driver = r.Store.DriverName
 	in.GraphDriver = GraphDriver{Name: r.Store.DriverName, Data: graph}
 	in.Mounts = mounts
+	if i, err := r.Store.Image(cfg.ImageID); err == nil {
+		in.ImageDigest = i.Digest.String()
+	}
 	if len(img.Config.Volumes) > 0 {
 		in.Config.Volumes = img.Config.Volumes
 	}
@@ -237,6 +250,8 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			FinishedAt: rfc3339(st.FinishedAt),
 		},
 		Image:          "sha256:" + cfg.ImageID,
+		ImageName:      withTag(cfg.Image),
+		ExecIDs:        []string{},
 		ResolvConfPath: filepath.Join(c.RunDir, "resolv.conf"),
 		HostnamePath:   filepath.Join(c.RunDir, "hostname"),
 		HostsPath:      filepath.Join(c.RunDir, "hosts"),
@@ -372,4 +387,16 @@ func inspectMounts(cfg *spec.Config) ([]InspectMount, error) {
 		}
 	}
 	return out, nil
+}
+
+// withTag is an image reference with ":latest" when it names neither a
+// tag nor a digest.
+func withTag(ref string) string {
+	if ref == "" || strings.Contains(ref, "@") {
+		return ref
+	}
+	if i := strings.LastIndexByte(ref, ':'); i >= 0 && !strings.ContainsRune(ref[i:], '/') {
+		return ref
+	}
+	return ref + ":latest"
 }

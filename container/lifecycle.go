@@ -18,6 +18,10 @@ import (
 // ErrNotRunning is an operation that needs a running container.
 var ErrNotRunning = errors.New("container is not running")
 
+// ErrAlreadyRunning is a start of a container that runs: docker and podman
+// start nothing and succeed.
+var ErrAlreadyRunning = errors.New("container is already running")
+
 // running reports whether a state is a container that runs (or is
 // paused) or is about to run again.
 func running(st *spec.State) bool {
@@ -44,7 +48,7 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 		return nil, nil, err
 	}
 	if running(st) {
-		return nil, nil, fmt.Errorf("container %s is already running", ref)
+		return nil, nil, fmt.Errorf("%w: %s", ErrAlreadyRunning, ref)
 	}
 	// The previous run's monitor may still be unmounting (it becomes the
 	// cleanup after the exit is recorded).
@@ -280,6 +284,15 @@ func (r *Runtime) Restart(ctx context.Context, ref string, o StopOptions) error 
 	if err := r.Stop(ctx, ref, o); err != nil {
 		return err
 	}
+	// After the stopped run's cleanup, as podman records them.
+	c, st, err := r.lookupState(ref)
+	if err != nil {
+		return err
+	}
+	if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
+		return err
+	}
+	r.record(c, events.Restart)
 	_, started, err := r.StartContainer(ctx, ref, false)
 	if err != nil {
 		return err
@@ -300,7 +313,7 @@ func (r *Runtime) Rename(ref, name string) error {
 		return err
 	}
 	if other, err := r.Lookup(name); err == nil && other.ID != c.ID {
-		return fmt.Errorf("%w: the name %q is used by container %.12s", ErrNameInUse, name, other.ID)
+		return fmt.Errorf("%w: the container name %q is already in use by %.12s", ErrNameInUse, name, other.ID)
 	}
 	if err := r.Store.SetNames(c.ID, []string{name}); err != nil {
 		return fmt.Errorf("rename %s: %w", ref, err)

@@ -35,6 +35,8 @@ type Summary struct {
 	Pid    int
 	// Ports are the published ports, as docker's PORTS column shows them.
 	Ports string
+	// PortList are the same ports, one by one.
+	PortList []spec.Port
 	// Mounts are the -v, --mount and --tmpfs mounts; NetworkMode is the
 	// --network mode.
 	Mounts      []InspectMount
@@ -225,7 +227,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Command = strings.Join(c.Config.Command, " ")
 		s.Labels = c.Config.Labels
 		s.Created = c.Config.Created
-		s.Ports = network.Format(c.Config.Host.Ports)
+		s.Ports, s.PortList = network.Format(c.Config.Host.Ports), c.Config.Host.Ports
 		s.NetworkMode = c.Config.Host.NetworkMode
 		s.Pod, s.PodName, s.IsInfra = c.Config.Pod, c.Config.PodName, c.Config.Infra
 		// Checked at create: a mount that no longer parses is not listed.

@@ -55,7 +55,7 @@ func (r *Runtime) Logs(ctx context.Context, ref string, o LogsOptions) error {
 	path := logPath(c)
 	if path == "" {
 		// podman's words
-		return fmt.Errorf("this container is using the 'none' log driver, cannot read logs: this container is not logging output")
+		return fmt.Errorf("this container is using the '%s' log driver, cannot read logs: this container is not logging output", c.Config.Host.Log.Driver)
 	}
 	return readLog(ctx, path, o, func() bool { return r.logActive(c) })
 }
@@ -67,7 +67,7 @@ func logPath(c *Container) string {
 		return filepath.Join(c.Dir, LogFile)
 	}
 	switch l := c.Config.Host.Log; {
-	case l.Driver == spec.LogNone:
+	case l.Driver == spec.LogNone, l.Driver == spec.LogPassthrough:
 		return ""
 	case l.Path != "":
 		return l.Path

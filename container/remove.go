@@ -136,9 +136,9 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 // the root filesystem is unmounted, and with remove the container deleted
 // with its anonymous volumes (run --rm).
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
+	// Looked up first: the events name the container and its image.
+	c, lerr := r.Lookup(id)
 	if remove {
-		// Looked up first: the event names the container and its image.
-		c, lerr := r.Lookup(id)
 		// The volumes first: commands that wait for the removal
 		// (awaitRemoval) then see them gone too.
 		var verr error
@@ -149,12 +149,16 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 			return errors.Join(err, verr)
 		}
 		if lerr == nil {
+			r.record(c, events.Cleanup)
 			r.record(c, events.Remove)
 		}
 		return verr
 	}
 	if _, err := r.Store.Unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)
+	}
+	if lerr == nil {
+		r.record(c, events.Cleanup)
 	}
 	return nil
 }

@@ -43,6 +43,11 @@ func (o *CreateOptions) checkRunFlags(f *flags) error {
 	if f.log.Driver, err = runflags.ParseLogDriver(o.LogDriver); err != nil {
 		return err
 	}
+	// As podman: a terminal passed through could be driven by the
+	// container (TIOCSTI).
+	if f.log.Driver == spec.LogPassthrough && o.TTY {
+		return errors.New("--log-driver passthrough cannot be used with -t/--tty: the container would hold your terminal; use the default log driver")
+	}
 	if f.log.Path != "" {
 		if st, err := os.Stat(filepath.Dir(f.log.Path)); err != nil || !st.IsDir() {
 			return fmt.Errorf("invalid --log-opt path=%s: %s is not a directory", f.log.Path, filepath.Dir(f.log.Path))

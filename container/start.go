@@ -45,7 +45,8 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 		}
 	})
 	defer undo.Clean()
-	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope), PreserveFDs: int(o.PreserveFDs)}
+	clone := monitor.Clone{Network: p.flags.netw.net, Ports: p.flags.netw.ports, Terminal: o.TTY, Stdin: o.Interactive, Cgroup: leafRequest(p.id, p.flags.resources, p.flags.scope), PreserveFDs: int(o.PreserveFDs),
+		Passthrough: p.flags.log.Driver == spec.LogPassthrough}
 	if j := p.flags.netw.join; j != nil {
 		clone.JoinNetns = &j.ref
 	}
@@ -156,7 +157,8 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 			return nil, err
 		}
 	}
-	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope)}
+	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope),
+		Passthrough: h.Log.Driver == spec.LogPassthrough}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err

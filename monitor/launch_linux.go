@@ -114,6 +114,9 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 	for i := 0; i < o.Clone.PreserveFDs; i++ {
 		files = append(files, uintptr(3+i))
 	}
+	if o.Clone.Passthrough {
+		files = append(files, 0, 1, 2)
+	}
 	pid, err := syscall.ForkExec(o.Binary, []string{"sandbox-monitor", "monitor", o.RunDir}, &syscall.ProcAttr{
 		Dir:   "/",
 		Env:   append(o.Env, "GOMAXPROCS=1"),

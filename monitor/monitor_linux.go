@@ -101,6 +101,20 @@ type Clone struct {
 	// PreserveFDs is --preserve-fds: the command's descriptors 3..2+N,
 	// which the monitor holds at firstPreservedFd on for every start.
 	PreserveFDs int `json:"preserveFds,omitempty"`
+	// Passthrough is --log-driver passthrough: the command's standard
+	// streams, which the monitor holds after the preserved descriptors,
+	// are the container's own; nothing is relayed or logged.
+	Passthrough bool `json:"passthrough,omitempty"`
+}
+
+// held is how many descriptors the monitor holds for the container's
+// starts, at firstPreservedFd on: the preserved ones, then the
+// passed-through streams.
+func (c Clone) held() int {
+	if c.Passthrough {
+		return c.PreserveFDs + 3
+	}
+	return c.PreserveFDs
 }
 
 // Go is the command's go-ahead on fd 5, once the container exists.
@@ -160,7 +174,7 @@ type monitor struct {
 func Run(opts Options) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
-	closeInherited(opts.Clone.PreserveFDs)
+	closeInherited(opts.Clone.held())
 	syncPipe := os.NewFile(syncFd, "sync")
 	m := &monitor{opts: opts}
 	if opts.Attach {
@@ -202,6 +216,11 @@ func Run(opts Options) int {
 		code = m.run(syncPipe, init)
 	}
 	m.leaf.close()
+	// The caller's descriptors held for the container's starts go before
+	// the cleanup: whoever waits for their end (a pipe) waits no longer.
+	for i := 0; i < opts.Clone.held(); i++ {
+		unix.Close(firstPreservedFd + i)
+	}
 	cleanup := m.goAhead.Cleanup
 	if len(cleanup) == 0 {
 		return code
@@ -325,6 +344,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 		if !started || !m.restart(code, restarts) {
 			return m.finish(code, errMsg)
 		}
+		m.event(events.Restart, 0)
 	}
 }
 
@@ -369,6 +389,10 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	// After the report: the command that waits for it is not held up.
 	m.event(events.Init, 0)
 	m.event(events.Start, 0)
+	if m.opts.Attach && restarts == 0 {
+		// The command that started the container is attached to it.
+		m.event(events.Attach, 0)
+	}
 
 	var drained sync.WaitGroup
 	for _, s := range streams {

@@ -92,7 +92,7 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 		}
 		return nil, err
 	}
-	if !c.Terminal {
+	if !c.Terminal && !c.Passthrough {
 		outR, outW, err := os.Pipe()
 		if err != nil {
 			return fail(err)
@@ -127,6 +127,13 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 	// --preserve-fds: the init finds them at 4 on and moves them to 3.
 	for i := 0; i < c.PreserveFDs; i++ {
 		fds = append(fds, uintptr(firstPreservedFd+i))
+	}
+	// --log-driver passthrough: the command's streams, as the monitor
+	// holds them after the preserved descriptors.
+	if c.Passthrough {
+		for i := 0; i < 3; i++ {
+			fds[i] = uintptr(firstPreservedFd + c.PreserveFDs + i)
+		}
 	}
 	// syscall.ForkExec rather than os.StartProcess, whose first use in a
 	// process costs an extra clone to probe for pidfds: the monitor waits

@@ -111,10 +111,12 @@ type RestartPolicy struct {
 }
 
 // Log drivers of --log-driver: k8s-file (also "", and json-file) writes
-// the log file; none writes nothing.
+// the log file; none writes nothing; passthrough gives the container the
+// standard streams of the command that starts it, and writes nothing.
 const (
-	LogK8sFile = "k8s-file"
-	LogNone    = "none"
+	LogK8sFile     = "k8s-file"
+	LogNone        = "none"
+	LogPassthrough = "passthrough"
 )
 
 // LogConfig is --log-driver and --log-opt: rotate the log when it reaches

@@ -150,6 +150,10 @@ func (s *Store) recordTransfer(req TransferRequest, res *TransferResult) {
 			n = res.Names[i]
 		}
 		s.record(status, id, n)
+		// The name given to an import is a tag, as podman records it.
+		if req.Op == OpImport && req.Ref != "" {
+			s.record(events.Tag, id, n)
+		}
 	}
 }
 

@@ -139,6 +139,8 @@ type ImageSummary struct {
 	Created    time.Time
 	Size       int64
 	Names      []string
+	// Digest is the digest of the image's manifest ("" when unknown).
+	Digest string
 }
 
 // ListImages lists images, newest first, one entry per name (an image
@@ -151,7 +153,7 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	var out []ImageSummary
 	for _, img := range imgs {
 		size := s.LayersSize(img.TopLayer)
-		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names}
+		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names, Digest: img.Digest.String()}
 		if len(img.Names) == 0 {
 			base.Repository, base.Tag = "<none>", "<none>"
 			out = append(out, base)

@@ -28,8 +28,11 @@ type ImageInspect struct {
 	Os           string
 	// Size is the unpacked size of the image's layers in bytes (-1 when
 	// unknown).
-	Size   int64
-	RootFS ImageRootFS
+	Size int64
+	// VirtualSize is Size again, under the name podman and older docker
+	// clients read.
+	VirtualSize int64
+	RootFS      ImageRootFS
 }
 
 // ImageRootFS lists the image's layers by their uncompressed digests.
@@ -64,6 +67,7 @@ func (s *Store) InspectImage(ctx context.Context, ref string) (*ImageInspect, er
 		Variant:      cfg.Variant,
 		Os:           cfg.OS,
 		Size:         s.LayersSize(img.TopLayer),
+		VirtualSize:  s.LayersSize(img.TopLayer),
 		RootFS:       ImageRootFS{Type: cfg.RootFS.Type, Layers: []string{}},
 	}
 	if cfg.Created != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -53,12 +54,23 @@ type HostInfo struct {
 	LogDriver          string           `json:"logDriver"`
 	MemFree            int64            `json:"memFree"`
 	MemTotal           int64            `json:"memTotal"`
-	OS                 string           `json:"os"`
-	Pasta              NetworkTool      `json:"pasta"`
-	Security           SecurityInfo     `json:"security"`
-	Slirp4NetNS        NetworkTool      `json:"slirp4netns"`
-	SwapFree           int64            `json:"swapFree"`
-	SwapTotal          int64            `json:"swapTotal"`
+	// OCIRuntime is what starts containers: sandbox's own monitor and
+	// init, in podman's place of its OCI runtime (crun, runc).
+	OCIRuntime  OCIRuntimeInfo `json:"ociRuntime"`
+	OS          string         `json:"os"`
+	Pasta       NetworkTool    `json:"pasta"`
+	Security    SecurityInfo   `json:"security"`
+	Slirp4NetNS NetworkTool    `json:"slirp4netns"`
+	SwapFree    int64          `json:"swapFree"`
+	SwapTotal   int64          `json:"swapTotal"`
+}
+
+// OCIRuntimeInfo names the program that runs containers.
+type OCIRuntimeInfo struct {
+	Name    string `json:"name"`
+	Package string `json:"package"`
+	Path    string `json:"path"`
+	Version string `json:"version"`
 }
 
 // DistributionInfo is from /etc/os-release.
@@ -161,7 +173,7 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	if o.Runtime == nil {
 		return nil, errors.New("info: no runtime")
 	}
-	host, err := hostInfo(ctx, o.Runtime)
+	host, err := hostInfo(ctx, o.Runtime, o.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -178,13 +190,15 @@ func Info(ctx context.Context, o InfoOptions) (*InfoReport, error) {
 	}, nil
 }
 
-func hostInfo(ctx context.Context, rt *container.Runtime) (*HostInfo, error) {
+func hostInfo(ctx context.Context, rt *container.Runtime, version string) (*HostInfo, error) {
 	manager := rt.CgroupManager
 	h := &HostInfo{
 		Arch:      runtime.GOARCH,
 		CPUs:      runtime.NumCPU(),
 		LogDriver: "k8s-file",
 		OS:        runtime.GOOS,
+		OCIRuntime: OCIRuntimeInfo{Name: filepath.Base(rt.Monitor), Package: "sandbox",
+			Path: rt.Monitor, Version: "sandbox-monitor " + version},
 	}
 	var err error
 	if h.Security, err = securityInfo(rt); err != nil {

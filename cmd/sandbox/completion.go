@@ -1,11 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 
+	"sandbox/container"
 	"sandbox/storage"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Which arguments name containers or images, by command name: all of
@@ -14,7 +18,7 @@ import (
 var (
 	containerArgs = map[string]bool{
 		"rm": true, "start": true, "stop": true, "restart": true, "kill": true, "wait": true,
-		"attach": false, "exec": false, "rename": false, "logs": false, "top": false, "port": false,
+		"attach": false, "exec": false, "rename": false, "logs": true, "port": false,
 		"pause": true, "unpause": true, "stats": true, "update": true,
 	}
 	imageArgs = map[string]bool{
@@ -22,8 +26,87 @@ var (
 	}
 )
 
+// flagValues are the values that flags of fixed choices complete to, by
+// flag name; "COMMAND/FLAG" for a flag whose values depend on its command.
+var flagValues = map[string][]string{
+	"log-driver":     {"k8s-file", "json-file", "none", "passthrough"},
+	"pull":           {"missing", "always", "never", "newer"},
+	"userns":         {"keep-id"},
+	"network":        {"bridge", "slirp4netns", "pasta", "none", "host", "container:"},
+	"restart":        {"no", "on-failure", "always", "unless-stopped"},
+	"tz":             {"local"},
+	"condition":      container.WaitConditions,
+	"sort":           container.SortKeys,
+	"cgroup-manager": {"auto", "systemd", "cgroupfs"},
+	"log-level":      logLevels,
+	"events-backend": {"file", "journald", "none"},
+	"save/format":    {"docker-archive", "oci-archive"},
+	"ps/format":      {"json", "table"},
+	"images/format":  {"json", "table"},
+	"events/format":  {"json"},
+	"info/format":    {"json"},
+	"version/format": {"json"},
+	"inspect/type":   {"container", "image"},
+	"ps/filter": {"status=", "name=", "label=", "ancestor=", "id=", "exited=", "before=", "since=",
+		"volume=", "network=", "health="},
+	"events/filter": {"container=", "image=", "event=", "status=", "type=container", "type=image", "label="},
+}
+
+// groupArgs complete the names of the subcommands of groups: container
+// exists and inspect name containers, image exists and inspect images.
+var groupArgs = map[string]bool{"container exists": true, "container inspect": true, "image exists": false, "image inspect": false}
+
+// completeFlagValues registers flagValues' completions on cmd's flags.
+func completeFlagValues(cmd *cobra.Command) {
+	register := func(f *pflag.Flag) {
+		values, ok := flagValues[cmd.Name()+"/"+f.Name]
+		if !ok {
+			values, ok = flagValues[f.Name]
+		}
+		if !ok {
+			return
+		}
+		if _, exists := cmd.GetFlagCompletionFunc(f.Name); exists {
+			return
+		}
+		vals := values
+		if err := cmd.RegisterFlagCompletionFunc(f.Name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vals, cobra.ShellCompDirectiveNoFileComp
+		}); err != nil {
+			panic(fmt.Sprintf("completion of --%s: %v", f.Name, err)) // a programming error, found by the unit test
+		}
+	}
+	cmd.Flags().VisitAll(register)
+	if !cmd.HasParent() {
+		cmd.PersistentFlags().VisitAll(register)
+	}
+}
+
 // addCompletions gives every command in the tree its name completion.
 func addCompletions(cmd *cobra.Command, g *globals) {
+	completeFlagValues(cmd)
+	if cmd.HasParent() {
+		if containers, ok := groupArgs[cmd.Parent().Name()+" "+cmd.Name()]; ok && cmd.ValidArgsFunction == nil {
+			if containers {
+				cmd.ValidArgsFunction = completeNames(true, func(prefix string) []string { return containerNames(g, prefix) })
+			} else {
+				cmd.ValidArgsFunction = completeNames(true, func(prefix string) []string { return imageNames(g, prefix) })
+			}
+		}
+	}
+	if cmd.Name() == "top" && cmd.ValidArgsFunction == nil {
+		cmd.ValidArgsFunction = func(_ *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return containerNames(g, prefix), cobra.ShellCompDirectiveNoFileComp
+			}
+			var ds []string
+			for d := range topDescriptors {
+				ds = append(ds, d)
+			}
+			sort.Strings(ds)
+			return ds, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
 	if all, ok := containerArgs[cmd.Name()]; ok && cmd.ValidArgsFunction == nil {
 		cmd.ValidArgsFunction = completeNames(all, func(prefix string) []string { return containerNames(g, prefix) })
 	}

@@ -199,10 +199,17 @@ func (r psRow) json() any {
 	if r.s.SizeRw >= 0 {
 		size = map[string]int64{"rwSize": r.s.SizeRw, "rootFsSize": r.s.SizeRootFs}
 	}
+	// Ports in podman's shape; null without any, as podman.
+	var ports []map[string]any
+	for _, p := range r.s.PortList {
+		ports = append(ports, map[string]any{"host_ip": p.HostIP, "container_port": p.ContainerPort,
+			"host_port": p.HostPort, "range": 1, "protocol": p.Protocol})
+	}
 	return map[string]any{
 		"Id": r.s.ID, "Names": []string{r.s.Name}, "Image": r.s.Image, "ImageID": r.s.ImageID, "Command": r.s.Command,
 		"Created": r.s.Created.Unix(), "State": r.s.State, "Status": r.s.Status,
 		"ExitCode": r.s.ExitCode, "Labels": r.s.Labels, "Pid": r.s.Pid, "Size": size,
+		"Ports": ports, "IsInfra": false,
 	}
 }
 

@@ -93,6 +93,12 @@ func parseTemplateWith(format string, missingZero bool) (*template.Template, err
 	t, err := template.New("format").Funcs(template.FuncMap{
 		// As docker's: no HTML escapes (a > stays >).
 		"json": func(v any) (string, error) {
+			// {{json .}} of a row is the row in its JSON shape, unless
+			// it has one of its own for templates.
+			_, own := v.(json.Marshaler)
+			if j, ok := v.(jsonRow); ok && !own {
+				v = j.json()
+			}
 			var b strings.Builder
 			enc := json.NewEncoder(&b)
 			enc.SetEscapeHTML(false)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"sandbox/container"
@@ -17,7 +18,7 @@ import (
 )
 
 func newImagesCommand(g *globals) *cobra.Command {
-	var quiet, noTrunc bool
+	var quiet, noTrunc, noHeading, all bool
 	var format string
 	cmd := &cobra.Command{
 		Use:     "images [flags] [REPOSITORY[:TAG]]",
@@ -43,7 +44,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 				for _, i := range list {
 					if !seen[i.ID] {
 						seen[i.ID] = true
-						fmt.Println(shortID(i.ID, noTrunc))
+						fmt.Println(imageRow{s: i, noTrunc: noTrunc}.ID())
 					}
 				}
 				return nil
@@ -52,15 +53,16 @@ func newImagesCommand(g *globals) *cobra.Command {
 			for i, img := range list {
 				rows[i] = imageRow{s: img, noTrunc: noTrunc}
 			}
-			return printFormatted(os.Stdout, format, imageColumns, rows)
+			return printFormattedWith(os.Stdout, format, formatOptions{cols: imageColumns, noHeading: noHeading}, rows)
 		},
 	}
 	f := cmd.Flags()
 	// Every image is listed already: sandbox makes no intermediate images.
-	f.BoolP("all", "a", false, "show all images, intermediate ones included (sandbox makes none: the same list)")
-	f.BoolVarP(&quiet, "quiet", "q", false, "only show image ids")
-	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output")
-	f.StringVar(&format, "format", "", "format: table, json, or a Go template")
+	f.BoolVarP(&all, "all", "a", false, "show all images, intermediate ones included (sandbox makes none: the same list)")
+	f.StringVar(&format, "format", "", "format: table, json, or a Go template ({{.ID}}, {{.Repository}}, {{.Tag}}, {{.Digest}}...)")
+	f.BoolVarP(&noHeading, "noheading", "n", false, "do not print the column headings")
+	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output (full IDs with their sha256: prefix)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "only show image IDs")
 	return cmd
 }
 
@@ -69,7 +71,18 @@ type imageRow struct {
 	noTrunc bool
 }
 
-func (r imageRow) ID() string         { return shortID(r.s.ID, r.noTrunc) }
+// ID is the short ID, or with --no-trunc the full one with its
+// algorithm, as podman and docker print it.
+func (r imageRow) ID() string {
+	if r.noTrunc {
+		return "sha256:" + r.s.ID
+	}
+	return shortID(r.s.ID, false)
+}
+
+// Id is podman's name of the full ID.
+func (r imageRow) Id() string         { return r.s.ID }
+func (r imageRow) Digest() string     { return r.s.Digest }
 func (r imageRow) Repository() string { return r.s.Repository }
 func (r imageRow) Tag() string        { return r.s.Tag }
 func (r imageRow) CreatedSince() string {
@@ -78,12 +91,35 @@ func (r imageRow) CreatedSince() string {
 func (r imageRow) CreatedAt() string {
 	return r.s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST")
 }
-func (r imageRow) Size() string { return humanSize(r.s.Size) }
+func (r imageRow) Size() string    { return humanSize(r.s.Size) }
+func (r imageRow) Names() []string { return r.s.Names }
+
+// json is the image in podman's JSON shape, with docker's Repository and
+// Tag beside.
 func (r imageRow) json() any {
-	return map[string]any{
-		"Id": r.s.ID, "Repository": r.s.Repository, "Tag": r.s.Tag, "Names": r.s.Names,
-		"Created": r.s.Created.Unix(), "Size": r.s.Size,
+	var digests []string
+	if r.s.Digest != "" {
+		for _, n := range r.s.Names {
+			repo, _ := splitRepoTag(n)
+			digests = append(digests, repo+"@"+r.s.Digest)
+		}
 	}
+	return map[string]any{
+		"Id": r.s.ID, "ParentId": "", "RepoTags": r.s.Names, "RepoDigests": digests,
+		"Repository": r.s.Repository, "Tag": r.s.Tag, "Names": r.s.Names, "Digest": r.s.Digest,
+		"Created": r.s.Created.Unix(), "CreatedAt": r.s.Created.UTC().Format(time.RFC3339),
+		"Size": r.s.Size, "VirtualSize": r.s.Size, "SharedSize": 0, "Labels": nil,
+	}
+}
+
+// splitRepoTag splits a name at its tag's colon (none in the registry's
+// host:port part).
+func splitRepoTag(name string) (repo, tag string) {
+	i := strings.LastIndexByte(name, ':')
+	if i < 0 || strings.ContainsRune(name[i:], '/') {
+		return name, ""
+	}
+	return name[:i], name[i+1:]
 }
 
 var imageColumns = []column{
@@ -373,7 +409,7 @@ func newRmiCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rmi [flags] IMAGE [IMAGE...]",
 		Short: "Remove images",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  atLeastOne("image name or ID must be specified"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
 			if err != nil {

@@ -57,6 +57,9 @@ func newStartCommand(g *globals) *cobra.Command {
 			}
 			return actOn(rt, args, t, func(ref string) error {
 				_, _, err := rt.StartContainer(cmd.Context(), ref, false)
+				if errors.Is(err, container.ErrAlreadyRunning) {
+					return nil // as docker and podman: nothing to do
+				}
 				return err
 			})
 		},

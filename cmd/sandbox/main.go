@@ -70,6 +70,7 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	setHelp(root) // before any command is added: they keep their order
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())
 	})
@@ -123,6 +124,7 @@ func rootSubcommands(g *globals) []subcommand {
 		{names: []string{"generate"}, build: func(rest []string) *cobra.Command { return newGenerateCommand(g, rest) }},
 		{names: []string{"play"}, build: func(rest []string) *cobra.Command { return newPlayCommand(g, rest) }},
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
+		leaf(g, newVersionCommand, "version"),
 	}
 }
 

@@ -25,7 +25,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs [flags] CONTAINER [CONTAINER...]",
 		Short: "Show containers' output",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  atLeastOne("specify at least one container name or ID to log"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if o.Tail, err = container.ParseTail(tail); err != nil {
@@ -172,11 +172,17 @@ func printJSON(w io.Writer, v any) error {
 
 func newTopCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "top CONTAINER [ps OPTIONS]",
+		Use:   "top CONTAINER [DESCRIPTOR...]",
 		Short: "Show the processes of a running container",
-		Long:  "Show the processes of a running container. ps options are accepted for compatibility and ignored.",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Show the processes of a running container. Descriptors choose the columns, as podman's:
+user, ruser, pid, ppid, pcpu, etime, tty, time, args, comm (as "pid comm" or "pid,comm").
+Options of docker's ps (-ef) are accepted and ignored.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			headers, cols, err := topColumns(args[1:])
+			if err != nil {
+				return err
+			}
 			rt, err := g.runtime()
 			if err != nil {
 				return err
@@ -186,9 +192,9 @@ func newTopCommand(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 12, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.Join(container.TopHeader, "\t"))
+			fmt.Fprintln(tw, strings.Join(headers, "\t"))
 			for _, p := range procs {
-				fmt.Fprintln(tw, strings.Join(p.Row(), "\t"))
+				fmt.Fprintln(tw, strings.Join(topRow(p, cols), "\t"))
 			}
 			return tw.Flush()
 		},

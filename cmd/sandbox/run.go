@@ -60,7 +60,7 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.IntVar(stopTimeout, "stop-timeout", 10, "seconds stop waits before SIGKILL")
 	fs.StringVar(&o.Restart, "restart", "no", "restart policy: no, on-failure[:N], always, unless-stopped")
 	fs.StringArrayVar(&o.LogOpts, "log-opt", nil, "log option: max-size=SIZE, max-file=N, path=FILE")
-	fs.StringVar(&o.LogDriver, "log-driver", "k8s-file", "log driver: k8s-file, json-file (as k8s-file) or none")
+	fs.StringVar(&o.LogDriver, "log-driver", "k8s-file", "log driver: k8s-file, json-file (as k8s-file), none, or passthrough (your own streams, no log)")
 	fs.StringArrayVar(&o.Ulimits, "ulimit", nil, "a resource limit: TYPE=SOFT[:HARD] (nofile=1024:2048; -1 is unlimited)")
 	resourceFlags(fs, &o.Resources)
 	fs.BoolP("help", "", false, "help for this command")
@@ -201,7 +201,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if !a.streams.Stderr {
 		stdio.Err = io.Discard
 	}
-	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin && o.LogDriver != spec.LogPassthrough, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
 }
 
 // attachStreams attaches this command's terminal or streams and ends with

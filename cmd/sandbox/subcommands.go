@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -99,5 +100,16 @@ func newGroup(use, short string) *cobra.Command {
 			}
 			return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
 		},
+	}
+}
+
+// atLeastOne requires an argument, and says what is missing in podman's
+// words when there is none.
+func atLeastOne(msg string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return errors.New(msg)
+		}
+		return nil
 	}
 }

@@ -80,17 +80,16 @@ func ParsePull(v string) (string, error) {
 }
 
 // ParseLogDriver parses --log-driver: k8s-file (also ""), json-file
-// (written as k8s-file, as podman does, and named as given) or none.
+// (written as k8s-file, as podman does, and named as given), none or
+// passthrough.
 func ParseLogDriver(v string) (string, error) {
 	switch v {
 	case "":
 		return "k8s-file", nil
-	case "k8s-file", "json-file", "none":
+	case "k8s-file", "json-file", "none", "passthrough":
 		return v, nil
-	case "passthrough":
-		return "", fmt.Errorf("--log-driver passthrough is not supported: the container's output goes through its monitor; want k8s-file, json-file or none")
 	}
-	return "", fmt.Errorf("invalid --log-driver %q: want k8s-file, json-file or none", v)
+	return "", fmt.Errorf("invalid log driver %q: want k8s-file, json-file, none or passthrough", v)
 }
 
 // Streams are the standard streams -a/--attach names.

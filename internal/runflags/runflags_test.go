@@ -145,11 +145,11 @@ func FuzzParseAttach(f *testing.F) {
 func TestParseLogDriver(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "k8s-file", "k8s-file": "k8s-file", "json-file": "json-file", "none": "none",
-		"passthrough": "", "journald": "", "K8S-FILE": "",
+		"passthrough": "passthrough", "journald": "", "K8S-FILE": "",
 	} {
 		got, err := ParseLogDriver(in)
 		if want == "" {
-			if err == nil || !strings.Contains(err.Error(), "want k8s-file, json-file or none") {
+			if err == nil || !strings.Contains(err.Error(), "want k8s-file, json-file, none or passthrough") {
 				t.Errorf("ParseLogDriver(%q) = %q, %v; want an error naming the drivers", in, got, err)
 			}
 			continue

@@ -298,7 +298,9 @@ func TestRunNetworkBridgeCIDR(t *testing.T) {
 
 // TestRunLogDriver: --log-driver none writes no log (logs says so, as
 // podman's); json-file is k8s-file by another name; --log-opt path= puts
-// the log there. passthrough is refused.
+// the log there. passthrough: the container writes to the caller's own
+// streams (a pipe here) and reads its standard input, as podman's; no log;
+// refused with -t.
 func TestRunLogDriver(t *testing.T) {
 	t.Parallel()
 	p := newReference(t)
@@ -337,8 +339,40 @@ func TestRunLogDriver(t *testing.T) {
 	if out := ok(t, "inspect", "--format", "{{.HostConfig.LogConfig.Type}} {{.HostConfig.LogConfig.Path}} {{.LogPath}}", id); out != "json-file "+file+" "+file+"\n" {
 		t.Errorf("inspect: %q", out)
 	}
-	refusedRun(t, "run-refused-5", []string{"passthrough", "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "passthrough", "busybox", "true")
-	refusedRun(t, "run-refused-6", []string{`"journald"`, "k8s-file, json-file or none"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
+	for _, tool := range []string{"sandbox", "podman"} {
+		name := "log-driver-pass-" + tool
+		args := []string{"run", "--name", name, "--log-driver", "passthrough", "busybox", "sh", "-c",
+			"cat; echo out; echo err >&2; readlink /proc/self/fd/1 | cut -d: -f1; exit 4"}
+		var cmd *exec.Cmd
+		if tool == "sandbox" {
+			t.Cleanup(func() { sbRaw(nil, "rm", "-f", name) })
+			cmd = command(context.Background(), nil, args...)
+		} else {
+			cmd = p.cmd(args...)
+		}
+		var stdout, stderr strings.Builder
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader("in\n"), &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 4 {
+			t.Errorf("%s: --log-driver passthrough: %v, want exit 4", tool, err)
+		}
+		// The container's stdout is the caller's pipe itself.
+		if stdout.String() != "in\nout\npipe\n" || !strings.Contains(stderr.String(), "err\n") {
+			t.Errorf("%s: --log-driver passthrough printed %q and %q", tool, stdout.String(), stderr.String())
+		}
+		var r result
+		if tool == "sandbox" {
+			r = sb(t, "logs", name)
+		} else {
+			r = p.run("logs", name)
+		}
+		if want := "this container is using the 'passthrough' log driver"; r.code != 125 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: logs of a passthrough container: want exit 125 saying %q\n%s", tool, want, r)
+		}
+	}
+	refusedRun(t, "run-refused-5", []string{"passthrough", "-t/--tty"}, "run", "--rm", "-t", "--log-driver", "passthrough", "busybox", "true")
+	refusedRun(t, "run-refused-6", []string{`"journald"`, "k8s-file, json-file, none or passthrough"}, "run", "--rm", "--log-driver", "journald", "busybox", "true")
 	refusedRun(t, "run-refused-7", []string{"path=" + dir + "/no/such/c.log", "not a directory"}, "run", "--rm", "--log-opt", "path="+dir+"/no/such/c.log", "busybox", "true")
 }
 

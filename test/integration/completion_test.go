@@ -23,6 +23,15 @@ func TestCompletion(t *testing.T) {
 	if out := ok(t, "__complete", "exec", "complete-me", ""); strings.Contains(out, "complete-me") {
 		t.Errorf("exec completes a container name as its command:\n%s", out)
 	}
+	if out := ok(t, "__complete", "container", "exists", "complete-"); !strings.Contains(out, "complete-me\n") {
+		t.Errorf("container exists does not complete container names:\n%s", out)
+	}
+	if out := ok(t, "__complete", "image", "exists", "busy"); !strings.Contains(out, "busybox:latest\n") {
+		t.Errorf("image exists does not complete image names:\n%s", out)
+	}
+	if out := ok(t, "__complete", "top", "complete-me", ""); !strings.Contains(out, "comm\n") {
+		t.Errorf("top does not complete its descriptors:\n%s", out)
+	}
 	if out := ok(t, "__complete", "run", "busy"); !strings.Contains(out, "busybox:latest\n") {
 		t.Errorf("run does not complete image names:\n%s", out)
 	}

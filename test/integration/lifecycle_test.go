@@ -211,8 +211,14 @@ func TestStartRestartWait(t *testing.T) {
 	}
 	long := detached(t, "busybox", "sleep", "30")
 	waitState(t, long, "running")
-	fails(t, 125, []string{"already running"}, "start", long)
+	// As docker and podman: a start of a running container does nothing.
 	before := stateOf(t, long).Pid
+	if r := sb(t, "start", long); r.code != 0 || r.stdout != long+"\n" {
+		t.Errorf("start of a running container: %s", r)
+	}
+	if pid := stateOf(t, long).Pid; pid != before {
+		t.Errorf("start of a running container changed its pid from %d to %d", before, pid)
+	}
 	ok(t, "restart", "-t", "0", long)
 	after := waitState(t, long, "running")
 	if after.Pid == before || after.Pid <= 0 {

@@ -274,7 +274,7 @@ func TestInspectContainer(t *testing.T) {
 	if len(d.Id) != 64 {
 		t.Fatalf("inspect Id %q", d.Id)
 	}
-	imageID := strings.TrimSpace(ok(t, "images", "-q", "--no-trunc", "busybox"))
+	imageID := strings.TrimPrefix(strings.TrimSpace(ok(t, "images", "-q", "--no-trunc", "busybox")), "sha256:")
 	checks := []struct {
 		what      string
 		got, want any
@@ -371,7 +371,7 @@ func TestInspectErrors(t *testing.T) {
 
 func TestInspectImage(t *testing.T) {
 	t.Parallel()
-	imageID := strings.TrimSpace(ok(t, "images", "-q", "--no-trunc", "busybox"))
+	imageID := strings.TrimPrefix(strings.TrimSpace(ok(t, "images", "-q", "--no-trunc", "busybox")), "sha256:")
 	for _, args := range [][]string{{"inspect", "busybox"}, {"image", "inspect", "busybox"}, {"inspect", "--type", "image", imageID[:12]}} {
 		var docs []struct {
 			Id, Created, Os, Architecture string

@@ -38,8 +38,10 @@ func newReference(t *testing.T) *reference {
 	p := &reference{bin: bin, store: podmanStoreArgs(root, runroot)}
 	t.Cleanup(func() {
 		p.run("rm", "-a", "-f", "-t", "0")
-		// Files of subordinate ids: removed from inside podman's namespace.
-		if r := p.run("unshare", "rm", "-rf", root); r.code != 0 {
+		// Files of subordinate ids: removed from inside podman's namespace,
+		// in the same process as the unmount of the overlay driver's bind
+		// mount of its directory (a podman that opens the store mounts it).
+		if r := p.run("unshare", "sh", "-c", `umount "$1/overlay" 2>/dev/null; rm -rf "$1"`, "sh", root); r.code != 0 {
 			t.Errorf("podman cleanup: %s", r)
 		}
 		os.RemoveAll(runroot)
