@@ -6,6 +6,7 @@ package integration
 
 import (
 	"archive/tar"
+	"context"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tarOf builds a tar stream of the entries (name → content; a name ending
@@ -470,4 +472,26 @@ func TestImagePrune(t *testing.T) {
 	}
 	// rmi of the image in use is refused, as podman's (exit 2).
 	fails(t, 2, []string{"prune/used:1", "in use"}, own("rmi", "prune/used:1")...)
+}
+
+// TestExportToTerminalRefused: export (and cp to -) never write a tar
+// stream to a terminal, with podman's words; a pipe is fine (the round
+// trip test).
+func TestExportToTerminalRefused(t *testing.T) {
+	t.Parallel()
+	id := strings.TrimSpace(ok(t, "create", "busybox", "true"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	for _, args := range [][]string{{"export", id}, {"cp", id + ":/etc/passwd", "-"}} {
+		_, slave := openPty(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := command(ctx, nil, args...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = slave, &stderr
+		err := cmd.Run()
+		cancel()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(stderr.String(), "terminal") {
+			t.Errorf("%v to a terminal: %v, %q", args, err, stderr.String())
+		}
+	}
 }
