@@ -470,8 +470,16 @@ func TestImagePrune(t *testing.T) {
 	if strings.Contains(out, used) {
 		t.Errorf("prune -a printed the image in use: %q", out)
 	}
-	// rmi of the image in use is refused, as podman's (exit 2).
-	fails(t, 2, []string{"prune/used:1", "in use"}, own("rmi", "prune/used:1")...)
+	// rmi of the image in use is refused with podman's words and exit 2.
+	r := fails(t, 2, []string{"image used by", "image is in use by a container"}, own("rmi", "prune/used:1")...)
+	p := newReference(t)
+	p.ok(t, "import", "--change", `CMD ["sh"]`, env.tarball, "prune/used:1")
+	p.ok(t, "create", "prune/used:1", "true")
+	pr := p.run("rmi", "prune/used:1")
+	hex := regexp.MustCompile(`[0-9a-f]{64}`)
+	if pr.code != r.code || hex.ReplaceAllString(pr.stderr, "ID") != hex.ReplaceAllString(r.stderr, "ID") {
+		t.Errorf("podman: %s\nsandbox: %s", pr, r)
+	}
 }
 
 // TestExportToTerminalRefused: export (and cp to -) never write a tar
