@@ -6,8 +6,8 @@ package integration
 
 import (
 	"archive/tar"
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
