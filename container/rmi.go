@@ -48,7 +48,8 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 		return rep, err
 	}
 	if len(users) > 0 && !force {
-		return rep, fmt.Errorf("%s: %w (%.12s): remove the container first, or use rmi -f", ref, ErrImageInUse, users[0])
+		// podman's words.
+		return rep, fmt.Errorf("image used by %s: %w: consider listing external containers and force-removing image", users[0], ErrImageInUse)
 	}
 	for _, id := range users {
 		if err := r.Remove(ctx, id, RemoveOptions{Force: true}); err != nil && !errors.Is(err, ErrNoSuchContainer) {

@@ -46,6 +46,19 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
+		// Kubernetes YAML and the API use volumes too: the model stays
+		// free of the engine and of every driver.
+		name:       "volume links nothing of sandbox but sandbox/internal",
+		from:       path("sandbox/volume"),
+		forbid:     allOf(ours, not(path("sandbox/internal", "sandbox/volume"))),
+		transitive: true,
+	},
+	{
+		name:   "only commands import imagetools (it sits on the engine)",
+		from:   allOf(ours, not(path("sandbox/cmd", "sandbox/imagetools"))),
+		forbid: path("sandbox/imagetools"),
+	},
+	{
 		name:       "prerun imports nothing of sandbox",
 		from:       path("sandbox/prerun"),
 		forbid:     allOf(ours, not(path("sandbox/prerun"))),

@@ -8,7 +8,6 @@ package integration
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,19 +211,16 @@ func TestRunAnonymousVolume(t *testing.T) {
 	if out := ok(t, "start", "-a", id); out != "kept\n0:0\n" {
 		t.Errorf("second start: %q", out)
 	}
-	var vols []string
-	err := filepath.WalkDir(env.root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && strings.Contains(p, id) && filepath.Base(filepath.Dir(p)) == "volumes" {
-			vols = append(vols, p)
-		}
-		return nil
-	})
-	if err != nil || len(vols) != 1 {
-		t.Fatalf("the volume's directory: %q, %v", vols, err)
+	// An anonymous volume of the store's (volume ls lists it), which rm
+	// -v removes with the container.
+	name := strings.TrimSpace(ok(t, "inspect", "--format", "{{range .Mounts}}{{.Name}}{{end}}", id))
+	dir := filepath.Join(env.root, "volumes", name, "_data")
+	if _, err := os.Stat(dir); name == "" || err != nil {
+		t.Fatalf("the volume's directory: %q, %v", dir, err)
 	}
-	ok(t, "rm", id)
-	if _, err := os.Stat(vols[0]); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("rm left the volume %s: %v", vols[0], err)
+	ok(t, "rm", "-v", id)
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rm -v left the volume %s: %v", dir, err)
 	}
 	fails(t, 125, []string{`"data"`, "absolute"}, "run", "--rm", "-v", "data", "busybox", "true")
 }

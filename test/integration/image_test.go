@@ -128,7 +128,7 @@ func TestRmi(t *testing.T) {
 		t.Errorf("rmi of one name printed %q", out)
 	}
 	ok(t, "create", "--name", "rmi-user", "rmi/a:1", "true")
-	fails(t, 2, []string{"rmi/a:1", "in use"}, "rmi", "rmi/a:1")
+	fails(t, 2, []string{"image used by", "image is in use by a container"}, "rmi", "rmi/a:1")
 	out := ok(t, "rmi", "-f", "rmi/a:1")
 	if !strings.Contains(out, "Untagged: rmi/a:1\n") || !strings.Contains(out, "Deleted: sha256:") {
 		t.Errorf("rmi -f printed %q", out)

@@ -7,6 +7,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tarOf builds a tar stream of the entries (name → content; a name ending
@@ -468,6 +470,36 @@ func TestImagePrune(t *testing.T) {
 	if strings.Contains(out, used) {
 		t.Errorf("prune -a printed the image in use: %q", out)
 	}
-	// rmi of the image in use is refused, as podman's (exit 2).
-	fails(t, 2, []string{"prune/used:1", "in use"}, own("rmi", "prune/used:1")...)
+	// rmi of the image in use is refused with podman's words and exit 2.
+	r := fails(t, 2, []string{"image used by", "image is in use by a container"}, own("rmi", "prune/used:1")...)
+	p := newReference(t)
+	p.ok(t, "import", "--change", `CMD ["sh"]`, env.tarball, "prune/used:1")
+	p.ok(t, "create", "prune/used:1", "true")
+	pr := p.run("rmi", "prune/used:1")
+	hex := regexp.MustCompile(`[0-9a-f]{64}`)
+	if pr.code != r.code || hex.ReplaceAllString(pr.stderr, "ID") != hex.ReplaceAllString(r.stderr, "ID") {
+		t.Errorf("podman: %s\nsandbox: %s", pr, r)
+	}
+}
+
+// TestExportToTerminalRefused: export (and cp to -) never write a tar
+// stream to a terminal, with podman's words; a pipe is fine (the round
+// trip test).
+func TestExportToTerminalRefused(t *testing.T) {
+	t.Parallel()
+	id := strings.TrimSpace(ok(t, "create", "busybox", "true"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	for _, args := range [][]string{{"export", id}, {"cp", id + ":/etc/passwd", "-"}} {
+		_, slave := openPty(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := command(ctx, nil, args...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = slave, &stderr
+		err := cmd.Run()
+		cancel()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(stderr.String(), "terminal") {
+			t.Errorf("%v to a terminal: %v, %q", args, err, stderr.String())
+		}
+	}
 }

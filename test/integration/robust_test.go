@@ -51,7 +51,7 @@ func TestBadInput(t *testing.T) {
 		{"relative volume destination", []string{"run", "--rm", "-v", dir + ":rel", "busybox", "true"}, []string{dir + ":rel", "destination"}},
 		{"volume options", []string{"run", "--rm", "-v", dir + ":/x:rx", "busybox", "true"}, []string{"rx"}},
 		{"missing bind source", []string{"run", "--rm", "-v", "/no/such/dir:/x", "busybox", "true"}, []string{"/no/such/dir", "does not exist"}},
-		{"bad --mount", []string{"run", "--rm", "--mount", "type=volume,target=/x", "busybox", "true"}, []string{"type=volume,target=/x", "bind or tmpfs"}},
+		{"bad --mount", []string{"run", "--rm", "--mount", "type=nfs,target=/x", "busybox", "true"}, []string{"type=nfs,target=/x", "bind, volume or tmpfs"}},
 		{"--mount without target", []string{"run", "--rm", "--mount", "type=tmpfs", "busybox", "true"}, []string{"type=tmpfs", "no target"}},
 		{"relative --mount target", []string{"run", "--rm", "--mount", "type=bind,source=" + dir + ",target=rel", "busybox", "true"}, []string{"target=rel", "absolute"}},
 		{"bad --tmpfs", []string{"run", "--rm", "--tmpfs", "/x:size=lots", "busybox", "true"}, []string{"lots"}},
