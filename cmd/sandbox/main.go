@@ -116,6 +116,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newRmiCommand, "rmi"), leaf(g, newTagCommand, "tag"),
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
+		leaf(g, newBuildCommand, "build"), leaf(g, newCommitCommand, "commit"),
 		leaf(g, newUnshareCommand, "unshare"),
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 	}
