@@ -459,7 +459,7 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 		cfg.Config.Labels[k] = v
 	}
 	key := finalKey(st.key, b.o.Labels)
-	fmt.Fprintf(b.out, "COMMIT %s\n", strings.Join(familiar(names), " "))
+	fmt.Fprintln(b.out, strings.TrimSpace("COMMIT "+strings.Join(familiar(names), " ")))
 	var id string
 	if cached, ok := b.cache[key]; ok && !b.o.NoCache {
 		if img, err := b.store.Image(cached); err == nil && img.TopLayer == st.top {
