@@ -459,6 +459,9 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 		cfg.Config.Labels[k] = v
 	}
 	key := finalKey(st.key, b.o.Labels)
+	if b.multi {
+		fmt.Fprintf(b.out, "[%d/%d] ", b.count, b.count)
+	}
 	fmt.Fprintln(b.out, strings.TrimSpace("COMMIT "+strings.Join(familiar(names), " ")))
 	var id string
 	if cached, ok := b.cache[key]; ok && !b.o.NoCache {

@@ -20,42 +20,6 @@ import (
 	"time"
 )
 
-// multiStage uses every instruction build knows. appuser is written into
-// /etc/passwd by hand: the test image's busybox has no adduser.
-const multiStage = `# syntax=docker/dockerfile:1
-ARG BASE=busybox
-ARG VERSION=1.0
-FROM ${BASE} AS builder
-ARG VERSION
-ARG EXTRA=default
-RUN mkdir -p /out && echo "version=$VERSION extra=$EXTRA" > /out/version.txt
-COPY src/ /src/
-RUN ls /src > /out/listing.txt
-
-FROM busybox
-LABEL org.example.title="built" maintainer=me
-ENV APP_HOME=/app GREETING="hello world"
-RUN echo 'appuser:x:1234:1234::/home/appuser:/bin/sh' >> /etc/passwd && \
-    echo 'appuser:x:1234:' >> /etc/group
-WORKDIR $APP_HOME/data
-COPY --from=builder /out/ ./
-COPY --from=0 --chown=appuser:appuser /src/a.txt /app/owned.txt
-COPY --chmod=0750 src/keep.key /app/
-ADD files.tgz /app/extracted/
-SHELL ["/bin/sh", "-c"]
-RUN <<EOF
-echo "$GREETING" > /app/greeting.txt
-EOF
-USER appuser
-EXPOSE 8080 9090/udp
-VOLUME /app/state
-STOPSIGNAL SIGINT
-HEALTHCHECK --interval=30s --timeout=3s CMD test -f /app/greeting.txt
-ONBUILD RUN echo child
-ENTRYPOINT ["/bin/sh", "-c"]
-CMD ["cat /app/data/version.txt"]
-`
-
 // writeContext makes a build context of files (path: content).
 func writeContext(t *testing.T, files map[string]string) string {
 	t.Helper()
@@ -72,17 +36,15 @@ func writeContext(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// multiStageContext is multiStage's context: an ignore file that leaves
-// out logs/ and *.key files but takes keep.key back, and a tarball.
+// multiStageContext is a copy of testdata/build-multistage, the context
+// that make bench builds too: its ignore file leaves out logs/, tarsrc/
+// and *.key files but takes keep.key back; files.tgz is made here.
 func multiStageContext(t *testing.T) string {
 	t.Helper()
-	dir := writeContext(t, map[string]string{
-		"Dockerfile":    multiStage,
-		".dockerignore": "logs\n*/*.key\n!src/keep.key\n",
-		"src/a.txt":     "one\n", "src/sub/b.txt": "two\n",
-		"src/secret.key": "secret\n", "src/keep.key": "keep\n",
-		"logs/x.log": "log\n", "tarsrc/d/t.txt": "intar\n",
-	})
+	dir := filepath.Join(t.TempDir(), "ctx")
+	if out, err := exec.Command("cp", "-r", filepath.Join("testdata", "build-multistage"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
 	if out, err := exec.Command("tar", "-C", filepath.Join(dir, "tarsrc"), "-czf", filepath.Join(dir, "files.tgz"), "d").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v: %s", err, out)
 	}
@@ -104,7 +66,7 @@ func TestBuildMultiStage(t *testing.T) {
 	if r.code != 0 {
 		t.Fatal(r)
 	}
-	for _, want := range []string{"[1/2] STEP 1/6: FROM ${BASE} AS builder\n", "[2/2] STEP 19/19: CMD", "COMMIT it/multistage:1\n", "Successfully tagged"} {
+	for _, want := range []string{"[1/2] STEP 1/6: FROM ${BASE} AS builder\n", "[2/2] STEP 20/20: CMD", "[2/2] COMMIT it/multistage:1\n", "Successfully tagged"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
@@ -119,7 +81,7 @@ func TestBuildMultiStage(t *testing.T) {
 	}
 	out := run(t, "--entrypoint", "", "it/multistage:1", "sh", "-c",
 		`id -un; pwd; cat /app/greeting.txt /app/data/listing.txt /app/extracted/d/t.txt; stat -c '%n %u:%g %a' /app/owned.txt /app/keep.key; ls /app`)
-	want := "appuser\n/app/data\nhello world\na.txt\nkeep.key\nsub\nintar\n/app/owned.txt 1234:1234 644\n/app/keep.key 0:0 750\ndata\nextracted\ngreeting.txt\nkeep.key\nowned.txt\n"
+	want := "appuser\n/app/data\nhello world\na.txt\nkeep.key\nsub\nintar\n/app/owned.txt 1234:1234 644\n/app/keep.key 0:0 750\nbase-group\ndata\nextracted\ngreeting.txt\nkeep.key\nowned.txt\n"
 	if out != want {
 		t.Errorf("the image's files:\n%s\nwant:\n%s", out, want)
 	}
@@ -149,7 +111,7 @@ func TestBuildMultiStage(t *testing.T) {
 	// configuration, which save writes out.
 	raw := savedConfig(t, "it/multistage:1")
 	for _, want := range []string{`"Healthcheck":{"Test":["CMD-SHELL","test -f /app/greeting.txt"]`, `"OnBuild":["RUN echo child"]`,
-		`"created_by":"/bin/sh -c #(nop) USER appuser"`, `echo \"$GREETING\" \u003e /app/greeting.txt`} {
+		`"created_by":"/bin/sh -c #(nop) USER appuser"`, `"created_by":"/bin/sh -c echo \"$GREETING\" \u003e /app/greeting.txt"`} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("saved configuration lacks %s:\n%s", want, raw)
 		}
@@ -201,6 +163,25 @@ func savedConfig(t *testing.T, ref string) string {
 		t.Fatalf("manifest.json: %v", err)
 	}
 	return string(files[m[0].Config])
+}
+
+// TestBuildHeredocNetwork: here-documents in RUN, and RUN without a
+// network.
+func TestBuildHeredocNetwork(t *testing.T) {
+	t.Parallel()
+	dir := writeContext(t, map[string]string{"Dockerfile": fmt.Sprintf(`FROM busybox
+RUN <<EOF
+echo doc-%d > /doc
+EOF
+RUN cat <<EOT >> /doc
+second line
+EOT
+RUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /nets
+`, time.Now().UnixNano())})
+	id := strings.TrimSpace(ok(t, "build", "-q", "--network", "none", dir))
+	if got := run(t, id, "sh", "-c", "cat /nets; tail -n 1 /doc"); got != "lo\nsecond line\n" {
+		t.Errorf("heredocs and --network none: %q", got)
+	}
 }
 
 func TestBuildCache(t *testing.T) {
