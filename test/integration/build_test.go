@@ -435,3 +435,64 @@ func TestCommit(t *testing.T) {
 	fails(t, 125, []string{"BAD:ref"}, "commit", name, "BAD:ref")
 	fails(t, 125, []string{"FROM"}, "commit", "-c", "FROM busybox", name)
 }
+
+// TestBuildAgainstPodman builds the same Dockerfiles with podman build
+// (buildah) and compares the step lines, the exit codes and the image's
+// configuration.
+func TestBuildAgainstPodman(t *testing.T) {
+	t.Parallel()
+	p := newReference(t)
+	p.withBusybox(t)
+	good := writeContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\nARG WHO=world\nENV GREETING=hello\nRUN echo \"$GREETING $WHO\" > /greeting\nCOPY a.txt /data/\nWORKDIR /data\nUSER 1000:1000\nEXPOSE 80\nCMD [\"cat\", \"/greeting\"]\n",
+		"a.txt":      "a\n",
+	})
+	steps := func(out string) []string {
+		var s []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "STEP ") || strings.HasPrefix(l, "COMMIT") {
+				s = append(s, l)
+			}
+		}
+		return s
+	}
+	r := sbWith(t, cmdOpts{timeout: 2 * time.Minute}, "build", "--build-arg", "WHO=there", "-t", "it/vspodman:1", good)
+	pr := p.run("build", "--build-arg", "WHO=there", "-t", "it/vspodman:1", good)
+	if r.code != 0 || pr.code != 0 {
+		t.Fatalf("%s\n%s", r, pr)
+	}
+	if got, want := strings.Join(steps(r.stdout), "\n"), strings.Join(steps(pr.stdout), "\n"); got != want {
+		t.Errorf("step lines:\n%s\npodman's:\n%s", got, want)
+	}
+	if got, want := run(t, "it/vspodman:1"), p.ok(t, "run", "--rm", "it/vspodman:1"); got != want || got != "hello there\n" {
+		t.Errorf("the image printed %q, podman's %q", got, want)
+	}
+	var ours, theirs []struct{ Config map[string]any }
+	if err := json.Unmarshal([]byte(ok(t, "image", "inspect", "it/vspodman:1")), &ours); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(p.ok(t, "image", "inspect", "it/vspodman:1")), &theirs); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"Cmd", "WorkingDir", "User", "ExposedPorts"} {
+		if got, want := fmt.Sprint(ours[0].Config[k]), fmt.Sprint(theirs[0].Config[k]); got != want {
+			t.Errorf("Config.%s = %s, podman's %s", k, got, want)
+		}
+	}
+	// Exit codes of failures.
+	for name, body := range map[string]string{
+		"failing RUN":   "FROM busybox\nRUN exit 7\n",
+		"missing COPY":  "FROM busybox\nCOPY nothere /x\n",
+		"no such image": "FROM it/no-such-image:1\n",
+	} {
+		df := filepath.Join(t.TempDir(), "Dockerfile")
+		if err := os.WriteFile(df, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := sb(t, "build", "--pull=never", "-f", df, good)
+		pr := p.run("build", "--pull=never", "-f", df, good)
+		if r.code != pr.code || r.code == 0 {
+			t.Errorf("%s: exit %d, podman's %d\n%s\n%s", name, r.code, pr.code, r, pr)
+		}
+	}
+}
