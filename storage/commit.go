@@ -81,7 +81,9 @@ func (s *Store) CreateImageFrom(o NewImageOptions) (*Image, error) {
 		return nil, fmt.Errorf("image manifest: %w", err)
 	}
 	mDigest := digest.FromBytes(mData)
-	img, err := s.CreateImage(cfgDigest.Encoded(), o.Names, o.TopLayer, o.Metadata, &cstorage.ImageOptions{
+	// Names go on afterwards: AddNames takes them from an image that has
+	// them (a rebuild's tag moves), where CreateImage would refuse.
+	img, err := s.CreateImage(cfgDigest.Encoded(), nil, o.TopLayer, o.Metadata, &cstorage.ImageOptions{
 		CreationDate: *cfg.Created,
 		Digest:       mDigest,
 		BigData: []cstorage.ImageBigDataOption{
@@ -92,12 +94,18 @@ func (s *Store) CreateImageFrom(o NewImageOptions) (*Image, error) {
 	})
 	if errors.Is(err, cstorage.ErrDuplicateID) {
 		// The same configuration on the same layers: the image exists.
-		if img, err = s.Image(cfgDigest.Encoded()); err == nil && len(o.Names) > 0 {
-			err = s.AddNames(img.ID, o.Names)
-		}
+		img, err = s.Image(cfgDigest.Encoded())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create image: %w", err)
+	}
+	if len(o.Names) > 0 {
+		if err := s.AddNames(img.ID, o.Names); err != nil {
+			return nil, fmt.Errorf("name image %.12s: %w", img.ID, err)
+		}
+		if img, err = s.Image(img.ID); err != nil {
+			return nil, fmt.Errorf("image %.12s: %w", img.ID, err)
+		}
 	}
 	return &Image{img}, nil
 }

@@ -243,8 +243,13 @@ func TestBuildCache(t *testing.T) {
 	if _, hits = build("--build-arg", "LATE=y"); fmt.Sprint(hits) != "[2]" {
 		t.Errorf("with --build-arg LATE=y: cache hits at %v, want [2]", hits)
 	}
-	if _, hits = build("--no-cache"); len(hits) != 0 {
-		t.Errorf("--no-cache used the cache at %v", hits)
+	// --no-cache builds anew; the tag moves to the new image.
+	again, hits := build("--no-cache", "-t", "it/cache:2")
+	if len(hits) != 0 || again == id {
+		t.Errorf("--no-cache used the cache at %v (id %s, before %s)", hits, again, id)
+	}
+	if got := ok(t, "images", "-q", "--no-trunc", "it/cache:2"); !strings.Contains(got, again) || strings.Contains(got, id) {
+		t.Errorf("it/cache:2 names %q, want %s", got, again)
 	}
 }
 
