@@ -462,7 +462,7 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 	if b.multi {
 		fmt.Fprintf(b.out, "[%d/%d] ", b.count, b.count)
 	}
-	fmt.Fprintln(b.out, strings.TrimSpace("COMMIT "+strings.Join(familiar(names), " ")))
+	fmt.Fprintln(b.out, strings.TrimSpace("COMMIT "+strings.Join(b.o.Tags, " ")))
 	var id string
 	if cached, ok := b.cache[key]; ok && !b.o.NoCache {
 		if img, err := b.store.Image(cached); err == nil && img.TopLayer == st.top {
@@ -491,14 +491,6 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 		fmt.Fprintf(b.out, "Successfully tagged %s\n", n)
 	}
 	return id, nil
-}
-
-func familiar(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = storage.FamiliarName(n)
-	}
-	return out
 }
 
 // warnUnused warns of --build-arg values no ARG took, as docker does.
