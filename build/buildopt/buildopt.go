@@ -14,10 +14,13 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	"os/signal"
 
 	"sandbox/internal/helperpath"
 	"sandbox/spec"
 	"sandbox/storage"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options are the flags of build. Zero values are docker's defaults.
@@ -65,8 +68,8 @@ type Request struct {
 // Launch runs the build helper for req, its output on this process's
 // stdout and stderr. The helper prints its own errors: a failed build
 // is a *spec.ExitError without a message, with the helper's status (a
-// failed RUN's, else 125). Interrupts reach the helper through the
-// terminal's process group; this process waits for it to clean up.
+// failed RUN's, else 125). Interrupts and termination signals are
+// passed to the helper; this process waits for it to clean up.
 func Launch(ctx context.Context, req Request) error {
 	helper, err := helperpath.Find("sandbox-build")
 	if err != nil {
@@ -79,9 +82,28 @@ func Launch(ctx context.Context, req Request) error {
 	cmd := osexec.Command(helper, string(data))
 	cmd.Args[0] = "sandbox-build"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// A signal sent to this process alone is passed on: the helper
+	// removes its container before it ends. (ctrl-c reaches both.)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start build helper: %w", err)
 	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					fmt.Fprintf(os.Stderr, "WARN: pass %v to the build helper: %v\n", sig, err)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
 	err = cmd.Wait()
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {

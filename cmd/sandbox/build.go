@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"sandbox/build/buildopt"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -47,9 +45,6 @@ func newBuildCommand(g *globals) *cobra.Command {
 			// The helper opens the same store, with the driver resolved.
 			so := s.Options
 			so.Driver = s.DriverName
-			// The helper gets ctrl-c with the terminal's process group and
-			// cleans up; this command waits for it.
-			signal.Ignore(unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 			return buildopt.Launch(cmdContext(cmd), buildopt.Request{Options: o, Storage: so, CgroupManager: string(g.manager), Version: version})
 		},
 	}

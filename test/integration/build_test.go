@@ -311,43 +311,50 @@ func TestBuildBadInput(t *testing.T) {
 	}
 }
 
-// TestBuildInterrupted presses ctrl-c during a RUN: the build ends, and
-// its container goes with it. Not parallel: no other build may run.
+// TestBuildInterrupted presses ctrl-c during a RUN (SIGINT to the
+// process group), then sends SIGTERM to the command alone: each time the
+// build ends, and its container goes with it. Not parallel: no other
+// build may run.
 func TestBuildInterrupted(t *testing.T) {
-	dir := writeContext(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox\nRUN echo started-%d; sleep 60\n", time.Now().UnixNano())})
-	cmd := command(t.Context(), nil, "build", dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "started-") {
-			break
+	for _, group := range []bool{true, false} {
+		dir := writeContext(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM busybox\nRUN echo started-%d; sleep 60\n", time.Now().UnixNano())})
+		cmd := command(t.Context(), nil, "build", dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(buildContainers(t)) == 0 {
-		t.Error("no build container while RUN runs")
-	}
-	// ctrl-c: SIGINT to the terminal's process group.
-	start := time.Now()
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, stdout)
-	err = cmd.Wait()
-	if err == nil {
-		t.Fatal("an interrupted build succeeded")
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the build took %v to stop", d)
-	}
-	if ids := buildContainers(t); len(ids) > 0 {
-		t.Errorf("build containers left after ctrl-c: %v", ids)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "started-") {
+				break
+			}
+		}
+		if len(buildContainers(t)) == 0 {
+			t.Error("no build container while RUN runs")
+		}
+		start := time.Now()
+		if group {
+			err = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		} else {
+			err = cmd.Process.Signal(syscall.SIGTERM)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		go io.Copy(io.Discard, stdout)
+		if err := cmd.Wait(); err == nil {
+			t.Fatal("an interrupted build succeeded")
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("the build took %v to stop", d)
+		}
+		if ids := buildContainers(t); len(ids) > 0 {
+			t.Errorf("build containers left after the signal (group %v): %v", group, ids)
+		}
 	}
 }
 
