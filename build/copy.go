@@ -41,7 +41,7 @@ type source struct {
 func (b *builder) copy(ctx context.Context, st *stage, r copyRequest) (retErr error) {
 	undo := cleanup.Make(func() {})
 	defer undo.Clean()
-	root, fromContext, err := b.copyRoot(st, r.from, &undo)
+	root, fromContext, err := b.copyRoot(ctx, st, r.from, &undo)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (b *builder) copy(ctx context.Context, st *stage, r copyRequest) (retErr er
 
 // copyRoot is where a COPY's sources are: the context, or the root of
 // the --from stage or image, mounted until undo runs.
-func (b *builder) copyRoot(st *stage, from string, undo *cleanup.Cleanup) (string, bool, error) {
+func (b *builder) copyRoot(ctx context.Context, st *stage, from string, undo *cleanup.Cleanup) (string, bool, error) {
 	if from == "" {
 		return b.o.ContextDir, true, nil
 	}
@@ -123,7 +123,7 @@ func (b *builder) copyRoot(st *stage, from string, undo *cleanup.Cleanup) (strin
 		}
 		image = prev.image
 	} else {
-		img, err := b.baseImage(context.Background(), from)
+		img, err := b.baseImage(ctx, from)
 		if err != nil {
 			return "", false, fmt.Errorf("--from=%s: no such stage or image: %w", from, err)
 		}

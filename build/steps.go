@@ -31,8 +31,15 @@ func (b *builder) step(ctx context.Context, st *stage, c instructions.Command) e
 	case *instructions.RunCommand:
 		return b.run(ctx, st, c)
 	case *instructions.CopyCommand:
+		if err := unsupported(flagUse{len(c.ExcludePatterns) > 0, "--exclude"}, flagUse{c.Parents, "--parents"}); err != nil {
+			return err
+		}
 		return b.copy(ctx, st, copyRequest{sources: c.SourcePaths, dest: c.DestPath, from: c.From, chown: c.Chown, chmod: c.Chmod, text: text})
 	case *instructions.AddCommand:
+		if err := unsupported(flagUse{len(c.ExcludePatterns) > 0, "--exclude"}, flagUse{c.Checksum != "", "--checksum"},
+			flagUse{c.KeepGitDir != nil, "--keep-git-dir"}, flagUse{c.Unpack != nil, "--unpack"}); err != nil {
+			return err
+		}
 		return b.copy(ctx, st, copyRequest{sources: c.SourcePaths, dest: c.DestPath, chown: c.Chown, chmod: c.Chmod, add: true, text: text})
 	case *instructions.ArgCommand:
 		for _, kv := range c.Args {
@@ -117,6 +124,22 @@ func (b *builder) step(ctx context.Context, st *stage, c instructions.Command) e
 	}
 	st.key = stepKey(st.key, text, st.scopeArgs(), "")
 	st.history(nop(text), true)
+	return nil
+}
+
+// flagUse is whether an instruction's flag was given.
+type flagUse struct {
+	used bool
+	name string
+}
+
+// unsupported refuses the first of flags that was given.
+func unsupported(flags ...flagUse) error {
+	for _, f := range flags {
+		if f.used {
+			return fmt.Errorf("the flag %s is not supported", f.name)
+		}
+	}
 	return nil
 }
 
