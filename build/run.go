@@ -71,6 +71,11 @@ func (b *builder) runEnv(st *stage) []string {
 	return env
 }
 
+// runMountTargets are the files every container has bind-mounted from
+// its run directory: a RUN leaves the empty files made to mount them on,
+// which are no part of the image.
+var runMountTargets = []string{"etc/hosts", "etc/hostname", "etc/resolv.conf", "run/.containerenv"}
+
 // runContainer runs argv in a new container of the stage's image, with
 // run's defaults, its output streamed; the container's changes become a
 // new layer, whose id it returns. The container is removed whatever
@@ -119,7 +124,7 @@ func (b *builder) runContainer(ctx context.Context, st *stage, argv []string, te
 	if code != 0 {
 		return "", &runError{step: text, code: code}
 	}
-	l, err := b.store.FreezeLayer(ctx, c.LayerID)
+	l, err := b.store.FreezeLayer(ctx, c.LayerID, runMountTargets...)
 	if err != nil {
 		return "", err
 	}

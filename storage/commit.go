@@ -1,13 +1,16 @@
 package storage
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"runtime"
+	"strings"
 	"time"
 
 	cstorage "go.podman.io/storage"
@@ -138,8 +141,9 @@ func (s *Store) layerChain(top string) ([]*cstorage.Layer, error) {
 // FreezeLayer turns a writable layer (a container's, or one made with
 // CreateLayer) into a read-only image layer on the same parent: its
 // changes, as a tar stream, become a new layer with a digest. The writable
-// layer is left as it was.
-func (s *Store) FreezeLayer(ctx context.Context, writable string) (*cstorage.Layer, error) {
+// layer is left as it was. The paths in drop (relative, like
+// "etc/hosts") are left out of the new layer: a runtime's mount targets.
+func (s *Store) FreezeLayer(ctx context.Context, writable string, drop ...string) (*cstorage.Layer, error) {
 	l, err := s.Layer(writable)
 	if err != nil {
 		return nil, fmt.Errorf("layer %.12s: %w", writable, err)
@@ -157,7 +161,7 @@ func (s *Store) FreezeLayer(ctx context.Context, writable string) (*cstorage.Lay
 	if err != nil {
 		return nil, fmt.Errorf("read the changes of layer %.12s: %w", l.ID, err)
 	}
-	_, err = io.Copy(tmp, ctxReader{ctx, rc})
+	err = copyChanges(tmp, ctxReader{ctx, rc}, drop)
 	if cerr := rc.Close(); err == nil {
 		err = cerr
 	}
@@ -172,6 +176,38 @@ func (s *Store) FreezeLayer(ctx context.Context, writable string) (*cstorage.Lay
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
 	return layer, nil
+}
+
+// copyChanges copies a layer's tar stream, without the entries named in
+// drop.
+func copyChanges(w io.Writer, r io.Reader, drop []string) error {
+	if len(drop) == 0 {
+		_, err := io.Copy(w, r)
+		return err
+	}
+	skip := map[string]bool{}
+	for _, d := range drop {
+		skip[path.Clean(strings.TrimPrefix(d, "/"))] = true
+	}
+	tr, tw := tar.NewReader(r), tar.NewWriter(w)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if skip[path.Clean(strings.TrimPrefix(h.Name, "./"))] {
+			continue
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
 }
 
 // ctxReader stops a copy when its context ends.

@@ -184,6 +184,54 @@ RUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /nets
 	}
 }
 
+// savedLayers lists the files of each layer of a docker-archive, in
+// order, directories left out.
+func savedLayers(t *testing.T, file string) [][]string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	contents := map[string][]string{}
+	var manifest []byte
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == "manifest.json" {
+			if manifest, err = io.ReadAll(tr); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		lr := tar.NewReader(tr)
+		for {
+			lh, err := lr.Next()
+			if err != nil {
+				break // not a layer, or its end
+			}
+			if lh.Typeflag != tar.TypeDir {
+				contents[h.Name] = append(contents[h.Name], strings.TrimPrefix(lh.Name, "./"))
+			}
+		}
+	}
+	var m []struct{ Layers []string }
+	if err := json.Unmarshal(manifest, &m); err != nil || len(m) != 1 {
+		t.Fatalf("manifest.json: %v", err)
+	}
+	var out [][]string
+	for _, l := range m[0].Layers {
+		out = append(out, contents[l])
+	}
+	return out
+}
+
 func TestBuildCache(t *testing.T) {
 	t.Parallel()
 	// A word of this test's own keeps other builds' layers out of the way.
@@ -371,12 +419,24 @@ func TestBuildImageTravels(t *testing.T) {
 	want := "hello\n" + word + "\n"
 	file := filepath.Join(t.TempDir(), "travel.tar")
 	ok(t, "save", "-o", file, "it/travel:1")
+	// The RUN's layer has its change and not the files its container had
+	// mounted (/etc/hosts...).
+	layers := savedLayers(t, file)
+	if len(layers) != 3 || strings.Join(layers[2], " ") != "msg" {
+		t.Errorf("the layers hold %q: want the base, msg, msg", layers)
+	}
 	ok(t, "rmi", "it/travel:1")
 	ok(t, "load", "-i", file)
 	if got := run(t, "it/travel:1"); got != want {
 		t.Errorf("loaded image printed %q", got)
 	}
-	ref := env.registry + "/it/travel:1"
+	// A registry of its own: the shared one may be in use by others.
+	addr, stop, err := registry(t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ref := addr + "/it/travel:1"
 	ok(t, "tag", "it/travel:1", ref)
 	ok(t, "push", "-q", ref)
 	root := filepath.Join(t.TempDir(), "root")
