@@ -152,6 +152,9 @@ func (s *Store) ListImages() ([]ImageSummary, error) {
 	}
 	var out []ImageSummary
 	for _, img := range imgs {
+		if len(img.Names) == 0 && ParseBuildMeta(img.Metadata).Intermediate {
+			continue // a build step's image: layer cache, not for listing
+		}
 		size := s.LayersSize(img.TopLayer)
 		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names, Digest: img.Digest.String()}
 		if len(img.Names) == 0 {

@@ -119,6 +119,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newHistoryCommand, "history"), leaf(g, newDiffCommand, "diff"), leaf(g, newExportCommand, "export"), leaf(g, newCpCommand, "cp"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		{names: []string{"volume"}, build: func(rest []string) *cobra.Command { return newVolumeCommand(g, rest) }},
+		leaf(g, newBuildCommand, "build"), leaf(g, newCommitCommand, "commit"),
 		leaf(g, newUnshareCommand, "unshare"),
 		{names: []string{"pod"}, build: func(rest []string) *cobra.Command { return newPodCommand(g, rest) }},
 		{names: []string{"generate"}, build: func(rest []string) *cobra.Command { return newGenerateCommand(g, rest) }},

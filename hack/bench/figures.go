@@ -179,6 +179,8 @@ func figures(env *environment) []*figure {
 		pullFigure(env, fmt.Sprintf("pull of a local-registry image (%d MB, one layer)", bigLayerSize>>20),
 			fmt.Sprintf("an image of one %d MiB layer of seeded pseudo-random files (half text, half incompressible), imported and pushed by sandbox, then removed from its storage", bigLayerSize>>20),
 			bigLocal, bigRemote, 10), // about 0.4 s a pull, and the untimed rmi
+		buildFigure(env),
+		rebuildFigure(env),
 		outboundFigure(env, slirp4netns),
 		outboundFigure(env, pasta),
 		publishedFigure(env, slirp4netns),

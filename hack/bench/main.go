@@ -57,6 +57,7 @@ type config struct {
 	iperf3        string // iperf3 binary, for the throughput figures
 	image         string // image name, the same for sandbox and podman
 	rootfsTar     string // the image's root filesystem tarball, for bwrap
+	buildContext  string // the build figures' context, copied before use
 	workDir       string // where the rootfs is extracted, the registry stores ("" = $TMPDIR)
 	n             int    // measured rounds
 	warmup        int    // rounds run first and not counted
@@ -96,6 +97,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.iperf3, "iperf3", "iperf3", "the iperf3 binary, for the throughput figures; bind-mounted into the containers with its libraries")
 	fs.StringVar(&cfg.image, "image", "busybox", "image to run, present in both sandbox's and podman's storage")
 	fs.StringVar(&cfg.rootfsTar, "rootfs-tar", "", "root filesystem tarball of the image, for bwrap (hack/mkimage-busybox.sh makes it)")
+	fs.StringVar(&cfg.buildContext, "build-context", "test/integration/testdata/build-multistage", "the multi-stage build's context, for the build figures (files.tgz is added to a copy)")
 	fs.StringVar(&cfg.workDir, "workdir", "", "directory for the extracted root filesystem, the registry's storage, the big image's tarball (default $TMPDIR)")
 	fs.IntVar(&cfg.n, "n", 30, "measured rounds per figure (the slow figures cap it)")
 	fs.IntVar(&cfg.warmup, "warmup", 3, "warm-up rounds per figure, not counted (the slow figures cap it)")
