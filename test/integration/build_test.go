@@ -81,7 +81,8 @@ func TestBuildMultiStage(t *testing.T) {
 	}
 	out := run(t, "--entrypoint", "", "it/multistage:1", "sh", "-c",
 		`id -un; pwd; cat /app/greeting.txt /app/data/listing.txt /app/extracted/d/t.txt; stat -c '%n %u:%g %a' /app/owned.txt /app/keep.key; ls /app`)
-	want := "appuser\n/app/data\nhello world\na.txt\nkeep.key\nsub\nintar\n/app/owned.txt 1234:1234 644\n/app/keep.key 0:0 750\nbase-group\ndata\nextracted\ngreeting.txt\nkeep.key\nowned.txt\n"
+	want := "appuser\n/app/data\nhello world\na.txt\nkeep.key\nsub\nintar\n/app/owned.txt 1234:1234 644\n/app/keep.key 0:0 750\nbase-group\ndata\nextracted\ngreeting.txt\nkeep.key\nowned.txt\nstate\n"
+	// state: the image's VOLUME /app/state, an anonymous volume at run.
 	if out != want {
 		t.Errorf("the image's files:\n%s\nwant:\n%s", out, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -171,7 +172,7 @@ func TestPodAgainstPodman(t *testing.T) {
 			}
 		}
 		for _, k := range tc.same {
-			if a, b := fmt.Sprint(ours[k]), fmt.Sprint(theirs[k]); a != b {
+			if a, b := sameOrder(ours[k]), sameOrder(theirs[k]); a != b {
 				t.Errorf("%s: %s is %s, podman's %s", strings.Join(tc.args, " "), k, a, b)
 			}
 		}
@@ -181,4 +182,18 @@ func TestPodAgainstPodman(t *testing.T) {
 			t.Errorf("%s: exit %d, podman's %d", strings.Join(args, " "), ours.code, theirs.code)
 		}
 	}
+}
+
+// sameOrder prints a JSON value, a list sorted first: podman lists a pod's
+// shared namespaces in no fixed order.
+func sameOrder(v any) string {
+	if list, ok := v.([]any); ok {
+		words := make([]string, len(list))
+		for i, w := range list {
+			words[i] = fmt.Sprint(w)
+		}
+		sort.Strings(words)
+		return fmt.Sprint(words)
+	}
+	return fmt.Sprint(v)
 }
