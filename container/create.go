@@ -333,6 +333,9 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if err := r.claim(p.runDir); err != nil {
 		return nil, err
 	}
+	if err := r.attachNetworks(p, o); err != nil {
+		return nil, unclaim(p.runDir, err)
+	}
 	return p, nil
 }
 
@@ -371,7 +374,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	if err := r.prepareImage(ctx, o, p); err != nil {
-		return nil, unclaim(p.runDir, err)
+		return nil, r.unclaimPrepared(p, err)
 	}
 	return r.make(ctx, o, p)
 }

@@ -39,7 +39,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 	var c *Container
 	undo := cleanup.Make(func() {
 		if c == nil {
-			retErr = unclaim(p.runDir, retErr)
+			retErr = r.unclaimPrepared(p, retErr)
 		} else if derr := r.deleteStorage(c.ID, true); derr != nil {
 			retErr = fmt.Errorf("%w (and removing the container: %v)", retErr, derr)
 		}
@@ -157,6 +157,11 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 		}
 	}
 	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope)}
+	if len(h.Network.Attachments) > 0 {
+		if err := r.ensureHolder(); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err

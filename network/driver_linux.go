@@ -12,6 +12,8 @@ import (
 // decide which namespace it has).
 func BackendFor(n Network) (Backend, error) {
 	switch {
+	case len(n.Attachments) > 0:
+		return usernetBackend{n: n}, nil
 	case n.Mode == Slirp4netns:
 		return slirp4netnsBackend{n: n}, nil
 	case n.Mode == Pasta:
@@ -28,6 +30,8 @@ func BackendFor(n Network) (Backend, error) {
 // backend, one that publishes nothing.
 func PortHandlerFor(n Network) (PortHandler, error) {
 	switch {
+	case len(n.Attachments) > 0:
+		return usernetPorts{n: n}, nil
 	case n.Mode == Slirp4netns && n.NativePorts:
 		return slirp4netnsPorts{}, nil
 	case n.Mode == Pasta && n.NativePorts:

@@ -37,9 +37,31 @@ type Forwarder struct {
 // udpIdle ends a UDP peer's session after this long without traffic.
 const udpIdle = 60 * time.Second
 
-// Forward starts forwarding ports into the network namespace netns.
+// Forward starts forwarding ports into the network namespace netns, to
+// its loopback.
 func Forward(netns *os.File, ports []Port) (*Forwarder, error) {
-	d, err := newNSDialer(netns)
+	return ForwardTo(netns, ports, Target{})
+}
+
+// Target is where a forwarder dials in its namespace.
+type Target struct {
+	// IP is the server's IPv4 address; zero is 127.0.0.1.
+	IP [4]byte
+	// Transparent dials from the client's own address (IP_TRANSPARENT),
+	// for a client that is not on the host's loopback: the server sees
+	// the client's address, and the namespace must route the server's
+	// answers back to the dialing socket (the user networks' holder
+	// does: README, user-defined networks).
+	Transparent bool
+}
+
+// ForwardTo starts forwarding ports into the network namespace netns, to
+// t.
+func ForwardTo(netns *os.File, ports []Port, t Target) (*Forwarder, error) {
+	if t.IP == [4]byte{} {
+		t.IP = [4]byte{127, 0, 0, 1}
+	}
+	d, err := newNSDialer(netns, t)
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +125,16 @@ func (f *Forwarder) serveTCP(l *sock, port uint16) {
 		if err != nil {
 			continue
 		}
-		go f.proxyTCP(client, port)
+		var peer unix.Sockaddr
+		if f.dialer.target.Transparent {
+			peer, _ = unix.Getpeername(fd)
+		}
+		go f.proxyTCP(client, port, peer)
 	}
 }
 
-func (f *Forwarder) proxyTCP(client *sock, port uint16) {
-	server, err := f.dialer.dial(unix.SOCK_STREAM, port)
+func (f *Forwarder) proxyTCP(client *sock, port uint16, peer unix.Sockaddr) {
+	server, err := f.dialer.dial(unix.SOCK_STREAM, port, peer)
 	if err != nil {
 		client.Close()
 		return
@@ -151,7 +177,7 @@ func (f *Forwarder) serveUDP(l *sock, port uint16) {
 		inner := sessions[key]
 		mu.Unlock()
 		if inner == nil {
-			if inner, err = f.dialer.dial(unix.SOCK_DGRAM, port); err != nil {
+			if inner, err = f.dialer.dial(unix.SOCK_DGRAM, port, peer); err != nil {
 				continue
 			}
 			if !f.track(inner) {
@@ -391,7 +417,8 @@ func (s *sock) shutdownWrite() {
 // calling thread). The thread is never released: it ends with the
 // goroutine, and no other goroutine runs on it.
 type nsDialer struct {
-	reqs chan dialReq
+	target Target
+	reqs   chan dialReq
 	done chan struct{}
 	once sync.Once
 }
@@ -399,6 +426,7 @@ type nsDialer struct {
 type dialReq struct {
 	typ   int
 	port  uint16
+	from  *unix.SockaddrInet4 // the client, with Target.Transparent
 	reply chan dialResult
 }
 
@@ -407,8 +435,8 @@ type dialResult struct {
 	err error
 }
 
-func newNSDialer(netns *os.File) (*nsDialer, error) {
-	d := &nsDialer{reqs: make(chan dialReq), done: make(chan struct{})}
+func newNSDialer(netns *os.File, t Target) (*nsDialer, error) {
+	d := &nsDialer{target: t, reqs: make(chan dialReq), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -420,7 +448,7 @@ func newNSDialer(netns *os.File) (*nsDialer, error) {
 		for {
 			select {
 			case r := <-d.reqs:
-				fd, err := dialLoopback(r.typ, r.port)
+				fd, err := dialIn(r.typ, d.target.IP, r.port, r.from)
 				r.reply <- dialResult{fd, err}
 			case <-d.done:
 				return
@@ -433,15 +461,23 @@ func newNSDialer(netns *os.File) (*nsDialer, error) {
 	return d, nil
 }
 
-// dialLoopback connects to 127.0.0.1:port on the calling thread's network
+// dialIn connects to ip:port on the calling thread's network, from the
+// address from when given (IP_TRANSPARENT: its port too, unless taken),
 // and returns the socket, nonblocking. The connect itself blocks: to a
-// loopback address it completes or fails at once.
-func dialLoopback(typ int, port uint16) (int, error) {
+// loopback address or a bridge's neighbour it completes or fails at
+// once (TCP's handshake on a bridge takes microseconds).
+func dialIn(typ int, ip [4]byte, port uint16, from *unix.SockaddrInet4) (int, error) {
 	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	if from != nil {
+		if err := bindTransparent(fd, from); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+	}
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: ip}); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -452,10 +488,54 @@ func dialLoopback(typ int, port uint16) (int, error) {
 	return fd, nil
 }
 
-func (d *nsDialer) dial(typ int, port uint16) (*sock, error) {
+// bindTransparent binds fd to the client's address from, which is not
+// the namespace's own: the client's port if it is free, else another.
+func bindTransparent(fd int, from *unix.SockaddrInet4) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
+		return fmt.Errorf("IP_TRANSPARENT: %w", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return fmt.Errorf("SO_REUSEADDR: %w", err)
+	}
+	if err := unix.Bind(fd, from); err == nil {
+		return nil
+	}
+	any := *from
+	any.Port = 0
+	if err := unix.Bind(fd, &any); err != nil {
+		return fmt.Errorf("bind to the client's address: %w", err)
+	}
+	return nil
+}
+
+// transparentFrom is the address a transparent dial binds for the client
+// peer: nil (an ordinary dial) for a client on the host's loopback,
+// which no bridge carries, and for IPv6 clients.
+func transparentFrom(peer unix.Sockaddr) *unix.SockaddrInet4 {
+	var a netip.Addr
+	var port int
+	switch p := peer.(type) {
+	case *unix.SockaddrInet4:
+		a, port = netip.AddrFrom4(p.Addr), p.Port
+	case *unix.SockaddrInet6:
+		a, port = netip.AddrFrom16(p.Addr).Unmap(), p.Port
+	default:
+		return nil
+	}
+	if !a.Is4() || a.IsLoopback() || a.IsUnspecified() {
+		return nil
+	}
+	return &unix.SockaddrInet4{Addr: a.As4(), Port: port}
+}
+
+func (d *nsDialer) dial(typ int, port uint16, peer unix.Sockaddr) (*sock, error) {
 	reply := make(chan dialResult, 1)
+	var from *unix.SockaddrInet4
+	if d.target.Transparent {
+		from = transparentFrom(peer)
+	}
 	select {
-	case d.reqs <- dialReq{typ: typ, port: port, reply: reply}:
+	case d.reqs <- dialReq{typ: typ, port: port, from: from, reply: reply}:
 	case <-d.done:
 		return nil, errors.New("forwarder closed")
 	}

@@ -12,6 +12,8 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
+	"sandbox/network/usernet"
+	"sandbox/network/usernet/holder"
 	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	_ "sandbox/prerun"         // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/spec"
@@ -40,6 +42,9 @@ func main() {
 	// this binary: that copy stops here.
 	if reexec.Init() {
 		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == usernet.HolderRole {
+		os.Exit(holder.Main(os.Args[2]))
 	}
 	g := &globals{}
 	root := newRootCommand(g, os.Args[1:])
@@ -116,6 +121,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newRmiCommand, "rmi"), leaf(g, newTagCommand, "tag"),
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
+		{names: []string{"network"}, build: func(rest []string) *cobra.Command { return newNetworkCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 	}
@@ -182,6 +188,7 @@ func (g *globals) runtime() (*container.Runtime, error) {
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
 	rt.Events = s.Events
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(s.Options.GraphRoot)}
 	return rt, nil
 }
 
@@ -204,5 +211,6 @@ func (g *globals) openingRuntime() (*container.Runtime, error) {
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
 	rt.Events = g.podman.journal(o.RunRoot)
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(o.GraphRoot)}
 	return rt, nil
 }
