@@ -19,8 +19,8 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/events"
-	"sandbox/network/usernet"
 	"sandbox/internal/helperpath"
+	"sandbox/network/usernet"
 	"sandbox/spec"
 	"sandbox/storage"
 

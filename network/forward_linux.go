@@ -419,8 +419,8 @@ func (s *sock) shutdownWrite() {
 type nsDialer struct {
 	target Target
 	reqs   chan dialReq
-	done chan struct{}
-	once sync.Once
+	done   chan struct{}
+	once   sync.Once
 }
 
 type dialReq struct {

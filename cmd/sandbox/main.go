@@ -12,10 +12,10 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
+	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/network/usernet"
 	"sandbox/network/usernet/holder"
-	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
-	_ "sandbox/prerun"         // the pre-runtime hook: joins the keeper's namespaces
+	_ "sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
