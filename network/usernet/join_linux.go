@@ -166,9 +166,7 @@ func EnsureHolder(o HolderOptions) error {
 		Dir:   "/",
 		Env:   o.Env,
 		Files: []*os.File{null, logFile, logFile, readyW},
-		// A network namespace of its own, owned by the keeper's user
-		// namespace (this process's), in a session of its own.
-		Sys: &syscall.SysProcAttr{Setsid: true, Cloneflags: unix.CLONE_NEWNET},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	readyW.Close()
 	if err != nil {
@@ -199,49 +197,52 @@ func EnsureHolder(o HolderOptions) error {
 	return p.Release()
 }
 
-// WritePid records the holder's pid and start time in dir.
-func WritePid(dir string) error {
+// WritePid records the holder's pid, its start time, and the thread that
+// holds the networks' namespace, in dir.
+func WritePid(dir string, tid int) error {
 	pid := os.Getpid()
 	start, err := proc.StartTime(pid)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, pidName), fmt.Appendf(nil, "%d %d\n", pid, start), 0o600)
+	return os.WriteFile(filepath.Join(dir, pidName), fmt.Appendf(nil, "%d %d %d\n", pid, start, tid), 0o600)
 }
 
-// HolderPid is the running holder's pid, checked against its start time.
-func HolderPid(dir string) (int, error) {
+// HolderPid is the running holder's pid, checked against its start time,
+// and the thread in the networks' namespace.
+func HolderPid(dir string) (pid, tid int, err error) {
 	data, err := os.ReadFile(filepath.Join(dir, pidName))
 	if err != nil {
-		return 0, fmt.Errorf("network holder: %w", err)
+		return 0, 0, fmt.Errorf("network holder: %w", err)
 	}
 	f := strings.Fields(string(data))
-	if len(f) != 2 {
-		return 0, fmt.Errorf("network holder: bad pid file %q", data)
+	if len(f) != 3 {
+		return 0, 0, fmt.Errorf("network holder: bad pid file %q", data)
 	}
 	pid, err1 := strconv.Atoi(f[0])
 	start, err2 := strconv.ParseUint(f[1], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("network holder: bad pid file %q", data)
+	tid, err3 := strconv.Atoi(f[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, fmt.Errorf("network holder: bad pid file %q", data)
 	}
 	if now, err := proc.StartTime(pid); err != nil || now != start {
-		return 0, fmt.Errorf("network holder %d is gone", pid)
+		return 0, 0, fmt.Errorf("network holder %d is gone", pid)
 	}
-	return pid, nil
+	return pid, tid, nil
 }
 
 // OpenHolderNetns opens the holder's network namespace, where the
 // bridges are (the forwarder dials a container's bridge address there).
 func OpenHolderNetns(dir string) (*os.File, error) {
-	pid, err := HolderPid(dir)
+	pid, tid, err := HolderPid(dir)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/task/%d/ns/net", pid, tid))
 	if err != nil {
 		return nil, fmt.Errorf("network holder's namespace: %w", err)
 	}
-	if _, err := HolderPid(dir); err != nil {
+	if _, _, err := HolderPid(dir); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -137,7 +137,11 @@ func (d *dnsServer) reply(hdr dnsmessage.Header, q dnsmessage.Question, ips [][4
 
 // relay asks slirp4netns's resolver and passes its answer back.
 func (d *dnsServer) relay(q []byte, to netip.AddrPort) {
-	c, err := net.Dial("udp4", upstream)
+	var c net.Conn
+	err := d.h.ns.do(func() (err error) {
+		c, err = net.Dial("udp4", upstream)
+		return err
+	})
 	if err != nil {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime"
 	"sync"
 
 	"sandbox/network"
@@ -45,6 +46,7 @@ type holder struct {
 	dir    string
 	listen int // the socket
 	fw     *firewall
+	ns     *nsThread
 
 	// stopWay stops slirp4netns (set once, at start).
 	stopWay func() error
@@ -70,28 +72,27 @@ func start(dir string) (*holder, error) {
 		return nil, err
 	}
 	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}}
-	if err := setupLoopback(); err != nil {
+	var err error
+	if h.ns, err = newNSThread(); err != nil {
 		return nil, err
 	}
-	ns, err := os.Open("/proc/self/ns/net")
-	if err != nil {
-		return nil, fmt.Errorf("own network namespace: %w", err)
-	}
-	defer ns.Close()
-	way, err := network.BackendFor(spec.Network{Mode: spec.NetworkSlirp4netns})
-	if err != nil {
+	if err := h.ns.do(setupLoopback); err != nil {
 		return nil, err
 	}
-	if h.stopWay, err = way.Attach(ns, network.AttachOptions{Dir: dir}); err != nil {
+	if err := h.startWayOut(); err != nil {
 		return nil, fmt.Errorf("the way out: %w", err)
 	}
-	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
-		return nil, fmt.Errorf("enable forwarding: %w", err)
-	}
-	if h.fw, err = newFirewall(); err != nil {
-		return nil, err
-	}
-	if err := setupAnswerTable(); err != nil {
+	err = h.ns.do(func() error {
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("enable forwarding: %w", err)
+		}
+		var err error
+		if h.fw, err = newFirewall(); err != nil {
+			return err
+		}
+		return setupAnswerTable()
+	})
+	if err != nil {
 		return nil, err
 	}
 	sock := usernet.SockPath(dir)
@@ -108,10 +109,36 @@ func start(dir string) (*holder, error) {
 	if err := unix.Listen(h.listen, 64); err != nil {
 		return nil, err
 	}
-	if err := usernet.WritePid(dir); err != nil {
+	if err := usernet.WritePid(dir, h.ns.tid); err != nil {
 		return nil, err
 	}
 	return h, nil
+}
+
+// startWayOut starts slirp4netns attached to the networks' namespace,
+// from a thread in the host's (slirp4netns's own sockets must be the
+// host's). The thread stays, locked and parked, for the holder's life:
+// slirp4netns's parent-death signal is the death of the thread that
+// started it.
+func (h *holder) startWayOut() error {
+	ns, err := os.Open(h.ns.path())
+	if err != nil {
+		return fmt.Errorf("own network namespace: %w", err)
+	}
+	defer ns.Close()
+	way, err := network.BackendFor(spec.Network{Mode: spec.NetworkSlirp4netns})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: see above
+		var err error
+		h.stopWay, err = way.Attach(ns, network.AttachOptions{Dir: h.dir})
+		done <- err
+		select {}
+	}()
+	return <-done
 }
 
 func (h *holder) serve() {
@@ -159,7 +186,12 @@ func (h *holder) handle(c int) {
 	}
 }
 
+// do serves a request on the namespace's thread.
 func (h *holder) do(req usernet.Request, netns *os.File) error {
+	return h.ns.do(func() error { return h.doInNS(req, netns) })
+}
+
+func (h *holder) doInNS(req usernet.Request, netns *os.File) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch req.Op {
