@@ -46,19 +46,19 @@ func (r *Runtime) attachNetworks(p *prepared, o *CreateOptions) error {
 	}
 	f.net.Mode = a.Network
 	f.net.Attachments = append(f.net.Attachments[:0], a)
-	f.net.HolderDir = usernet.HolderDir(userns.RuntimeDir())
+	f.net.HolderDir = usernet.HolderDir(r.runRoot)
 	f.net.MemberID, f.net.MemberName = p.id, o.Name
-	if err := r.ensureHolder(); err != nil {
+	if err := r.ensureHolder(f.net.HolderDir); err != nil {
 		return errors.Join(err, r.Networks.Release(p.id))
 	}
 	return nil
 }
 
-// ensureHolder starts the holder of the user-defined networks unless it
-// runs.
-func (r *Runtime) ensureHolder() error {
+// ensureHolder starts the holder of the user-defined networks in dir
+// unless it runs.
+func (r *Runtime) ensureHolder(dir string) error {
 	return usernet.EnsureHolder(usernet.HolderOptions{
-		Dir:    usernet.HolderDir(userns.RuntimeDir()),
+		Dir:    dir,
 		Binary: r.Self,
 		Env:    append(os.Environ(), userns.ChildEnv()...),
 	})
@@ -93,7 +93,7 @@ func (r *Runtime) Connect(o ConnectOptions) error {
 			return err
 		}
 		if len(n.Attachments) == 0 {
-			*n = network.Network{Mode: a.Network, HolderDir: usernet.HolderDir(userns.RuntimeDir()), MemberID: c.ID, MemberName: c.Name()}
+			*n = network.Network{Mode: a.Network, HolderDir: usernet.HolderDir(r.runRoot), MemberID: c.ID, MemberName: c.Name()}
 		}
 		n.Attachments = append(n.Attachments, a)
 		return nil

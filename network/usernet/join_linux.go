@@ -53,8 +53,10 @@ type Reply struct {
 	Error string `json:"error,omitempty"`
 }
 
-// HolderDir is the holder's directory in the user's runtime directory.
-func HolderDir(runtimeDir string) string { return filepath.Join(runtimeDir, "usernet") }
+// HolderDir is the holder's directory in a store's run root: a holder
+// per store, as the networks' records (and so their subnets) are per
+// store.
+func HolderDir(runRoot string) string { return filepath.Join(runRoot, "usernet") }
 
 // Join puts the container whose network namespace is netns on its
 // networks, through the holder in dir (which must be running: see

@@ -15,8 +15,9 @@ import (
 
 // bridge is a network's bridge in the holder's namespace.
 type bridge struct {
-	name  string
-	index int
+	name     string
+	index    int
+	internal bool
 }
 
 // bridgeName is the bridge of the network whose id is id: "sbr" and

@@ -2,6 +2,7 @@ package holder
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -45,6 +46,15 @@ func (f *firewall) addNetwork(br string, internal bool) error {
 		return nil
 	}
 	return f.run("-A", "FORWARD", "-i", br, "-o", wayOutDev, "-j", "ACCEPT")
+}
+
+// removeNetwork removes what addNetwork added.
+func (f *firewall) removeNetwork(br string, internal bool) error {
+	err := f.run("-D", "FORWARD", "-i", br, "-o", br, "-j", "ACCEPT")
+	if internal {
+		return err
+	}
+	return errors.Join(err, f.run("-D", "FORWARD", "-i", br, "-o", wayOutDev, "-j", "ACCEPT"))
 }
 
 func (f *firewall) run(args ...string) error {

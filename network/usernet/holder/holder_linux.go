@@ -256,7 +256,7 @@ func (h *holder) leave(id string) error {
 		return nil
 	}
 	delete(h.members, id)
-	return h.undo(m)
+	return errors.Join(h.undo(m), h.dropEmpty())
 }
 
 func (h *holder) undo(m *member) error {
@@ -283,6 +283,34 @@ func (h *holder) pruneGone() {
 			}
 		}
 	}
+	if err := h.dropEmpty(); err != nil {
+		log.Print(err)
+	}
+}
+
+// dropEmpty removes the bridges (with their rules and name servers) of
+// networks without a member: a network lives while a member runs, and
+// one removed and made again may reuse its subnet.
+func (h *holder) dropEmpty() error {
+	used := map[string]bool{}
+	for _, m := range h.members {
+		for _, a := range m.atts {
+			used[a.ID] = true
+		}
+	}
+	var errs []error
+	for id, br := range h.networks {
+		if used[id] {
+			continue
+		}
+		if d := h.dns[id]; d != nil {
+			errs = append(errs, d.conn.Close())
+			delete(h.dns, id)
+		}
+		errs = append(errs, h.fw.removeNetwork(br.name, br.internal), deleteLink(br.name))
+		delete(h.networks, id)
+	}
+	return errors.Join(errs...)
 }
 
 // bridgeFor is the bridge of a's network, made (with its firewall rules
@@ -303,6 +331,7 @@ func (h *holder) bridgeFor(a spec.Attachment) (*bridge, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("network %s: names: %w", a.Network, err), deleteLink(br.name))
 	}
+	br.internal = a.Internal
 	h.networks[a.ID] = br
 	h.dns[a.ID] = d
 	return br, nil
