@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 
 	"sandbox/spec"
@@ -18,6 +19,7 @@ type bridge struct {
 	name     string
 	index    int
 	internal bool
+	subnet   netip.Prefix
 }
 
 // bridgeName is the bridge of the network whose id is id: "sbr" and

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -256,18 +257,27 @@ func (h *holder) leave(id string) error {
 		return nil
 	}
 	delete(h.members, id)
-	return errors.Join(h.undo(m), h.dropEmpty())
+	return h.forget(m)
 }
 
+// forget removes the member's port rules. Its veths go with its
+// namespace, which the kernel frees once the container's last process
+// is gone: deleting them here would only wait longer for the same.
+func (h *holder) forget(m *member) error {
+	var errs []error
+	for _, r := range m.rules {
+		errs = append(errs, r.del())
+	}
+	return errors.Join(errs...)
+}
+
+// undo removes what a failed join made.
 func (h *holder) undo(m *member) error {
 	var errs []error
 	for _, v := range m.veths {
 		errs = append(errs, deleteLink(v))
 	}
-	for _, r := range m.rules {
-		errs = append(errs, r.del())
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, h.forget(m))...)
 }
 
 // pruneGone forgets members whose namespace is gone (their veths went
@@ -283,15 +293,18 @@ func (h *holder) pruneGone() {
 			}
 		}
 	}
-	if err := h.dropEmpty(); err != nil {
-		log.Print(err)
-	}
 }
 
 // dropEmpty removes the bridges (with their rules and name servers) of
-// networks without a member: a network lives while a member runs, and
-// one removed and made again may reuse its subnet.
-func (h *holder) dropEmpty() error {
+// networks without a member whose subnet overlaps subnet: a network
+// removed and made again may reuse the subnet of one whose bridge is
+// still here. Other bridges stay, so that the next member of their
+// network starts without making one.
+func (h *holder) dropEmpty(subnet string) error {
+	want, err := netip.ParsePrefix(subnet)
+	if err != nil {
+		return err
+	}
 	used := map[string]bool{}
 	for _, m := range h.members {
 		for _, a := range m.atts {
@@ -300,7 +313,7 @@ func (h *holder) dropEmpty() error {
 	}
 	var errs []error
 	for id, br := range h.networks {
-		if used[id] {
+		if used[id] || !br.subnet.Overlaps(want) {
 			continue
 		}
 		if d := h.dns[id]; d != nil {
@@ -320,6 +333,9 @@ func (h *holder) bridgeFor(a spec.Attachment) (*bridge, error) {
 	if br := h.networks[a.ID]; br != nil {
 		return br, nil
 	}
+	if err := h.dropEmpty(a.Subnet); err != nil {
+		return nil, err
+	}
 	br, err := makeBridge(a)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", a.Network, err)
@@ -332,6 +348,7 @@ func (h *holder) bridgeFor(a spec.Attachment) (*bridge, error) {
 		return nil, errors.Join(fmt.Errorf("network %s: names: %w", a.Network, err), deleteLink(br.name))
 	}
 	br.internal = a.Internal
+	br.subnet, _ = netip.ParsePrefix(a.Subnet)
 	h.networks[a.ID] = br
 	h.dns[a.ID] = d
 	return br, nil
