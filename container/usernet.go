@@ -38,6 +38,9 @@ func (r *Runtime) attachNetworks(p *prepared, o *CreateOptions) error {
 		return nil
 	}
 	a, err := r.Networks.Attach(usernet.JoinOptions{Network: f.net.Mode, ContainerID: p.id, Name: o.Name, Aliases: o.Aliases, IP: o.IP})
+	if errors.Is(err, usernet.ErrNotFound) {
+		return fmt.Errorf("%w (--network is none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], container:NAME or a network of sandbox network create)", err)
+	}
 	if err != nil {
 		return err
 	}

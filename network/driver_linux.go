@@ -37,7 +37,7 @@ func PortHandlerFor(n Network) (PortHandler, error) {
 	case n.Mode == Pasta && n.NativePorts:
 		return pastaPorts{}, nil
 	case n.Mode == Slirp4netns, n.Mode == Pasta:
-		return forwarderPorts{}, nil
+		return forwarderPorts{n: n}, nil
 	case n.Mode == None, n.Mode == Host, strings.HasPrefix(n.Mode, ContainerPrefix):
 		return noPorts{mode: n.Mode}, nil
 	}

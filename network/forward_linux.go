@@ -53,6 +53,15 @@ type Target struct {
 	// answers back to the dialing socket (the user networks' holder
 	// does: README, user-defined networks).
 	Transparent bool
+	// Gateway, when set, is the address a transparent dial binds for a
+	// client that has no address of its own to show: one on the host's
+	// loopback, or on IP itself (pasta copies the host's address into the
+	// container). Zero: those are dialed as by any program.
+	Gateway [4]byte
+	// AnswerRules: the forwarder sets the routes that bring the server's
+	// answers back to its transparent sockets (answer_linux.go) in the
+	// namespace, as it enters it.
+	AnswerRules bool
 }
 
 // ForwardTo starts forwarding ports into the network namespace netns, to
@@ -61,7 +70,7 @@ func ForwardTo(netns *os.File, ports []Port, t Target) (*Forwarder, error) {
 	if t.IP == [4]byte{} {
 		t.IP = [4]byte{127, 0, 0, 1}
 	}
-	d, err := newNSDialer(netns, t)
+	d, err := newNSDialer(netns, t, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +211,7 @@ func (f *Forwarder) serveUDP(l *sock, port uint16) {
 				inner.Close()
 			}()
 		}
-		inner.f.Write(buf[:n])
+		inner.send(buf[:n])
 	}
 }
 
@@ -272,6 +281,8 @@ func sockaddrKey(sa unix.Sockaddr) string {
 
 // sock is a nonblocking socket that the runtime's poller waits on.
 type sock struct {
+	// to is where send sends, for a socket that is not connected.
+	to unix.Sockaddr
 	f  *os.File
 	rc interface {
 		Control(func(fd uintptr)) error
@@ -292,6 +303,15 @@ func newSock(fd int, name string) (*sock, error) {
 }
 
 func (s *sock) Close() error { return s.f.Close() }
+
+// send sends a datagram to s.to, or on the connection.
+func (s *sock) send(p []byte) error {
+	if s.to == nil {
+		_, err := s.f.Write(p)
+		return err
+	}
+	return s.sendto(p, s.to)
+}
 
 // listen opens a socket of type typ bound to ip:port; an empty ip is every
 // address, of both families where the host has IPv6.
@@ -435,7 +455,7 @@ type dialResult struct {
 	err error
 }
 
-func newNSDialer(netns *os.File, t Target) (*nsDialer, error) {
+func newNSDialer(netns *os.File, t Target, ports []Port) (*nsDialer, error) {
 	d := &nsDialer{target: t, reqs: make(chan dialReq), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go func() {
@@ -443,6 +463,12 @@ func newNSDialer(netns *os.File, t Target) (*nsDialer, error) {
 		if err := unix.Setns(int(netns.Fd()), unix.CLONE_NEWNET); err != nil {
 			ready <- fmt.Errorf("enter the container's network namespace: %w", err)
 			return
+		}
+		if t.AnswerRules && t.Transparent {
+			if err := addAnswerRules(t.IP, ports); err != nil {
+				ready <- err
+				return
+			}
 		}
 		ready <- nil
 		for {
@@ -477,6 +503,16 @@ func dialIn(typ int, ip [4]byte, port uint16, from *unix.SockaddrInet4) (int, er
 			return -1, err
 		}
 	}
+	if typ == unix.SOCK_DGRAM && from != nil {
+		// Not connected: the server's answers, routed locally back to
+		// the client's address, come from whatever source address the
+		// namespace gave them (see addAnswerRules).
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
 	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: ip}); err != nil {
 		unix.Close(fd)
 		return -1, err
@@ -508,10 +544,11 @@ func bindTransparent(fd int, from *unix.SockaddrInet4) error {
 	return nil
 }
 
-// transparentFrom is the address a transparent dial binds for the client
-// peer: nil (an ordinary dial) for a client on the host's loopback,
-// which no bridge carries, and for IPv6 clients.
-func transparentFrom(peer unix.Sockaddr) *unix.SockaddrInet4 {
+// transparentFrom is the address a transparent dial to t binds for the
+// client peer: its own; t.Gateway for a client on the host's loopback
+// (which no bridge or tap carries) or on t.IP; nil (an ordinary dial)
+// for those when t has no Gateway, and for IPv6 clients.
+func transparentFrom(t Target, peer unix.Sockaddr) *unix.SockaddrInet4 {
 	var a netip.Addr
 	var port int
 	switch p := peer.(type) {
@@ -522,8 +559,14 @@ func transparentFrom(peer unix.Sockaddr) *unix.SockaddrInet4 {
 	default:
 		return nil
 	}
-	if !a.Is4() || a.IsLoopback() || a.IsUnspecified() {
+	if !a.Is4() {
 		return nil
+	}
+	if a.IsLoopback() || a.IsUnspecified() || a.As4() == t.IP {
+		if t.Gateway == [4]byte{} {
+			return nil
+		}
+		return &unix.SockaddrInet4{Addr: t.Gateway}
 	}
 	return &unix.SockaddrInet4{Addr: a.As4(), Port: port}
 }
@@ -532,7 +575,7 @@ func (d *nsDialer) dial(typ int, port uint16, peer unix.Sockaddr) (*sock, error)
 	reply := make(chan dialResult, 1)
 	var from *unix.SockaddrInet4
 	if d.target.Transparent {
-		from = transparentFrom(peer)
+		from = transparentFrom(d.target, peer)
 	}
 	select {
 	case d.reqs <- dialReq{typ: typ, port: port, from: from, reply: reply}:
@@ -543,7 +586,11 @@ func (d *nsDialer) dial(typ int, port uint16, peer unix.Sockaddr) (*sock, error)
 	if res.err != nil {
 		return nil, res.err
 	}
-	return newSock(res.fd, "forward server")
+	s, err := newSock(res.fd, "forward server")
+	if err == nil && typ == unix.SOCK_DGRAM && from != nil {
+		s.to = &unix.SockaddrInet4{Addr: d.target.IP, Port: int(port)}
+	}
+	return s, err
 }
 
 func (d *nsDialer) close() {
@@ -551,18 +598,29 @@ func (d *nsDialer) close() {
 }
 
 // forwarderPorts publishes ports with sandbox's own Forwarder, in the
-// process that calls Publish (the monitor): the server in the container
-// sees every client as its loopback.
-type forwarderPorts struct{}
+// process that calls Publish (the monitor), dialing the container's
+// address from the client's own (Target.Transparent): the server sees the
+// client's address, a client on the host's loopback or own address as the
+// gateway.
+type forwarderPorts struct{ n Network }
 
 func (forwarderPorts) InBackend() bool   { return false }
-func (forwarderPorts) KeepsSource() bool { return false }
+func (forwarderPorts) KeepsSource() bool { return true }
 
-func (forwarderPorts) Publish(netns *os.File, ports []Port, _ string) (func() error, error) {
+func (h forwarderPorts) Publish(netns *os.File, ports []Port, _ string) (func() error, error) {
 	if len(ports) == 0 {
 		return nothing, nil
 	}
-	f, err := Forward(netns, ports)
+	a, err := AddressesFor(h.n)
+	if err != nil {
+		return nil, err
+	}
+	ip, err1 := netip.ParseAddr(a.IP)
+	gw, err2 := netip.ParseAddr(a.Gateway)
+	if err1 != nil || err2 != nil || !ip.Is4() || !gw.Is4() {
+		return nil, fmt.Errorf("publish ports: the container's address %q or gateway %q is not IPv4", a.IP, a.Gateway)
+	}
+	f, err := ForwardTo(netns, ports, Target{IP: ip.As4(), Gateway: gw.As4(), Transparent: true, AnswerRules: true})
 	if err != nil {
 		return nil, err
 	}
