@@ -290,6 +290,7 @@ func newNetworkRmCommand(g *globals) *cobra.Command {
 
 func newNetworkPruneCommand(g *globals) *cobra.Command {
 	var force bool
+	var filters []string
 	cmd := &cobra.Command{
 		Use:   "prune [flags]",
 		Short: "Remove every user-defined network without containers",
@@ -305,7 +306,17 @@ func newNetworkPruneCommand(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			gone, err := s.Prune(nil)
+			var ferr error
+			gone, err := s.Prune(func(r *usernet.Record) bool {
+				ok, err := networkMatches(r, filters)
+				if err != nil {
+					ferr = err
+				}
+				return !ok
+			})
+			if ferr != nil {
+				return ferr
+			}
 			for _, n := range gone {
 				fmt.Fprintln(cmd.OutOrStdout(), n)
 			}
@@ -313,6 +324,7 @@ func newNetworkPruneCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "only networks that pass ls's filters: name=, id=, driver=, label=KEY[=VALUE]")
 	return cmd
 }
 

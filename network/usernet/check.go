@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -20,12 +19,10 @@ var wayOut = netip.MustParsePrefix("10.0.2.0/24")
 // reservedNames are --network modes, which no network may be named.
 var reservedNames = []string{"none", "host", "bridge", "podman", "slirp4netns", "pasta", "private", "default", "container", "ns"}
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-
 // CheckName refuses a network name podman would refuse, and the names of
 // --network modes.
 func CheckName(name string) error {
-	if !nameRE.MatchString(name) || len(name) > 200 {
+	if !hostChars(name, "_.-") || len(name) > 200 {
 		return fmt.Errorf("invalid network name %q: want letters, digits, '_', '.' or '-', starting with a letter or digit", name)
 	}
 	if slices.Contains(reservedNames, name) {
@@ -34,11 +31,22 @@ func CheckName(name string) error {
 	return nil
 }
 
-var aliasRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
+// hostChars reports whether s is a letter or digit, then letters, digits
+// and characters of extra (a pattern checked by hand: a regexp compiled
+// at init would cost every sandbox command's start).
+func hostChars(s, extra string) bool {
+	for i, c := range s {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune(extra, c)) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // CheckAlias refuses a --network-alias that is no host name.
 func CheckAlias(a string) error {
-	if !aliasRE.MatchString(a) || len(a) > 253 {
+	if !hostChars(a, "_.-") || strings.HasSuffix(a, "-") || strings.HasSuffix(a, ".") || len(a) > 253 {
 		return fmt.Errorf("invalid --network-alias %q: want a host name (letters, digits, '.', '-', '_')", a)
 	}
 	return nil

@@ -293,3 +293,62 @@ func TestUserNetworkBadInput(t *testing.T) {
 		t.Errorf("network rm -f left its container: %s", r)
 	}
 }
+
+// TestDefaultNetworkClientAddress: on the default network too, a server
+// behind a published port sees the client's own address.
+func TestDefaultNetworkClientAddress(t *testing.T) {
+	t.Parallel()
+	host := hostAddr(t)
+	port := freeHostPort(t, "tcp")
+	srv := detached(t, "-p", fmt.Sprintf("%d:80", port), "busybox", "sh", "-c",
+		"echo default > /tmp/index.html; exec httpd -f -vv -p 80 -h /tmp")
+	eventually(t, 10*time.Second, func() error {
+		body, err := get(fmt.Sprintf("http://%s:%d/index.html", host, port))
+		if err != nil || body != "default\n" {
+			return fmt.Errorf("GET through -p %d: %q %v", port, body, err)
+		}
+		return nil
+	})
+	eventually(t, 5*time.Second, func() error {
+		if r := sb(t, "logs", srv); !strings.Contains(r.stdout+r.stderr, "[::ffff:"+host.String()+"]") {
+			return fmt.Errorf("the server did not see the client's address %s: %s", host, r)
+		}
+		return nil
+	})
+}
+
+// TestUserNetworkCommands: connect and disconnect a container that is not
+// running, ls's forms, prune.
+func TestUserNetworkCommands(t *testing.T) {
+	t.Parallel()
+	n := userNetwork(t, "c", "--label", "team=blue")
+	name := fmt.Sprintf("late%d", time.Now().UnixNano()%1e9)
+	id := strings.TrimSpace(ok(t, "create", "--name", name, "busybox", "sh", "-c", "echo joined > /tmp/index.html; exec httpd -f -p 80 -h /tmp"))
+	t.Cleanup(func() { sbRaw(nil, "rm", "-f", id) })
+	ok(t, "network", "connect", "--alias", name+"-a", n, name)
+	fails(t, 125, []string{"already connected"}, "network", "connect", n, name)
+	ok(t, "start", name)
+	fails(t, 125, []string{"running"}, "network", "disconnect", n, name)
+	if out := run(t, "--network", n, "busybox", "sh", "-c", httpGet(name+"-a", 80)); !strings.Contains(out, "joined") {
+		t.Errorf("a connected container by its alias: %q", out)
+	}
+	ok(t, "stop", "-t", "0", name)
+	ok(t, "network", "disconnect", n, name)
+	if m := inspectNetwork(t, n).Containers; len(m) != 0 {
+		t.Errorf("members after disconnect: %v", m)
+	}
+	if out := ok(t, "network", "ls", "--filter", "label=team=blue", "--format", "{{.Name}} {{.Driver}}"); strings.TrimSpace(out) != n+" bridge" {
+		t.Errorf("network ls --filter label= --format: %q", out)
+	}
+	if out := ok(t, "network", "ls", "--format", "json"); !strings.Contains(out, `"name": "`+n+`"`) {
+		t.Errorf("network ls --format json: %q", out)
+	}
+	other := userNetwork(t, "p", "--label", "team=blue")
+	detached(t, "--network", other, "busybox", "sleep", "60")
+	// Only the networks labelled so: other tests' networks are pruned
+	// by nobody but themselves.
+	out := ok(t, "network", "prune", "-f", "--filter", "label=team=blue")
+	if !strings.Contains(out, n) || strings.Contains(out, other) {
+		t.Errorf("network prune -f removed %q: want %s (no members) and not %s", out, n, other)
+	}
+}
