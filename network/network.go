@@ -35,9 +35,10 @@ const (
 )
 
 type (
-	Network   = spec.Network
-	Port      = spec.Port
-	Addresses = spec.Addresses
+	Network    = spec.Network
+	Port       = spec.Port
+	Addresses  = spec.Addresses
+	Attachment = spec.Attachment
 )
 
 // ParseNetwork reads --network: none, host, container:NAME,
