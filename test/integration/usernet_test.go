@@ -334,8 +334,8 @@ func TestUserNetworkCommands(t *testing.T) {
 	}
 	ok(t, "stop", "-t", "0", name)
 	ok(t, "network", "disconnect", n, name)
-	if m := inspectNetwork(t, n).Containers; len(m) != 0 {
-		t.Errorf("members after disconnect: %v", m)
+	if m, found := inspectNetwork(t, n).Containers[id]; found {
+		t.Errorf("still a member after disconnect: %v", m)
 	}
 	if out := ok(t, "network", "ls", "--filter", "label=team=blue", "--format", "{{.Name}} {{.Driver}}"); strings.TrimSpace(out) != n+" bridge" {
 		t.Errorf("network ls --filter label= --format: %q", out)
