@@ -10,7 +10,6 @@
 package usernet
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,8 @@ import (
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/lockfile"
 	"sandbox/spec"
+
+	"golang.org/x/sys/unix"
 )
 
 // Errors of the store, for exit codes and messages in podman's words.
@@ -206,9 +207,11 @@ func (s Store) Create(o CreateOptions) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	// getrandom(2) itself: crypto/rand would bring the crypto packages
+	// into the monitor, which links this package for Join.
 	id := make([]byte, 32)
-	if _, err := rand.Read(id); err != nil {
-		return nil, err
+	if n, err := unix.Getrandom(id, 0); err != nil || n != len(id) {
+		return nil, fmt.Errorf("network id: getrandom: %d bytes, %v", n, err)
 	}
 	rec := &Record{Name: o.Name, ID: hex.EncodeToString(id), Driver: "bridge", Subnet: subnet.String(),
 		Gateway: gw.String(), Internal: o.Internal, Labels: o.Labels, Created: time.Now().UTC()}
