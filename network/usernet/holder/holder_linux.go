@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"sandbox/network"
 	"sandbox/network/usernet"
@@ -38,8 +39,28 @@ func Main(dir string) int {
 	}
 	fmt.Fprint(ready, "ok")
 	ready.Close()
+	go h.watchDir()
 	h.serve()
 	return 125
+}
+
+// dirCheck is how often the holder looks for its directory.
+const dirCheck = 10 * time.Second
+
+// watchDir ends the holder once its directory is gone (its store's run
+// root removed, as a test's is): nothing can reach it any more.
+func (h *holder) watchDir() {
+	for range time.Tick(dirCheck) {
+		if _, err := os.Stat(usernet.SockPath(h.dir)); errors.Is(err, os.ErrNotExist) {
+			log.Printf("%s is gone: exiting", h.dir)
+			if h.stopWay != nil {
+				if err := h.stopWay(); err != nil {
+					log.Print(err)
+				}
+			}
+			os.Exit(0)
+		}
+	}
 }
 
 // holder is the state of the namespace.
