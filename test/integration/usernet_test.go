@@ -118,6 +118,9 @@ func TestUserNetworks(t *testing.T) {
 	web := fmt.Sprintf("web%d", time.Now().UnixNano()%1e9)
 	id := httpd(t, front, "hello-user-net", "--name", web, "--network-alias", web+"-alias")
 	ip := memberIP(t, front, id)
+	if out := ok(t, "inspect", "-f", `{{(index .NetworkSettings.Networks "`+front+`").IPAddress}}`, id); strings.TrimSpace(out) != ip {
+		t.Errorf("inspect NetworkSettings.Networks.%s.IPAddress: %q, want %s", front, out, ip)
+	}
 
 	t.Run("NameAliasAndIP", func(t *testing.T) {
 		for _, host := range []string{web, web + "-alias", ip} {
