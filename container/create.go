@@ -396,6 +396,11 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		if name, err = r.freeName(); err != nil {
 			return nil, err
 		}
+		// Its networks learn it now (they were joined before it had one).
+		p.flags.netw.net.MemberName = name
+		if err := r.nameOnNetworks(p.flags.netw.net, p.id, name); err != nil {
+			return nil, err
+		}
 	}
 	// A --rm container's records and upper layer need not survive a crash:
 	// written without fsync, mounted with overlay's volatile option.

@@ -158,6 +158,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	}
 	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope)}
 	if len(h.Network.Attachments) > 0 {
+		clone.Network.MemberName = c.Name() // renamed since, perhaps
 		if err := r.ensureHolder(h.Network.HolderDir); err != nil {
 			return nil, err
 		}

@@ -67,6 +67,18 @@ func (r *Runtime) ensureHolder(dir string) error {
 	})
 }
 
+// nameOnNetworks tells the networks of n, and their holder, the
+// container's name: one chosen after it joined, or a new one.
+func (r *Runtime) nameOnNetworks(n network.Network, id, name string) error {
+	if len(n.Attachments) == 0 {
+		return nil
+	}
+	if err := r.Networks.Rename(id, name); err != nil {
+		return err
+	}
+	return usernet.SetName(n.HolderDir, id, name)
+}
+
 // unclaimPrepared gives up the claim of p, and its networks' addresses.
 func (r *Runtime) unclaimPrepared(p *prepared, err error) error {
 	if rerr := r.Networks.Release(p.id); rerr != nil {

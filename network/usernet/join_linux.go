@@ -37,7 +37,7 @@ const (
 
 // Request is a message to the holder.
 type Request struct {
-	// Op is "join", "leave" or "ping".
+	// Op is "join", "leave", "name" or "ping".
 	Op          string            `json:"op"`
 	ContainerID string            `json:"containerID,omitempty"`
 	Name        string            `json:"name,omitempty"`
@@ -72,6 +72,17 @@ func Join(dir string, netns *os.File, req Request) error {
 // rules); a container whose namespace is gone leaves by itself.
 func Leave(dir, containerID string) error {
 	return call(dir, Request{Op: "leave", ContainerID: containerID}, nil)
+}
+
+// SetName tells the holder in dir a container's name (chosen after it
+// joined, or changed by rename), which it then answers for. A holder
+// that does not run is no error: it learns the name at the next join.
+func SetName(dir, containerID, name string) error {
+	err := call(dir, Request{Op: "name", ContainerID: containerID, Name: name}, nil)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	return err
 }
 
 // callTimeout bounds one request: joining makes a bridge at most.

@@ -349,6 +349,32 @@ func (s Store) Attach(o JoinOptions) (spec.Attachment, error) {
 	return rec.Attachment(o.ContainerID), nil
 }
 
+// Rename records a member's new name on every network it is on.
+func (s Store) Rename(containerID, name string) error {
+	if _, err := os.Stat(s.Dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	l, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	recs, err := s.list()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if m, ok := r.Members[containerID]; ok {
+			m.Name = name
+			r.Members[containerID] = m
+			if err := s.write(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Detach removes the container from the network named.
 func (s Store) Detach(network, containerID string) error {
 	return s.release(containerID, network)

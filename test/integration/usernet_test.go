@@ -130,6 +130,18 @@ func TestUserNetworks(t *testing.T) {
 			}
 		}
 	})
+	t.Run("GeneratedNameAndRename", func(t *testing.T) {
+		anon := httpd(t, front, "hello-anon")
+		name := strings.TrimPrefix(strings.TrimSpace(ok(t, "inspect", "-f", "{{.Name}}", anon)), "/")
+		if out := run(t, "--network", front, "busybox", "sh", "-c", httpGet(name, 80)); !strings.Contains(out, "hello-anon") {
+			t.Errorf("GET http://%s/ (a generated name): %q", name, out)
+		}
+		renamed := name + "-renamed"
+		ok(t, "rename", anon, renamed)
+		if out := run(t, "--network", front, "busybox", "sh", "-c", httpGet(renamed, 80)); !strings.Contains(out, "hello-anon") {
+			t.Errorf("GET http://%s/ after rename: %q", renamed, out)
+		}
+	})
 	t.Run("OtherNetworkCannot", func(t *testing.T) {
 		out := run(t, "--network", back, "busybox", "sh", "-c", httpGet(ip, 80)+" || echo unreachable")
 		if strings.Contains(out, "hello-user-net") || !strings.Contains(out, "unreachable") {

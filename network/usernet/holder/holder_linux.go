@@ -77,6 +77,9 @@ type holder struct {
 	networks map[string]*bridge    // by network id, guarded by mu
 	members  map[string]*member    // by container id, guarded by mu
 	dns      map[string]*dnsServer // by network id, guarded by mu
+	// names are containers' names told before they joined (SetName), by
+	// container id, guarded by mu.
+	names map[string]string
 }
 
 // member is an attached container.
@@ -93,7 +96,7 @@ func start(dir string) (*holder, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}}
+	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}, names: map[string]string{}}
 	var err error
 	if h.ns, err = newNSThread(); err != nil {
 		return nil, err
@@ -220,7 +223,14 @@ func (h *holder) doInNS(req usernet.Request, netns *os.File) error {
 	case "ping":
 		return nil
 	case "leave":
+		delete(h.names, req.ContainerID)
 		return h.leave(req.ContainerID)
+	case "name":
+		h.names[req.ContainerID] = req.Name
+		if m := h.members[req.ContainerID]; m != nil {
+			m.name = req.Name
+		}
+		return nil
 	case "join":
 		if netns == nil {
 			return errors.New("join: no network namespace given")
@@ -239,6 +249,9 @@ func (h *holder) join(req usernet.Request, netns *os.File) (err error) {
 		}
 	}
 	m := &member{id: req.ContainerID, name: req.Name, atts: req.Attachments}
+	if m.name == "" {
+		m.name = h.names[m.id]
+	}
 	defer func() {
 		if err != nil {
 			if lerr := h.undo(m); lerr != nil {
