@@ -350,6 +350,9 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if err := r.claim(p.runDir); err != nil {
 		return nil, err
 	}
+	if err := r.attachNetworks(p, o); err != nil {
+		return nil, unclaim(p.runDir, err)
+	}
 	return p, nil
 }
 
@@ -388,7 +391,7 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 		return nil, err
 	}
 	if err := r.prepareImage(ctx, o, p); err != nil {
-		return nil, unclaim(p.runDir, err)
+		return nil, r.unclaimPrepared(p, err)
 	}
 	return r.make(ctx, o, p)
 }
@@ -411,6 +414,11 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if name == "" {
 		var err error
 		if name, err = r.freeName(); err != nil {
+			return nil, err
+		}
+		// Its networks learn it now (they were joined before it had one).
+		p.flags.netw.net.MemberName = name
+		if err := r.nameOnNetworks(p.flags.netw.net, p.id, name); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -170,6 +171,34 @@ type NetworkSettings struct {
 	Ports     map[string][]PortBinding
 	IPAddress string
 	Gateway   string
+	// Networks are the user-defined networks the container is on, by
+	// name, in docker's shape.
+	Networks map[string]EndpointSettings `json:",omitempty"`
+}
+
+// EndpointSettings are a container's place on a user-defined network.
+type EndpointSettings struct {
+	NetworkID   string
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	Aliases     []string
+}
+
+// endpoints are docker's NetworkSettings.Networks of attachments.
+func endpoints(atts []spec.Attachment) map[string]EndpointSettings {
+	if len(atts) == 0 {
+		return nil
+	}
+	out := map[string]EndpointSettings{}
+	for _, a := range atts {
+		bits := 0
+		if p, err := netip.ParsePrefix(a.Subnet); err == nil {
+			bits = p.Bits()
+		}
+		out[a.Network] = EndpointSettings{NetworkID: a.ID, IPAddress: a.IP, IPPrefixLen: bits, Gateway: a.Gateway, Aliases: a.Aliases}
+	}
+	return out
 }
 
 // portBindings groups published ports as docker does: "80/tcp" → bindings.
@@ -293,7 +322,8 @@ func buildInspect(c *Container, st *spec.State) *Inspect {
 			StopSignal:   h.StopSignal,
 			StopTimeout:  &h.StopTimeout,
 		},
-		NetworkSettings: NetworkSettings{Ports: portBindings(cfg.Host.Ports), IPAddress: cfg.Host.Addresses.IP, Gateway: cfg.Host.Addresses.Gateway},
+		NetworkSettings: NetworkSettings{Ports: portBindings(cfg.Host.Ports), IPAddress: cfg.Host.Addresses.IP, Gateway: cfg.Host.Addresses.Gateway,
+			Networks: endpoints(cfg.Host.Network.Attachments)},
 	}
 	in.HostConfig.InspectResources = inspectResources(h.Resources)
 	in.EffectiveCaps, in.BoundingCaps, in.Seccomp = inspectSecurity(&cfg.Spec)

@@ -319,6 +319,11 @@ func (r *Runtime) Rename(ref, name string) error {
 		return fmt.Errorf("rename %s: %w", ref, err)
 	}
 	c.Names = []string{name}
+	if c.Config != nil {
+		if err := r.nameOnNetworks(c.Config.Host.Network, c.ID, name); err != nil {
+			return fmt.Errorf("rename %s: %w", ref, err)
+		}
+	}
 	r.record(c, events.Rename)
 	return nil
 }

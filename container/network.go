@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"sandbox/network"
+	"sandbox/network/usernet"
 	"sandbox/spec"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,6 +29,10 @@ type NetworkOptions struct {
 	DNSSearch  []string
 	DNSOptions []string
 	AddHosts   []string
+	// Aliases and IP are --network-alias and --ip, on a user-defined
+	// network (usernet.go).
+	Aliases []string
+	IP      string
 }
 
 // netFlags is the network part of the checked flags.
@@ -58,6 +63,10 @@ func checkNetwork(o *NetworkOptions) (*netFlags, error) {
 		mode = m
 	}
 	n, err := network.ParseNetwork(mode)
+	if userNetwork(mode) {
+		// A user-defined network: found, and joined, by attachNetworks.
+		n, err = network.Network{Mode: mode}, usernet.CheckName(mode)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +83,7 @@ func checkNetwork(o *NetworkOptions) (*netFlags, error) {
 		}
 		f.ports = append(f.ports, ports...)
 	}
-	if (len(f.ports) > 0 || o.PublishAll) && !n.UserMode() {
+	if (len(f.ports) > 0 || o.PublishAll) && !n.UserMode() && !userNetwork(mode) {
 		return nil, fmt.Errorf("publishing ports needs --network slirp4netns or pasta, not %q", mode)
 	}
 	for _, d := range o.DNS {

@@ -20,6 +20,7 @@ import (
 	"sandbox/cgroupv2/systemd"
 	"sandbox/events"
 	"sandbox/internal/helperpath"
+	"sandbox/network/usernet"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -58,6 +59,9 @@ type Runtime struct {
 	// Events is the events journal (package events), in the run root; the
 	// zero Journal records nothing (--events-backend=none).
 	Events events.Journal
+	// Networks are the user-defined networks' records (package
+	// network/usernet); a zero Dir has none.
+	Networks usernet.Store
 }
 
 // New returns a runtime over an open store.

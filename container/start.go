@@ -39,7 +39,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 	var c *Container
 	undo := cleanup.Make(func() {
 		if c == nil {
-			retErr = unclaim(p.runDir, retErr)
+			retErr = r.unclaimPrepared(p, retErr)
 		} else if derr := r.deleteStorage(c.ID, true); derr != nil {
 			retErr = fmt.Errorf("%w (and removing the container: %v)", retErr, derr)
 		}
@@ -159,6 +159,12 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	}
 	clone := monitor.Clone{Network: h.Network, Ports: h.Ports, UserNS: s.UserNS, Terminal: s.Process.Terminal, Stdin: s.Process.Stdin, Cgroup: leafRequest(c.ID, h.Resources, scope),
 		Passthrough: h.Log.Driver == spec.LogPassthrough}
+	if len(h.Network.Attachments) > 0 {
+		clone.Network.MemberName = c.Name() // renamed since, perhaps
+		if err := r.ensureHolder(h.Network.HolderDir); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range h.Ports {
 		if err := portFree(p); err != nil {
 			return nil, err

@@ -175,6 +175,9 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
 		return fmt.Errorf("delete: %w", err)
 	}
+	if err := r.Networks.Release(id); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
 	}

@@ -17,6 +17,10 @@ import (
 // copies the host's: the address of the interface of its default route,
 // and its gateway.
 func AddressesFor(n Network) (Addresses, error) {
+	if len(n.Attachments) > 0 {
+		a := n.Attachments[0]
+		return Addresses{IP: a.IP, Gateway: a.Gateway, DNS: a.Gateway}, nil
+	}
 	switch n.Mode {
 	case Slirp4netns:
 		return slirpAddressesIn(n.CIDR)

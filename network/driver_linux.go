@@ -12,6 +12,8 @@ import (
 // decide which namespace it has).
 func BackendFor(n Network) (Backend, error) {
 	switch {
+	case len(n.Attachments) > 0:
+		return usernetBackend{n: n}, nil
 	case n.Mode == Slirp4netns:
 		return slirp4netnsBackend{n: n}, nil
 	case n.Mode == Pasta:
@@ -28,12 +30,14 @@ func BackendFor(n Network) (Backend, error) {
 // backend, one that publishes nothing.
 func PortHandlerFor(n Network) (PortHandler, error) {
 	switch {
+	case len(n.Attachments) > 0:
+		return usernetPorts{n: n}, nil
 	case n.Mode == Slirp4netns && n.NativePorts:
 		return slirp4netnsPorts{}, nil
 	case n.Mode == Pasta && n.NativePorts:
 		return pastaPorts{}, nil
 	case n.Mode == Slirp4netns, n.Mode == Pasta:
-		return forwarderPorts{}, nil
+		return forwarderPorts{n: n}, nil
 	case n.Mode == None, n.Mode == Host, strings.HasPrefix(n.Mode, ContainerPrefix):
 		return noPorts{mode: n.Mode}, nil
 	}

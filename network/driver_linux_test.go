@@ -10,6 +10,7 @@ import (
 )
 
 func TestDriverFor(t *testing.T) {
+	userNet := Network{Mode: "app", Attachments: []Attachment{{Network: "app", IP: "10.89.0.2"}}}
 	tests := []struct {
 		n           Network
 		backend     Backend
@@ -17,9 +18,10 @@ func TestDriverFor(t *testing.T) {
 		inBackend   bool
 		keepsSource bool
 	}{
-		{n: Network{Mode: Slirp4netns}, backend: slirp4netnsBackend{n: Network{Mode: Slirp4netns}}, ports: forwarderPorts{}},
+		{n: Network{Mode: Slirp4netns}, backend: slirp4netnsBackend{n: Network{Mode: Slirp4netns}}, ports: forwarderPorts{n: Network{Mode: Slirp4netns}}, keepsSource: true},
 		{n: Network{Mode: Slirp4netns, NativePorts: true}, backend: slirp4netnsBackend{n: Network{Mode: Slirp4netns, NativePorts: true}}, ports: slirp4netnsPorts{}, inBackend: true, keepsSource: true},
-		{n: Network{Mode: Pasta}, backend: pastaBackend{n: Network{Mode: Pasta}}, ports: forwarderPorts{}},
+		{n: Network{Mode: Pasta}, backend: pastaBackend{n: Network{Mode: Pasta}}, ports: forwarderPorts{n: Network{Mode: Pasta}}, keepsSource: true},
+		{n: userNet, backend: usernetBackend{n: userNet}, ports: usernetPorts{n: userNet}, inBackend: true, keepsSource: true},
 		{n: Network{Mode: Pasta, NativePorts: true}, backend: pastaBackend{n: Network{Mode: Pasta, NativePorts: true}}, ports: pastaPorts{}, inBackend: true, keepsSource: true},
 		{n: Network{Mode: None}, backend: noBackend{}, ports: noPorts{mode: None}},
 		{n: Network{Mode: Host}, backend: noBackend{}, ports: noPorts{mode: Host}},

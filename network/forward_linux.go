@@ -37,9 +37,40 @@ type Forwarder struct {
 // udpIdle ends a UDP peer's session after this long without traffic.
 const udpIdle = 60 * time.Second
 
-// Forward starts forwarding ports into the network namespace netns.
+// Forward starts forwarding ports into the network namespace netns, to
+// its loopback.
 func Forward(netns *os.File, ports []Port) (*Forwarder, error) {
-	d, err := newNSDialer(netns)
+	return ForwardTo(netns, ports, Target{})
+}
+
+// Target is where a forwarder dials in its namespace.
+type Target struct {
+	// IP is the server's IPv4 address; zero is 127.0.0.1.
+	IP [4]byte
+	// Transparent dials from the client's own address (IP_TRANSPARENT),
+	// for a client that is not on the host's loopback: the server sees
+	// the client's address, and the namespace must route the server's
+	// answers back to the dialing socket (the user networks' holder
+	// does: README, user-defined networks).
+	Transparent bool
+	// Gateway, when set, is the address a transparent dial binds for a
+	// client that has no address of its own to show: one on the host's
+	// loopback, or on IP itself (pasta copies the host's address into the
+	// container). Zero: those are dialed as by any program.
+	Gateway [4]byte
+	// AnswerRules: the forwarder sets the routes that bring the server's
+	// answers back to its transparent sockets (answer_linux.go) in the
+	// namespace, as it enters it.
+	AnswerRules bool
+}
+
+// ForwardTo starts forwarding ports into the network namespace netns, to
+// t.
+func ForwardTo(netns *os.File, ports []Port, t Target) (*Forwarder, error) {
+	if t.IP == [4]byte{} {
+		t.IP = [4]byte{127, 0, 0, 1}
+	}
+	d, err := newNSDialer(netns, t, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +134,16 @@ func (f *Forwarder) serveTCP(l *sock, port uint16) {
 		if err != nil {
 			continue
 		}
-		go f.proxyTCP(client, port)
+		var peer unix.Sockaddr
+		if f.dialer.target.Transparent {
+			peer, _ = unix.Getpeername(fd)
+		}
+		go f.proxyTCP(client, port, peer)
 	}
 }
 
-func (f *Forwarder) proxyTCP(client *sock, port uint16) {
-	server, err := f.dialer.dial(unix.SOCK_STREAM, port)
+func (f *Forwarder) proxyTCP(client *sock, port uint16, peer unix.Sockaddr) {
+	server, err := f.dialer.dial(unix.SOCK_STREAM, port, peer)
 	if err != nil {
 		client.Close()
 		return
@@ -151,7 +186,7 @@ func (f *Forwarder) serveUDP(l *sock, port uint16) {
 		inner := sessions[key]
 		mu.Unlock()
 		if inner == nil {
-			if inner, err = f.dialer.dial(unix.SOCK_DGRAM, port); err != nil {
+			if inner, err = f.dialer.dial(unix.SOCK_DGRAM, port, peer); err != nil {
 				continue
 			}
 			if !f.track(inner) {
@@ -176,7 +211,7 @@ func (f *Forwarder) serveUDP(l *sock, port uint16) {
 				inner.Close()
 			}()
 		}
-		inner.f.Write(buf[:n])
+		inner.send(buf[:n])
 	}
 }
 
@@ -246,6 +281,8 @@ func sockaddrKey(sa unix.Sockaddr) string {
 
 // sock is a nonblocking socket that the runtime's poller waits on.
 type sock struct {
+	// to is where send sends, for a socket that is not connected.
+	to unix.Sockaddr
 	f  *os.File
 	rc interface {
 		Control(func(fd uintptr)) error
@@ -266,6 +303,15 @@ func newSock(fd int, name string) (*sock, error) {
 }
 
 func (s *sock) Close() error { return s.f.Close() }
+
+// send sends a datagram to s.to, or on the connection.
+func (s *sock) send(p []byte) error {
+	if s.to == nil {
+		_, err := s.f.Write(p)
+		return err
+	}
+	return s.sendto(p, s.to)
+}
 
 // listen opens a socket of type typ bound to ip:port; an empty ip is every
 // address, of both families where the host has IPv6.
@@ -391,14 +437,16 @@ func (s *sock) shutdownWrite() {
 // calling thread). The thread is never released: it ends with the
 // goroutine, and no other goroutine runs on it.
 type nsDialer struct {
-	reqs chan dialReq
-	done chan struct{}
-	once sync.Once
+	target Target
+	reqs   chan dialReq
+	done   chan struct{}
+	once   sync.Once
 }
 
 type dialReq struct {
 	typ   int
 	port  uint16
+	from  *unix.SockaddrInet4 // the client, with Target.Transparent
 	reply chan dialResult
 }
 
@@ -407,8 +455,8 @@ type dialResult struct {
 	err error
 }
 
-func newNSDialer(netns *os.File) (*nsDialer, error) {
-	d := &nsDialer{reqs: make(chan dialReq), done: make(chan struct{})}
+func newNSDialer(netns *os.File, t Target, ports []Port) (*nsDialer, error) {
+	d := &nsDialer{target: t, reqs: make(chan dialReq), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -416,11 +464,17 @@ func newNSDialer(netns *os.File) (*nsDialer, error) {
 			ready <- fmt.Errorf("enter the container's network namespace: %w", err)
 			return
 		}
+		if t.AnswerRules && t.Transparent {
+			if err := addAnswerRules(t.IP, ports); err != nil {
+				ready <- err
+				return
+			}
+		}
 		ready <- nil
 		for {
 			select {
 			case r := <-d.reqs:
-				fd, err := dialLoopback(r.typ, r.port)
+				fd, err := dialIn(r.typ, d.target.IP, r.port, r.from)
 				r.reply <- dialResult{fd, err}
 			case <-d.done:
 				return
@@ -433,15 +487,33 @@ func newNSDialer(netns *os.File) (*nsDialer, error) {
 	return d, nil
 }
 
-// dialLoopback connects to 127.0.0.1:port on the calling thread's network
+// dialIn connects to ip:port on the calling thread's network, from the
+// address from when given (IP_TRANSPARENT: its port too, unless taken),
 // and returns the socket, nonblocking. The connect itself blocks: to a
-// loopback address it completes or fails at once.
-func dialLoopback(typ int, port uint16) (int, error) {
+// loopback address or a bridge's neighbour it completes or fails at
+// once (TCP's handshake on a bridge takes microseconds).
+func dialIn(typ int, ip [4]byte, port uint16, from *unix.SockaddrInet4) (int, error) {
 	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	if from != nil {
+		if err := bindTransparent(fd, from); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+	}
+	if typ == unix.SOCK_DGRAM && from != nil {
+		// Not connected: the server's answers, routed locally back to
+		// the client's address, come from whatever source address the
+		// namespace gave them (see addAnswerRules).
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: ip}); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -452,10 +524,61 @@ func dialLoopback(typ int, port uint16) (int, error) {
 	return fd, nil
 }
 
-func (d *nsDialer) dial(typ int, port uint16) (*sock, error) {
+// bindTransparent binds fd to the client's address from, which is not
+// the namespace's own: the client's port if it is free, else another.
+func bindTransparent(fd int, from *unix.SockaddrInet4) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_TRANSPARENT, 1); err != nil {
+		return fmt.Errorf("IP_TRANSPARENT: %w", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return fmt.Errorf("SO_REUSEADDR: %w", err)
+	}
+	if err := unix.Bind(fd, from); err == nil {
+		return nil
+	}
+	any := *from
+	any.Port = 0
+	if err := unix.Bind(fd, &any); err != nil {
+		return fmt.Errorf("bind to the client's address: %w", err)
+	}
+	return nil
+}
+
+// transparentFrom is the address a transparent dial to t binds for the
+// client peer: its own; t.Gateway for a client on the host's loopback
+// (which no bridge or tap carries) or on t.IP; nil (an ordinary dial)
+// for those when t has no Gateway, and for IPv6 clients.
+func transparentFrom(t Target, peer unix.Sockaddr) *unix.SockaddrInet4 {
+	var a netip.Addr
+	var port int
+	switch p := peer.(type) {
+	case *unix.SockaddrInet4:
+		a, port = netip.AddrFrom4(p.Addr), p.Port
+	case *unix.SockaddrInet6:
+		a, port = netip.AddrFrom16(p.Addr).Unmap(), p.Port
+	default:
+		return nil
+	}
+	if !a.Is4() {
+		return nil
+	}
+	if a.IsLoopback() || a.IsUnspecified() || a.As4() == t.IP {
+		if t.Gateway == [4]byte{} {
+			return nil
+		}
+		return &unix.SockaddrInet4{Addr: t.Gateway}
+	}
+	return &unix.SockaddrInet4{Addr: a.As4(), Port: port}
+}
+
+func (d *nsDialer) dial(typ int, port uint16, peer unix.Sockaddr) (*sock, error) {
 	reply := make(chan dialResult, 1)
+	var from *unix.SockaddrInet4
+	if d.target.Transparent {
+		from = transparentFrom(d.target, peer)
+	}
 	select {
-	case d.reqs <- dialReq{typ: typ, port: port, reply: reply}:
+	case d.reqs <- dialReq{typ: typ, port: port, from: from, reply: reply}:
 	case <-d.done:
 		return nil, errors.New("forwarder closed")
 	}
@@ -463,7 +586,11 @@ func (d *nsDialer) dial(typ int, port uint16) (*sock, error) {
 	if res.err != nil {
 		return nil, res.err
 	}
-	return newSock(res.fd, "forward server")
+	s, err := newSock(res.fd, "forward server")
+	if err == nil && typ == unix.SOCK_DGRAM && from != nil {
+		s.to = &unix.SockaddrInet4{Addr: d.target.IP, Port: int(port)}
+	}
+	return s, err
 }
 
 func (d *nsDialer) close() {
@@ -471,18 +598,29 @@ func (d *nsDialer) close() {
 }
 
 // forwarderPorts publishes ports with sandbox's own Forwarder, in the
-// process that calls Publish (the monitor): the server in the container
-// sees every client as its loopback.
-type forwarderPorts struct{}
+// process that calls Publish (the monitor), dialing the container's
+// address from the client's own (Target.Transparent): the server sees the
+// client's address, a client on the host's loopback or own address as the
+// gateway.
+type forwarderPorts struct{ n Network }
 
 func (forwarderPorts) InBackend() bool   { return false }
-func (forwarderPorts) KeepsSource() bool { return false }
+func (forwarderPorts) KeepsSource() bool { return true }
 
-func (forwarderPorts) Publish(netns *os.File, ports []Port, _ string) (func() error, error) {
+func (h forwarderPorts) Publish(netns *os.File, ports []Port, _ string) (func() error, error) {
 	if len(ports) == 0 {
 		return nothing, nil
 	}
-	f, err := Forward(netns, ports)
+	a, err := AddressesFor(h.n)
+	if err != nil {
+		return nil, err
+	}
+	ip, err1 := netip.ParseAddr(a.IP)
+	gw, err2 := netip.ParseAddr(a.Gateway)
+	if err1 != nil || err2 != nil || !ip.Is4() || !gw.Is4() {
+		return nil, fmt.Errorf("publish ports: the container's address %q or gateway %q is not IPv4", a.IP, a.Gateway)
+	}
+	f, err := ForwardTo(netns, ports, Target{IP: ip.As4(), Gateway: gw.As4(), Transparent: true, AnswerRules: true})
 	if err != nil {
 		return nil, err
 	}

@@ -110,6 +110,13 @@ func ResolvConf(n Network, a Addresses, names Names, host []byte) []byte {
 				fields[0] == "search" && len(names.DNSSearch) > 0,
 				fields[0] == "options" && len(names.DNSOptions) > 0:
 				continue
+			case fields[0] == "nameserver" && len(n.Attachments) > 0:
+				// The holder answers the network's names and relays the rest.
+				if servers == 0 {
+					fmt.Fprintf(&b, "nameserver %s\n", a.DNS)
+					servers++
+				}
+				continue
 			case fields[0] == "nameserver" && len(fields) >= 2 && n.Mode != Host:
 				if addr, err := netip.ParseAddr(fields[1]); err == nil && addr.IsLoopback() {
 					if a.DNS != "" && servers == 0 {

@@ -1,16 +1,20 @@
 // Package network gives a container's network namespace its way out and
 // its published ports, from the host's side of the namespace, behind two
-// small interfaces (driver.go): a Backend (slirp4netns, pasta; none, host
-// and container: attach nothing) and a PortHandler (sandbox's own
-// forwarder, or the backend's own forwarding, which keeps the client's
-// source address), each in files named after it and chosen in one place
+// small interfaces (driver.go): a Backend (slirp4netns, pasta, the
+// user-defined networks' holder; none, host and container: attach
+// nothing) and a PortHandler (sandbox's own forwarder, which keeps the
+// client's address with a transparent dial, or the backend's own
+// forwarding), each in files named after it and chosen in one place
 // (BackendFor, PortHandlerFor); package network/conformance is the suite
-// every pair passes. It also says what the container's /etc/hosts and
-// /etc/resolv.conf hold, and parses --network, -p, --dns and --add-host.
+// every pair passes. A container on user-defined networks joins them
+// through package network/usernet (usernet_linux.go). It also says what
+// the container's /etc/hosts and /etc/resolv.conf hold, and parses
+// --network, -p, --dns and --add-host.
 //
-// The monitor links this package: the standard library, x/sys and
-// sandbox/spec only; not the net package (the forwarder works on raw
-// descriptors).
+// The monitor links this package: the standard library, x/sys,
+// sandbox/spec, sandbox/internal and network/usernet only; not the net
+// package (the forwarder works on raw descriptors, the answer routes are
+// set by raw netlink).
 package network
 
 import (
@@ -35,9 +39,10 @@ const (
 )
 
 type (
-	Network   = spec.Network
-	Port      = spec.Port
-	Addresses = spec.Addresses
+	Network    = spec.Network
+	Port       = spec.Port
+	Addresses  = spec.Addresses
+	Attachment = spec.Attachment
 )
 
 // ParseNetwork reads --network: none, host, container:NAME,

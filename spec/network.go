@@ -43,6 +43,30 @@ type Network struct {
 	// reach only clients that the container may reach (not the host's
 	// loopback unless allowed). Otherwise the monitor's forwarder does.
 	NativePorts bool `json:"nativePorts,omitempty"`
+	// Attachments are the user-defined networks the container is on
+	// (Mode is then the first one's name); empty for every other mode.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// HolderDir is where the holder of the user-defined networks keeps
+	// its pid file and socket, with Attachments.
+	HolderDir string `json:"holderDir,omitempty"`
+	// MemberID and MemberName are the container's id and name, by which
+	// the holder knows it (and answers its name), with Attachments.
+	MemberID   string `json:"memberID,omitempty"`
+	MemberName string `json:"memberName,omitempty"`
+}
+
+// Attachment is a container's place on a user-defined network: the
+// network as it was when the container joined it, and the container's
+// address and aliases on it.
+type Attachment struct {
+	Network  string `json:"network"`
+	ID       string `json:"id"`
+	Subnet   string `json:"subnet"`  // a masked IPv4 prefix
+	Gateway  string `json:"gateway"` // the bridge's address, and the nameserver
+	Internal bool   `json:"internal,omitempty"`
+	// IP is the container's address in Subnet.
+	IP      string   `json:"ip"`
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // UserMode reports whether the mode runs a backend beside the container.

@@ -13,7 +13,9 @@ import (
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
 	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
-	_ "sandbox/prerun"         // the pre-runtime hook: joins the keeper's namespaces
+	"sandbox/network/usernet"
+	"sandbox/network/usernet/holder"
+	_ "sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
@@ -40,6 +42,9 @@ func main() {
 	// this binary: that copy stops here.
 	if reexec.Init() {
 		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == usernet.HolderRole {
+		os.Exit(holder.Main(os.Args[2]))
 	}
 	g := &globals{}
 	root := newRootCommand(g, os.Args[1:])
@@ -120,6 +125,7 @@ func rootSubcommands(g *globals) []subcommand {
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		{names: []string{"volume"}, build: func(rest []string) *cobra.Command { return newVolumeCommand(g, rest) }},
 		leaf(g, newBuildCommand, "build"), leaf(g, newCommitCommand, "commit"),
+		{names: []string{"network"}, build: func(rest []string) *cobra.Command { return newNetworkCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
 		{names: []string{"pod"}, build: func(rest []string) *cobra.Command { return newPodCommand(g, rest) }},
 		{names: []string{"generate"}, build: func(rest []string) *cobra.Command { return newGenerateCommand(g, rest) }},
@@ -190,6 +196,7 @@ func (g *globals) runtime() (*container.Runtime, error) {
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
 	rt.Events = s.Events
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(s.Options.GraphRoot)}
 	return rt, nil
 }
 
@@ -212,5 +219,6 @@ func (g *globals) openingRuntime() (*container.Runtime, error) {
 	}
 	rt.CgroupManager, rt.Version = g.manager, version
 	rt.Events = g.podman.journal(o.RunRoot)
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(o.GraphRoot)}
 	return rt, nil
 }

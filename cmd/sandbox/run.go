@@ -40,9 +40,11 @@ func createFlags(fs *pflag.FlagSet, o *container.CreateOptions, entrypoint *stri
 	fs.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a capability (or ALL)")
 	fs.BoolVar(&o.Privileged, "privileged", false, "all capabilities, nothing masked, no seccomp filter")
 	fs.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATH[:PATH], unmask=ALL|PATH[:PATH], label=disable, apparmor=unconfined")
-	fs.StringVar(&o.Network, "network", "", "network: slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host or container:NAME (default: slirp4netns, else pasta)")
+	fs.StringVar(&o.Network, "network", "", "network: slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host container:NAME or a user-defined network (default: slirp4netns, else pasta)")
 	fs.StringVar(&o.Pod.Name, "pod", "", "run in a pod (new:NAME creates it): share its network, IPC and UTS")
 	fs.StringVar(&o.Network, "net", "", "network")
+	fs.StringArrayVar(&o.Aliases, "network-alias", nil, "a name of the container on its user-defined network")
+	fs.StringVar(&o.IP, "ip", "", "the container's address on its user-defined network")
 	fs.Lookup("net").Hidden = true
 	fs.StringArrayVarP(&o.Publish, "publish", "p", nil, "publish a port: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges allowed")
 	fs.BoolVarP(&o.PublishAll, "publish-all", "P", false, "publish the image's exposed ports on free host ports")

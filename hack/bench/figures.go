@@ -185,6 +185,8 @@ func figures(env *environment) []*figure {
 		outboundFigure(env, pasta),
 		publishedFigure(env, slirp4netns),
 		publishedFigure(env, pasta),
+		startUserNetworkFigure(env),
+		containerToContainerFigure(env),
 	}
 }
 

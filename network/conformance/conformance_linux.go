@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"sandbox/network"
+	"sandbox/network/usernet"
+	"sandbox/network/usernet/holder"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,6 +56,11 @@ const (
 // fails, rather than skips, when it cannot make the namespaces and
 // SANDBOX_TEST_STRICT=1 (as make test-integration runs it).
 func Main(m *testing.M) {
+	// The user networks' holder, started by a case (EnsureHolder) from
+	// this binary, as sandbox starts it from its own.
+	if len(os.Args) == 3 && os.Args[1] == usernet.HolderRole {
+		os.Exit(holder.Main(os.Args[2]))
+	}
 	switch os.Getenv(roleEnv) {
 	case "container":
 		if err := serve(); err != nil {

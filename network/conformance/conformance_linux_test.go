@@ -6,9 +6,13 @@
 package conformance
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"sandbox/network"
+	"sandbox/network/usernet"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -71,4 +75,29 @@ func TestSourceSeen(t *testing.T) {
 			t.Errorf("SourceSeen(%v, %s, %+v) = %s, want %s", tt.keeps, tt.client, tt.a, got, tt.want)
 		}
 	}
+}
+
+// TestNetworkConformanceUserNetwork runs the suite on a user-defined
+// network: a holder of its own (this binary in the holder's role), the
+// container joined to a network in it, its ports published by the
+// transparent forwarder into the holder's namespace.
+func TestNetworkConformanceUserNetwork(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "usernet")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := usernet.EnsureHolder(usernet.HolderOptions{Dir: dir, Binary: self, Env: os.Environ()}); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("c0ffee", 11)[:64]
+	n := network.Network{Mode: "conformance", HolderDir: dir, MemberID: id, MemberName: "conformance",
+		Attachments: []network.Attachment{{Network: "conformance", ID: strings.Repeat("ab", 32),
+			Subnet: "10.89.200.0/24", Gateway: "10.89.200.1", IP: "10.89.200.2"}}}
+	t.Run("ports", func(t *testing.T) { Run(t, PairFor(t, "usernet/forwarder", n)) })
+	b, err := network.BackendFor(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("backend", func(t *testing.T) { RunBackend(t, "usernet", b) })
 }
