@@ -194,7 +194,15 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if !a.streams.Stderr {
 		stdio.Err = io.Discard
 	}
-	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	err = attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	if o.Remove {
+		// The container's status stands; a removal that fails leaves a
+		// container that the next command to meet it removes.
+		if rerr := rt.RemoveHandedOff(c); rerr != nil {
+			fmt.Fprintf(os.Stderr, "WARN: %v\n", rerr)
+		}
+	}
+	return err
 }
 
 // attachStreams attaches this command's terminal or streams and ends with
