@@ -32,6 +32,9 @@ type figure struct {
 	// throughput: each sample is a rate in bits per second (command.rate),
 	// higher being better; the budgets bound ratios from below (budget.min).
 	throughput bool
+	// busy: two CPU-bound loops run while the figure is measured
+	// (busy.go), as on a machine busy with other work.
+	busy bool
 	// skipped are the optional commands whose ready check failed, with
 	// why: the report names them, and the budgets against them have no
 	// reference. Filled by run before measuring.
@@ -70,6 +73,10 @@ type command struct {
 	// command, and says why, instead of the run stopping (a feature the
 	// installed podman does not have).
 	optional bool
+	// cpu: each sample (argv) runs under the reaper (reap.go), which
+	// also measures the CPU time of every process it started, wherever
+	// they went, and waits for all of them to end.
+	cpu bool
 }
 
 // A budget bounds the subject against one reference command:
@@ -116,43 +123,64 @@ const (
 func figures(env *environment) []*figure {
 	cfg := env.cfg
 	sb, pm := env.sandbox, env.podman
-	return []*figure{
-		{
-			name: "run --rm --network none IMAGE true",
-			commands: []*command{
-				sb.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
-				pm.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
-				env.bwrapCmd("--unshare-user", "--unshare-pid", "--unshare-net",
-					"--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
-					"--ro-bind", rootfsPlaceholder, "/", "--proc", "/proc", "--dev", "/dev",
-					"true"),
-			},
-			budgets: []budget{
-				{ref: "podman", max: 1.0 / 8, text: "≤ 1/8 of podman's"},
-				{ref: "bwrap", max: 3, text: "≤ 3× bwrap's"},
-			},
-		},
-		startDefaultNetworkFigure(env),
-		startPastaFigure(env),
-		{
+	runNone := func() []*command {
+		return withCPU(
+			sb.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
+			pm.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
+			env.bwrapTrue(),
+		)
+	}
+	execFigure := func(busy bool) *figure {
+		f := &figure{
 			name:     "exec CTR true",
 			about:    fmt.Sprintf("into a container each tool started before the figure: run -d --network none --name %s %s sleep 3600", execName, cfg.image),
-			commands: []*command{sb.cmd("exec", execName, "true"), pm.cmd("exec", execName, "true")},
-			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
+			commands: withCPU(sb.cmd("exec", execName, "true"), pm.cmd("exec", execName, "true")),
+			budgets:  []budget{{ref: "podman", max: 1.0 / 10, text: "≤ 1/10 of podman's"}},
 			setup: func(ctx context.Context) (func() error, error) {
 				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+execName+"$", func(ctx context.Context, t *tool) error {
 					_, err := t.output(ctx, detachedArgs(cfg.image, execName)...)
 					return err
 				})
 			},
+		}
+		if busy {
+			f.name += busySuffix
+			f.busy = true
+			f.budgets = []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}}
+		}
+		return f
+	}
+	return []*figure{
+		yardstickFigure(env),
+		{
+			name:     "run --rm --network none IMAGE true",
+			commands: runNone(),
+			budgets: []budget{
+				{ref: "podman", max: 1.0 / 10, text: "≤ 1/10 of podman's"},
+				{ref: "bwrap", max: 2.5, text: "≤ 2.5× bwrap's"},
+			},
 		},
+		{
+			name:     "run --rm --network none IMAGE true" + busySuffix,
+			commands: runNone(),
+			busy:     true,
+			budgets: []budget{
+				{ref: "podman", max: 1.0 / 8, text: "≤ 1/8 of podman's"},
+				{ref: "bwrap", max: 3, text: "≤ 3× bwrap's"},
+			},
+		},
+		coldFigure(env),
+		startDefaultNetworkFigure(env),
+		startPastaFigure(env),
+		execFigure(false),
+		execFigure(true),
 		idleMemoryFigure(env),
 		{
 			name: fmt.Sprintf("%d run -d at once", manyContainers),
 			about: fmt.Sprintf("wall time from launching %d concurrent run -d until all have returned; after each round, untimed, ps must list all %d as running, then rm -f",
 				manyContainers, manyContainers),
 			commands: []*command{runManyCmd(sb, cfg.image), runManyCmd(pm, cfg.image)},
-			budgets:  []budget{{ref: "podman", max: 1.0 / 4, text: "≤ 1/4 of podman's"}},
+			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
 			rounds:   5, // podman takes about 4 s a round, and its rm -f as long
 			warmup:   1,
 			setup: func(ctx context.Context) (func() error, error) {
@@ -183,6 +211,37 @@ func figures(env *environment) []*figure {
 		outboundFigure(env, pasta),
 		publishedFigure(env, slirp4netns),
 		publishedFigure(env, pasta),
+	}
+}
+
+// busySuffix names the busy form of a figure.
+const busySuffix = " (busy: two CPU hogs)"
+
+// withCPU marks commands to be measured with the CPU time of all their
+// processes, and returns them.
+func withCPU(cs ...*command) []*command {
+	for _, c := range cs {
+		c.cpu = true
+	}
+	return cs
+}
+
+// yardstickFigure: what any process start costs on this machine, so that
+// the figures of one machine can be read against another's: /bin/true, a
+// static Go program, and bwrap making the namespaces a container has.
+func yardstickFigure(env *environment) *figure {
+	hello := &command{tool: "static Go", argv: []string{env.cfg.hello}}
+	hello.ready = func(ctx context.Context) error {
+		if env.cfg.hello == "" {
+			return fmt.Errorf("needs a static Go hello world: -hello FILE (hack/bench.sh builds hack/bench/hello)")
+		}
+		return lookBinary(env.cfg.hello, "CGO_ENABLED=0 go build -o FILE ./hack/bench/hello")
+	}
+	return &figure{
+		name:     "yardsticks: process starts on this machine",
+		about:    "the machine's own scale: read every figure against these",
+		commands: withCPU(&command{tool: "/bin/true", argv: []string{"/bin/true"}}, hello, env.bwrapTrue()),
+		budgets:  nil,
 	}
 }
 
