@@ -46,7 +46,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -490,7 +489,10 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 		return false
 	}
 	m.mu.Lock()
-	attached := slices.Contains(m.clients, m.first)
+	attached := false
+	for _, c := range m.clients {
+		attached = attached || c == m.first
+	}
 	m.mu.Unlock()
 	if !attached {
 		return false
