@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -198,6 +200,9 @@ func figures(env *environment) []*figure {
 			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
 			rounds:   10,
 			setup: func(ctx context.Context) (func() error, error) {
+				if err := keyringRoom(psContainers); err != nil {
+					return nil, err
+				}
 				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+psPrefix, func(ctx context.Context, t *tool) error {
 					_, err := t.startBatched(ctx, cfg.image, psPrefix, psContainers, psParallel)
 					return err
@@ -270,6 +275,24 @@ func startEach(ctx context.Context, image string, tools []*tool, nameRE string, 
 		}
 	}
 	return undo, nil
+}
+
+// keyringRoom checks that the user may hold a session keyring for each of
+// n containers besides a few of their own: runc gives podman's containers
+// one each, and kernel.keys.maxkeys is 200 by default.
+func keyringRoom(n int) error {
+	b, err := os.ReadFile("/proc/sys/kernel/keys/maxkeys")
+	if err != nil {
+		return nil // no keys sysctl: nothing to bound
+	}
+	maxKeys, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("/proc/sys/kernel/keys/maxkeys: %q is not a number", b)
+	}
+	if maxKeys < n+50 {
+		return fmt.Errorf("kernel.keys.maxkeys is %d: podman's %d containers need a session keyring each (fix: sysctl -w kernel.keys.maxkeys=1000 kernel.keys.maxbytes=100000; hack/setup.sh does)", maxKeys, n)
+	}
+	return nil
 }
 
 // runManyCmd starts manyContainers containers at once as one sample;
