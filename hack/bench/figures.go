@@ -98,7 +98,7 @@ const (
 	manyContainers = 50  // "50 run -d at once"
 	psContainers   = 200 // "ps with 200 containers"
 	psParallel     = 10  // containers started at a time for the ps figure
-	idleContainers = 10 // containers whose helpers the memory figure averages
+	idleContainers = 10  // containers whose helpers the memory figure averages
 	idleSettle     = time.Second
 	memoryBudget   = 4 << 20 // bytes of helpers per container
 )
