@@ -179,7 +179,7 @@ func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
 		return nil, fmt.Errorf("container %.12s directory: %w", c.ID, err)
 	}
 	out := &Container{Container: c, Dir: dir, RunDir: r.runDir(c.ID)}
-	cfg, err := spec.ReadConfig(filepath.Join(dir, "config.json"))
+	cfg, err := readConfig(filepath.Join(dir, "config.json"))
 	if err == nil {
 		out.Config = cfg
 	}
