@@ -58,6 +58,11 @@ type Runtime struct {
 	// Events is the events journal (package events), in the run root; the
 	// zero Journal records nothing (--events-backend=none).
 	Events events.Journal
+	// RemovesOnReturn: the caller of an attached Run of a --rm container
+	// calls RemoveHandedOff once it has the exit status, so the monitor
+	// hands it the removal instead of starting a cleanup command. Unset
+	// (a caller that does not), the monitor removes the container.
+	RemovesOnReturn bool
 }
 
 // New returns a runtime over an open store.

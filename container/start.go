@@ -87,9 +87,10 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 	// begin abandons the monitor itself when it must; a container the
 	// monitor never took is the caller's to remove.
 	undo.Release()
-	// Attached, the caller removes a --rm container once it has the exit
-	// status (RemoveHandedOff), which saves a cleanup command's start.
-	mon.remover = attach && c.Config.Remove
+	// Attached, a caller that says so removes a --rm container once it has
+	// the exit status (RemoveHandedOff), which saves a cleanup command's
+	// start.
+	mon.remover = attach && c.Config.Remove && r.RemovesOnReturn
 	started, err := mon.begin(c)
 	return c, started, err
 }

@@ -165,6 +165,8 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 		return err
 	}
 	o.Progress = os.Stderr
+	// A foreground run --rm removes its container itself (below).
+	rt.RemovesOnReturn = !a.detach
 	// Signals that arrive before the container runs must not kill this
 	// command half-way; they are forwarded once it runs.
 	early := make(chan os.Signal, 1)
