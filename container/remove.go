@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"sandbox/events"
@@ -130,6 +132,32 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 		return fmt.Errorf("signal %v to pid %d: %w", sig, pid, err)
 	}
 	return nil
+}
+
+// RemoveHandedOff removes a --rm container whose monitor handed its
+// removal to this process (a foreground run, see package monitor) with
+// the exit status: what the cleanup command would have done. A container
+// the monitor did not hand over (still running after a detach, or
+// removed by the monitor's cleanup) is left alone.
+func (r *Runtime) RemoveHandedOff(c *Container) error {
+	st, err := spec.ReadState(c.RunDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Status != spec.StatusRemoving || st.MonitorPid != os.Getpid() {
+		return nil
+	}
+	// The anonymous volumes first, as Cleanup does.
+	verr := r.removeAnonymousVolumes(c.Config)
+	if err := r.deleteStorage(c.ID, true); err != nil {
+		return errors.Join(fmt.Errorf("remove %.12s: %w", c.ID, err), verr)
+	}
+	r.record(c, events.Cleanup)
+	r.record(c, events.Remove)
+	return verr
 }
 
 // Cleanup is what a container's monitor becomes after the container exits:

@@ -62,6 +62,11 @@ type Runtime struct {
 	// Networks are the user-defined networks' records (package
 	// network/usernet); a zero Dir has none.
 	Networks usernet.Store
+	// RemovesOnReturn: the caller of an attached Run of a --rm container
+	// calls RemoveHandedOff once it has the exit status, so the monitor
+	// hands it the removal instead of starting a cleanup command. Unset
+	// (a caller that does not), the monitor removes the container.
+	RemovesOnReturn bool
 }
 
 // New returns a runtime over an open store.
@@ -183,7 +188,7 @@ func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
 		return nil, fmt.Errorf("container %.12s directory: %w", c.ID, err)
 	}
 	out := &Container{Container: c, Dir: dir, RunDir: r.runDir(c.ID)}
-	cfg, err := spec.ReadConfig(filepath.Join(dir, "config.json"))
+	cfg, err := readConfig(filepath.Join(dir, "config.json"))
 	if err == nil {
 		out.Config = cfg
 	}

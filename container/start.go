@@ -9,6 +9,7 @@ import (
 	"runtime"
 
 	"sandbox/internal/cleanup"
+	"sandbox/internal/proc"
 	"sandbox/monitor"
 	"sandbox/spec"
 	"sandbox/userns"
@@ -87,6 +88,10 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 	// begin abandons the monitor itself when it must; a container the
 	// monitor never took is the caller's to remove.
 	undo.Release()
+	// Attached, a caller that says so removes a --rm container once it has
+	// the exit status (RemoveHandedOff), which saves a cleanup command's
+	// start.
+	mon.remover = attach && c.Config.Remove && r.RemovesOnReturn
 	started, err := mon.begin(c)
 	return c, started, err
 }
@@ -199,6 +204,9 @@ type launched struct {
 	scope *scopeStart
 	// noEvents: the runtime records no events, nor does the cleanup.
 	noEvents bool
+	// remover: this process removes the --rm container after its exit
+	// (monitor.Go.Remover).
+	remover bool
 }
 
 // launch starts a container's monitor, which clones the init at once and
@@ -253,6 +261,14 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	}
 	if l.scope != nil {
 		g.Scope = l.scope.name
+	}
+	if l.remover {
+		start, err := proc.StartTime(os.Getpid())
+		if err != nil {
+			l.abandon()
+			return nil, err
+		}
+		g.Remover = &spec.ProcessRef{Pid: os.Getpid(), Start: start}
 	}
 	msg, err := l.Begin(g)
 	if err != nil {

@@ -86,5 +86,7 @@ if command -v podman >/dev/null && ! as_user podman $podman_store image exists "
 fi
 
 "$GO" build -buildvcs=false -o "$tmp/bench" ./hack/bench
+# A yardstick: the least a static Go process costs to start here.
+CGO_ENABLED=0 "$GO" build -buildvcs=false -o "$tmp/hello" ./hack/bench/hello
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-as_user "$tmp/bench" -sandbox "$repo/bin/sandbox" -podman-store "$podman_store" -image "$IMAGE" -rootfs-tar "$tmp/rootfs.tar" -workdir "$tmp/work" ${BENCH_ARGS:-} "$@"
+as_user "$tmp/bench" -sandbox "$repo/bin/sandbox" -hello "$tmp/hello" -podman-store "$podman_store" -image "$IMAGE" -rootfs-tar "$tmp/rootfs.tar" -workdir "$tmp/work" ${BENCH_ARGS:-} "$@"

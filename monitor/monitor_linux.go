@@ -4,7 +4,8 @@
 // nsinit) in the container's new namespaces, holds the container's standard
 // streams (pipes, or the master end of its terminal), writes them to the
 // log and to attached clients, records the exit status, and finally
-// replaces itself with the cleanup command (unmount, and removal for --rm).
+// replaces itself with the cleanup command (unmount, and removal for --rm),
+// unless the removal goes to the foreground command (below).
 //
 // Protocol with the command that starts it (argv: monitor RUN-DIR), whose
 // end is this package's launcher (launch_linux.go):
@@ -21,6 +22,16 @@
 //
 // Starting before the container is made lets the monitor's and the init's
 // process start-up overlap the storage work of the command.
+//
+// The end of a --rm container whose command is attached on fd 4 and named
+// in Go.Remover (a foreground run): the monitor records the container as
+// being removed by that command, then sends it the exit status, and exits
+// without a cleanup command; the command, whose store is open, removes the
+// container before it exits itself, as docker's run --rm does. A command
+// that is gone by then (detached, killed) does not get the status: the
+// monitor takes the removal back and becomes the cleanup as usual. One
+// that dies after it leaves a container recorded as being removed by a
+// dead process, which the next command that meets it removes.
 //
 // It imports neither storage nor anything heavy: it is on the hot path of
 // every start, and its idle memory is the per-container overhead.
@@ -127,6 +138,9 @@ type Go struct {
 	// Scope is the systemd scope the monitor is in by now, with
 	// Clone.Cgroup.Systemd: the delegate root of the container's cgroup.
 	Scope string `json:"scope,omitempty"`
+	// Remover, when set, is the command attached on fd 4, which removes
+	// a --rm container itself once it has the exit status (see above).
+	Remover *spec.ProcessRef `json:"remover,omitempty"`
 }
 
 // SyncMessage is the monitor's one report to the command that started it.
@@ -168,6 +182,11 @@ type monitor struct {
 	// whether the last run lost a process to the memory limit.
 	leaf      *leaf
 	oomKilled bool
+
+	// first is the client on fd 4, nil without one; handedOff says that
+	// the removal went to it (Go.Remover), so that there is no cleanup.
+	first     io.ReadWriteCloser
+	handedOff bool
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
@@ -179,6 +198,7 @@ func Run(opts Options) int {
 	m := &monitor{opts: opts}
 	if opts.Attach {
 		c := os.NewFile(attachFd, "attach")
+		m.first = c
 		m.clients = append(m.clients, c)
 		m.unread = append(m.unread, c)
 	}
@@ -222,7 +242,7 @@ func Run(opts Options) int {
 		unix.Close(firstPreservedFd + i)
 	}
 	cleanup := m.goAhead.Cleanup
-	if len(cleanup) == 0 {
+	if len(cleanup) == 0 || m.handedOff {
 		return code
 	}
 	err = unix.Exec(cleanup[0], cleanup, os.Environ())
@@ -471,11 +491,51 @@ func (m *monitor) restart(code, restarts int) bool {
 // the record, so that a container recorded as exited (which is what stop
 // waits for) has no cgroup left.
 func (m *monitor) finish(code int, errMsg string) int {
+	if m.handOff(code, errMsg) {
+		return code
+	}
 	m.sendExit(code)
 	m.leaf.close()
 	m.leaf = nil
 	m.recordExit(code, errMsg)
 	return code
+}
+
+// handOff hands the removal of a --rm container to the command named in
+// Go.Remover, when it is still attached: the cgroup goes and the exit is
+// recorded with that command as the owner before it hears of the exit,
+// since it removes the container as soon as it does. It reports whether
+// the command got the status; when it did not (it detached or died),
+// the monitor owns the container again and the cleanup runs as usual.
+func (m *monitor) handOff(code int, errMsg string) bool {
+	r := m.goAhead.Remover
+	if r == nil || m.first == nil || m.cfg == nil || !m.cfg.Remove {
+		return false
+	}
+	m.mu.Lock()
+	attached := false
+	for _, c := range m.clients {
+		attached = attached || c == m.first
+	}
+	m.mu.Unlock()
+	if !attached {
+		return false
+	}
+	m.leaf.close()
+	m.leaf = nil
+	m.record(code, errMsg, *r)
+	if m.sendExit(code) {
+		m.handedOff = true
+		return true
+	}
+	self := spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())}
+	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
+		s.MonitorPid, s.MonitorStart = self.Pid, self.Start
+		return nil
+	}); err != nil {
+		log.Printf("take the removal back: %v", err)
+	}
+	return false
 }
 
 // failed reports a container that could not start: recorded before the
@@ -487,7 +547,9 @@ func (m *monitor) failed(syncPipe *os.File, code int, err error) int {
 	return code
 }
 
-func (m *monitor) sendExit(code int) {
+// sendExit gives every client the exit status and closes it; it reports
+// whether the client on fd 4 got it.
+func (m *monitor) sendExit(code int) (firstGotIt bool) {
 	if m.listener != nil {
 		if err := m.listener.Close(); err != nil {
 			log.Printf("close attach socket: %v", err)
@@ -497,15 +559,27 @@ func (m *monitor) sendExit(code int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.clients {
-		if err := attach.WriteFrame(c, attach.Exit, attach.ExitPayload(code)); err != nil {
+		err := attach.WriteFrame(c, attach.Exit, attach.ExitPayload(code))
+		if err != nil {
 			log.Printf("send exit status: %v", err)
+		} else if c == m.first {
+			firstGotIt = true
 		}
 		c.Close()
 	}
 	m.clients = nil
+	return firstGotIt
 }
 
+// recordExit records the exit with this process as the container's owner
+// until it ends: it becomes the cleanup.
 func (m *monitor) recordExit(code int, errMsg string) {
+	m.record(code, errMsg, spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())})
+}
+
+// record records the exit, and owner as the process that owns the
+// container from then on (in MonitorPid): the one that cleans it up.
+func (m *monitor) record(code int, errMsg string, owner spec.ProcessRef) {
 	status := spec.StatusExited
 	if m.cfg != nil && m.cfg.Remove {
 		status = spec.StatusRemoving
@@ -513,8 +587,7 @@ func (m *monitor) recordExit(code int, errMsg string) {
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
 		s.Status, s.ExitCode, s.Error = status, code, errMsg
 		s.FinishedAt, s.OOMKilled = time.Now().UTC(), m.oomKilled
-		// This process becomes the cleanup: it owns the container until then.
-		s.MonitorPid, s.MonitorStart = os.Getpid(), startTime(os.Getpid())
+		s.MonitorPid, s.MonitorStart = owner.Pid, owner.Start
 		return nil
 	}); err != nil {
 		log.Printf("record exit: %v", err)

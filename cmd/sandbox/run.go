@@ -174,6 +174,8 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 		return err
 	}
 	o.Progress = os.Stderr
+	// A foreground run --rm removes its container itself (below).
+	rt.RemovesOnReturn = !a.detach
 	// Signals that arrive before the container runs must not kill this
 	// command half-way; they are forwarded once it runs.
 	early := make(chan os.Signal, 1)
@@ -203,7 +205,15 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if !a.streams.Stderr {
 		stdio.Err = io.Discard
 	}
-	return attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin && o.LogDriver != spec.LogPassthrough, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	err = attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin && o.LogDriver != spec.LogPassthrough, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	if o.Remove {
+		// The container's status stands; a removal that fails leaves a
+		// container that the next command to meet it removes.
+		if rerr := rt.RemoveHandedOff(c); rerr != nil {
+			fmt.Fprintf(os.Stderr, "WARN: %v\n", rerr)
+		}
+	}
+	return err
 }
 
 // attachStreams attaches this command's terminal or streams and ends with

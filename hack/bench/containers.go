@@ -32,16 +32,26 @@ func nameOf(prefix string, i int) string { return fmt.Sprintf("%s%02d", prefix, 
 // concurrently, and returns the wall time from the first launch until the
 // last has returned. Every failure is returned, with the tool's message.
 func (t *tool) startMany(ctx context.Context, image, prefix string, n int) (time.Duration, error) {
+	return t.startBatched(ctx, image, prefix, n, n)
+}
+
+// startBatched is startMany with at most parallel starts at a time: a
+// set too big to start at once on a small machine (podman's commands take
+// tens of MiB each).
+func (t *tool) startBatched(ctx context.Context, image, prefix string, n, parallel int) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallel)
 	start := time.Now()
 	for i := range n {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			// Not tied to ctx: an interrupt reaches the tools from the
 			// terminal; a kill from here would leave half-made containers
 			// for nothing. The figure's clean-up removes what they made.

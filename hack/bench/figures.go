@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +34,9 @@ type figure struct {
 	// throughput: each sample is a rate in bits per second (command.rate),
 	// higher being better; the budgets bound ratios from below (budget.min).
 	throughput bool
+	// busy: two CPU-bound loops run while the figure is measured
+	// (busy.go), as on a machine busy with other work.
+	busy bool
 	// skipped are the optional commands whose ready check failed, with
 	// why: the report names them, and the budgets against them have no
 	// reference. Filled by run before measuring.
@@ -70,6 +75,10 @@ type command struct {
 	// command, and says why, instead of the run stopping (a feature the
 	// installed podman does not have).
 	optional bool
+	// cpu: each sample (argv) runs under the reaper (reap.go), which
+	// also measures the CPU time of every process it started, wherever
+	// they went, and waits for all of them to end.
+	cpu bool
 }
 
 // A budget bounds the subject against one reference command:
@@ -86,8 +95,10 @@ type budget struct {
 
 // The sizes of the figures.
 const (
-	manyContainers = 50 // "50 run -d at once", "ps with 50 containers"
-	idleContainers = 10 // containers whose helpers the memory figure averages
+	manyContainers = 50  // "50 run -d at once"
+	psContainers   = 200 // "ps with 200 containers"
+	psParallel     = 10  // containers started at a time for the ps figure
+	idleContainers = 10  // containers whose helpers the memory figure averages
 	idleSettle     = time.Second
 	memoryBudget   = 4 << 20 // bytes of helpers per container
 )
@@ -116,43 +127,64 @@ const (
 func figures(env *environment) []*figure {
 	cfg := env.cfg
 	sb, pm := env.sandbox, env.podman
-	return []*figure{
-		{
-			name: "run --rm --network none IMAGE true",
-			commands: []*command{
-				sb.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
-				pm.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
-				env.bwrapCmd("--unshare-user", "--unshare-pid", "--unshare-net",
-					"--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
-					"--ro-bind", rootfsPlaceholder, "/", "--proc", "/proc", "--dev", "/dev",
-					"true"),
-			},
-			budgets: []budget{
-				{ref: "podman", max: 1.0 / 8, text: "≤ 1/8 of podman's"},
-				{ref: "bwrap", max: 3, text: "≤ 3× bwrap's"},
-			},
-		},
-		startDefaultNetworkFigure(env),
-		startPastaFigure(env),
-		{
+	runNone := func() []*command {
+		return withCPU(
+			sb.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
+			pm.cmd("run", "--rm", "--network", "none", cfg.image, "true"),
+			env.bwrapTrue(),
+		)
+	}
+	execFigure := func(busy bool) *figure {
+		f := &figure{
 			name:     "exec CTR true",
 			about:    fmt.Sprintf("into a container each tool started before the figure: run -d --network none --name %s %s sleep 3600", execName, cfg.image),
-			commands: []*command{sb.cmd("exec", execName, "true"), pm.cmd("exec", execName, "true")},
-			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
+			commands: withCPU(sb.cmd("exec", execName, "true"), pm.cmd("exec", execName, "true")),
+			budgets:  []budget{{ref: "podman", max: 1.0 / 10, text: "≤ 1/10 of podman's"}},
 			setup: func(ctx context.Context) (func() error, error) {
 				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+execName+"$", func(ctx context.Context, t *tool) error {
 					_, err := t.output(ctx, detachedArgs(cfg.image, execName)...)
 					return err
 				})
 			},
+		}
+		if busy {
+			f.name += busySuffix
+			f.busy = true
+			f.budgets = []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}}
+		}
+		return f
+	}
+	return []*figure{
+		yardstickFigure(env),
+		{
+			name:     "run --rm --network none IMAGE true",
+			commands: runNone(),
+			budgets: []budget{
+				{ref: "podman", max: 1.0 / 10, text: "≤ 1/10 of podman's"},
+				{ref: "bwrap", max: 2.5, text: "≤ 2.5× bwrap's"},
+			},
 		},
+		{
+			name:     "run --rm --network none IMAGE true" + busySuffix,
+			commands: runNone(),
+			busy:     true,
+			budgets: []budget{
+				{ref: "podman", max: 1.0 / 8, text: "≤ 1/8 of podman's"},
+				{ref: "bwrap", max: 3, text: "≤ 3× bwrap's"},
+			},
+		},
+		coldFigure(env),
+		startDefaultNetworkFigure(env),
+		startPastaFigure(env),
+		execFigure(false),
+		execFigure(true),
 		idleMemoryFigure(env),
 		{
 			name: fmt.Sprintf("%d run -d at once", manyContainers),
 			about: fmt.Sprintf("wall time from launching %d concurrent run -d until all have returned; after each round, untimed, ps must list all %d as running, then rm -f",
 				manyContainers, manyContainers),
 			commands: []*command{runManyCmd(sb, cfg.image), runManyCmd(pm, cfg.image)},
-			budgets:  []budget{{ref: "podman", max: 1.0 / 4, text: "≤ 1/4 of podman's"}},
+			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
 			rounds:   5, // podman takes about 4 s a round, and its rm -f as long
 			warmup:   1,
 			setup: func(ctx context.Context) (func() error, error) {
@@ -162,13 +194,17 @@ func figures(env *environment) []*figure {
 			},
 		},
 		{
-			name:     fmt.Sprintf("ps with %d containers", manyContainers),
-			about:    fmt.Sprintf("%d idle containers per tool, started before the figure; the table, as a user sees it", manyContainers),
+			name:     fmt.Sprintf("ps with %d containers", psContainers),
+			about:    fmt.Sprintf("%d idle containers per tool, started before the figure; the table, as a user sees it", psContainers),
 			commands: []*command{sb.cmd("ps"), pm.cmd("ps")},
-			budgets:  []budget{{ref: "podman", text: "none in DESIGN.md"}},
+			budgets:  []budget{{ref: "podman", max: 1.0 / 5, text: "≤ 1/5 of podman's"}},
+			rounds:   10,
 			setup: func(ctx context.Context) (func() error, error) {
+				if err := keyringRoom(psContainers); err != nil {
+					return nil, err
+				}
 				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+psPrefix, func(ctx context.Context, t *tool) error {
-					_, err := t.startMany(ctx, cfg.image, psPrefix, manyContainers)
+					_, err := t.startBatched(ctx, cfg.image, psPrefix, psContainers, psParallel)
 					return err
 				})
 			},
@@ -187,6 +223,37 @@ func figures(env *environment) []*figure {
 		publishedFigure(env, pasta),
 		startUserNetworkFigure(env),
 		containerToContainerFigure(env),
+	}
+}
+
+// busySuffix names the busy form of a figure.
+const busySuffix = " (busy: two CPU hogs)"
+
+// withCPU marks commands to be measured with the CPU time of all their
+// processes, and returns them.
+func withCPU(cs ...*command) []*command {
+	for _, c := range cs {
+		c.cpu = true
+	}
+	return cs
+}
+
+// yardstickFigure: what any process start costs on this machine, so that
+// the figures of one machine can be read against another's: /bin/true, a
+// static Go program, and bwrap making the namespaces a container has.
+func yardstickFigure(env *environment) *figure {
+	hello := &command{tool: "static Go", argv: []string{env.cfg.hello}}
+	hello.ready = func(ctx context.Context) error {
+		if env.cfg.hello == "" {
+			return fmt.Errorf("needs a static Go hello world: -hello FILE (hack/bench.sh builds hack/bench/hello)")
+		}
+		return lookBinary(env.cfg.hello, "CGO_ENABLED=0 go build -o FILE ./hack/bench/hello")
+	}
+	return &figure{
+		name:     "yardsticks: process starts on this machine",
+		about:    "the machine's own scale: read every figure against these",
+		commands: withCPU(&command{tool: "/bin/true", argv: []string{"/bin/true"}}, hello, env.bwrapTrue()),
+		budgets:  nil,
 	}
 }
 
@@ -212,6 +279,24 @@ func startEach(ctx context.Context, image string, tools []*tool, nameRE string, 
 		}
 	}
 	return undo, nil
+}
+
+// keyringRoom checks that the user may hold a session keyring for each of
+// n containers besides a few of their own: runc gives podman's containers
+// one each, and kernel.keys.maxkeys is 200 by default.
+func keyringRoom(n int) error {
+	b, err := os.ReadFile("/proc/sys/kernel/keys/maxkeys")
+	if err != nil {
+		return nil // no keys sysctl: nothing to bound
+	}
+	maxKeys, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("/proc/sys/kernel/keys/maxkeys: %q is not a number", b)
+	}
+	if maxKeys < n+50 {
+		return fmt.Errorf("kernel.keys.maxkeys is %d: podman's %d containers need a session keyring each (fix: sysctl -w kernel.keys.maxkeys=1000 kernel.keys.maxbytes=100000; hack/setup.sh does)", maxKeys, n)
+	}
+	return nil
 }
 
 // runManyCmd starts manyContainers containers at once as one sample;

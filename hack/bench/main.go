@@ -13,6 +13,12 @@
 // 90th percentile of the wall time, and the spread (p90/median) as a
 // measure of the machine's noise; for each budget, the ratio of the
 // subject's median to the reference's and whether it is within budget.
+// The start figures also print the CPU time of every process a sample
+// started (helpers and clean-up included, reap.go), the steadier figure on
+// a shared machine; the busy figures run two CPU-bound loops beside them
+// (busy.go); the yardsticks (/bin/true, a static Go program, bwrap) give
+// the machine's own scale; the cold figure starts each tool without its
+// per-user namespace holder (cold.go).
 // The memory figure probes instead of timing, once per tool, and bounds
 // bytes per container. The throughput figures sample iperf3's rate (as the
 // receiver counts it) instead of wall time: the median and the 10th
@@ -53,6 +59,7 @@ type config struct {
 	podmanRuntime string // OCI runtime podman is told to use ("" = its default)
 	podmanStore   string // podman's global storage flags ("" = its defaults)
 	bwrap         string // bwrap binary
+	hello         string // a static Go hello world, a yardstick ("" = that yardstick not measured)
 	registry      string // docker-registry binary, for the pull figures
 	iperf3        string // iperf3 binary, for the throughput figures
 	image         string // image name, the same for sandbox and podman
@@ -67,6 +74,14 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case reaperRole:
+			reaperMain(os.Args[2:])
+		case hogRole:
+			hogMain()
+		}
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -93,6 +108,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.podmanRuntime, "podman-runtime", "runc", "OCI runtime for podman (--runtime); empty for podman's default")
 	fs.StringVar(&cfg.podmanStore, "podman-store", "", "podman's storage flags, space-separated (--storage-driver, --root, --runroot); empty for its defaults")
 	fs.StringVar(&cfg.bwrap, "bwrap", "bwrap", "the bwrap binary")
+	fs.StringVar(&cfg.hello, "hello", "", "a static Go hello world, for the yardsticks (hack/bench.sh builds hack/bench/hello)")
 	fs.StringVar(&cfg.registry, "registry", "docker-registry", "the docker-registry binary (distribution 2.x), for the pull figures")
 	fs.StringVar(&cfg.iperf3, "iperf3", "iperf3", "the iperf3 binary, for the throughput figures; bind-mounted into the containers with its libraries")
 	fs.StringVar(&cfg.image, "image", "busybox", "image to run, present in both sandbox's and podman's storage")

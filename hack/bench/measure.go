@@ -19,6 +19,7 @@ import (
 type result struct {
 	rounds, warmup int               // as measured, after the figure's caps
 	samples        [][]time.Duration // timed figures: by command, in the order of figure.commands
+	cpu            [][]time.Duration // CPU time of every process of a sample, by command; for commands with cpu set
 	rates          [][]float64       // throughput figures: bits per second, by command
 	memory         []memory          // memory figures: one probe per command
 }
@@ -42,7 +43,7 @@ func (f *figure) plan(cfg *config) (rounds, warmup int) {
 // What the setups made is undone however measure ends: the commands'
 // first, in reverse order, then the figure's.
 func measure(ctx context.Context, f *figure, cfg *config) (res *result, err error) {
-	res = &result{samples: make([][]time.Duration, len(f.commands)), rates: make([][]float64, len(f.commands))}
+	res = &result{samples: make([][]time.Duration, len(f.commands)), cpu: make([][]time.Duration, len(f.commands)), rates: make([][]float64, len(f.commands))}
 	res.rounds, res.warmup = f.plan(cfg)
 	if f.setup != nil {
 		undo, err := f.setup(ctx)
@@ -83,6 +84,17 @@ func measure(ctx context.Context, f *figure, cfg *config) (res *result, err erro
 		}
 		return res, nil
 	}
+	if f.busy {
+		stop, err := startHogs()
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if serr := stop(); serr != nil {
+				err = errors.Join(err, fmt.Errorf("stop the CPU hogs: %w", serr))
+			}
+		}()
+	}
 	for round := -res.warmup; round < res.rounds; round++ {
 		for i, c := range f.commands {
 			// Stop between samples, not inside one: a container started
@@ -91,7 +103,7 @@ func measure(ctx context.Context, f *figure, cfg *config) (res *result, err erro
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("interrupted: %w", err)
 			}
-			d, rate, err := sampleOnce(ctx, c)
+			d, cpu, rate, err := sampleOnce(ctx, c)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.tool, err)
 			}
@@ -101,6 +113,9 @@ func measure(ctx context.Context, f *figure, cfg *config) (res *result, err erro
 					tag = fmt.Sprintf("round %d", round+1)
 				}
 				v := ms(d)
+				if c.cpu {
+					v += ", CPU " + ms(cpu)
+				}
 				if f.throughput {
 					v = gbits(rate)
 				}
@@ -109,6 +124,9 @@ func measure(ctx context.Context, f *figure, cfg *config) (res *result, err erro
 			if round >= 0 {
 				res.samples[i] = append(res.samples[i], d)
 				res.rates[i] = append(res.rates[i], rate)
+				if c.cpu {
+					res.cpu[i] = append(res.cpu[i], cpu)
+				}
 			}
 		}
 	}
@@ -116,14 +134,19 @@ func measure(ctx context.Context, f *figure, cfg *config) (res *result, err erro
 }
 
 // sampleOnce takes one sample of c, with its untimed steps around it: its
-// wall time, and the rate it measured when it is a throughput sample.
-func sampleOnce(ctx context.Context, c *command) (d time.Duration, rate float64, err error) {
+// wall time, the CPU time of all its processes when c.cpu is set, and the
+// rate it measured when it is a throughput sample.
+func sampleOnce(ctx context.Context, c *command) (d, cpu time.Duration, rate float64, err error) {
 	if c.before != nil {
 		if err := c.before(ctx); err != nil {
-			return 0, 0, fmt.Errorf("before the sample: %w", err)
+			return 0, 0, 0, fmt.Errorf("before the sample: %w", err)
 		}
 	}
 	switch {
+	case c.cpu:
+		var r reaped
+		r, err = reap(c.argv, true)
+		d, cpu = r.wall, r.cpu
 	case c.rate != nil:
 		start := time.Now()
 		rate, err = c.rate(ctx)
@@ -139,7 +162,7 @@ func sampleOnce(ctx context.Context, c *command) (d time.Duration, rate float64,
 			err = errors.Join(err, fmt.Errorf("after the sample: %w", aerr))
 		}
 	}
-	return d, rate, err
+	return d, cpu, rate, err
 }
 
 // timeOnce runs argv with no input and returns its wall time, from just
@@ -223,6 +246,7 @@ func report(w io.Writer, f *figure, res *result) (over bool) {
 	fmt.Fprintf(w, "  %d round%s after %d warm-up round%s, tools alternated\n",
 		res.rounds, plural(res.rounds), res.warmup, plural(res.warmup))
 	medians := map[string]float64{}
+	cpuMedians := map[string]float64{}
 	spreads := map[string]float64{}
 	noisiest := 0.0
 	if f.throughput {
@@ -235,12 +259,26 @@ func report(w io.Writer, f *figure, res *result) (over bool) {
 			fmt.Fprintf(w, "  %-*s %12s %12s %8.2f\n", lw, c.tool, gbits(s.median), gbits(s.p10), s.spread)
 		}
 	} else {
-		fmt.Fprintf(w, "  %-*s %10s %10s %8s\n", lw, "tool", "median", "p90", "spread")
+		withCPU := slices.ContainsFunc(f.commands, func(c *command) bool { return c.cpu })
+		cpuHead := ""
+		if withCPU {
+			cpuHead = fmt.Sprintf(" %10s %10s", "CPU", "CPU p90")
+		}
+		fmt.Fprintf(w, "  %-*s %10s %10s %8s%s\n", lw, "tool", "median", "p90", "spread", cpuHead)
 		for i, c := range f.commands {
 			s := summarize(res.samples[i])
 			medians[c.tool] = float64(s.median)
 			noisiest = max(noisiest, s.spread)
-			fmt.Fprintf(w, "  %-*s %10s %10s %8.2f\n", lw, c.tool, ms(s.median), ms(s.p90), s.spread)
+			cpuCols := ""
+			if c.cpu && len(res.cpu[i]) > 0 {
+				cs := summarize(res.cpu[i])
+				cpuMedians[c.tool] = float64(cs.median)
+				cpuCols = fmt.Sprintf(" %10s %10s", ms(cs.median), ms(cs.p90))
+			}
+			fmt.Fprintf(w, "  %-*s %10s %10s %8.2f%s\n", lw, c.tool, ms(s.median), ms(s.p90), s.spread, cpuCols)
+		}
+		if withCPU {
+			fmt.Fprintf(w, "  (CPU: user+system time of every process of a sample, helpers and clean-up included, median and p90)\n")
 		}
 	}
 	if noisiest > noisySpread {
@@ -295,6 +333,15 @@ func report(w io.Writer, f *figure, res *result) (over bool) {
 			over = true
 		}
 		fmt.Fprintf(w, "  %-*s %7.3f  budget %-18s (%5.3f)  %s\n", nw, names[i], ratio, b.text, bound, text)
+	}
+	// CPU per container beside the wall-time budgets: the steadier figure
+	// on a shared machine.
+	if sub, ok := cpuMedians[f.commands[0].tool]; ok && len(f.budgets) > 0 {
+		for _, c := range f.commands[1:] {
+			if ref, ok := cpuMedians[c.tool]; ok && ref > 0 {
+				fmt.Fprintf(w, "  %-*s %7.3f  CPU time, no budget\n", nw, f.commands[0].tool+"/"+c.tool, sub/ref)
+			}
+		}
 	}
 	return over
 }
@@ -406,7 +453,7 @@ func printMachine(ctx context.Context, w io.Writer, env *environment) {
 	fmt.Fprintf(w, "sandbox: %s\n", cfg.sandbox)
 	fmt.Fprintf(w, "filesystems: $HOME %s, $XDG_RUNTIME_DIR %s; podman's storage driver: %s\n",
 		fsType(os.Getenv("HOME")), fsType(os.Getenv("XDG_RUNTIME_DIR")), env.podmanDriver(ctx))
-	fmt.Fprintln(w, "spread = p90/median of a series: the machine's noise (1.00 is none)")
+	fmt.Fprintln(w, "spread = p90/median of a series: the machine's noise (1.00 is none); a figure marked busy runs two CPU-bound loops beside it")
 }
 
 // fsType names the type of the filesystem holding path, "?" when it

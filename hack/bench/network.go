@@ -70,11 +70,11 @@ func startDefaultNetworkFigure(env *environment) *figure {
 	f := &figure{
 		name:  "run --rm IMAGE true (default network)",
 		about: "no --network: each tool's default user-mode network (slirp4netns for both when installed)",
-		commands: []*command{
+		commands: withCPU(
 			sb.cmd("run", "--rm", cfg.image, "true"),
 			pm.cmd("run", "--rm", cfg.image, "true"),
-		},
-		budgets: []budget{{ref: "podman", max: 1.0 / 4, text: "≤ 1/4 of podman's"}},
+		),
+		budgets: []budget{{ref: "podman", max: 1.0 / 6, text: "≤ 1/6 of podman's"}},
 	}
 	for _, c := range f.commands {
 		env.needBackend(c, slirp4netns)

@@ -207,6 +207,15 @@ func (e *environment) bwrapCmd(args ...string) *command {
 	return c
 }
 
+// bwrapTrue is bwrap running true in the namespaces sandbox makes for a
+// container with --network none, on the image's root filesystem.
+func (e *environment) bwrapTrue() *command {
+	return e.bwrapCmd("--unshare-user", "--unshare-pid", "--unshare-net",
+		"--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
+		"--ro-bind", rootfsPlaceholder, "/", "--proc", "/proc", "--dev", "/dev",
+		"true")
+}
+
 // replaceArg replaces, in place, every argument equal to old or holding it.
 func replaceArg(argv []string, old, new string) {
 	for i, a := range argv {
