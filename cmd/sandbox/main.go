@@ -117,6 +117,7 @@ func rootSubcommands(g *globals) []subcommand {
 		leaf(g, newImportCommand, "import"), leaf(g, newLoadCommand, "load"), leaf(g, newSaveCommand, "save"),
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
+		{names: []string{"system"}, build: func(rest []string) *cobra.Command { return newSystemCommand(g, rest) }},
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 	}
 }
