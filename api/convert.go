@@ -77,6 +77,13 @@ func createOptions(name string, req *ctrtypes.CreateRequest) (*container.CreateO
 	default:
 		o.Network = mode
 	}
+	if nc := req.NetworkingConfig; nc != nil {
+		for name := range nc.EndpointsConfig {
+			if !isDefaultNetwork(name) && name != string(h.NetworkMode) {
+				return nil, notFound("network %s not found", name)
+			}
+		}
+	}
 	for port, bindings := range h.PortBindings {
 		for _, b := range bindings {
 			spec := strconv.Itoa(int(port.Num())) + "/" + string(port.Proto())

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -134,6 +135,9 @@ var versionPrefix = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)
 // ServeHTTP strips and checks the API version of the path, counts the
 // request as activity, and routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if os.Getenv("SANDBOX_API_TRACE") != "" {
+		s.log.Printf("%s %s", r.Method, r.URL)
+	}
 	s.active.Add(1)
 	defer func() {
 		if s.active.Add(-1) == 0 {
@@ -339,6 +343,9 @@ func (s *Server) routes() {
 	s.handle("GET /images/{rest...}", s.imageGet)
 	s.handle("POST /images/{rest...}", s.imagePost)
 	s.handle("DELETE /images/{rest...}", s.removeImage)
+
+	s.handle("GET /networks", s.listNetworks)
+	s.handle("GET /networks/{id}", s.inspectNetwork)
 
 	for _, p := range []string{"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"} {
 		s.handle(p, s.noSwarm)

@@ -371,3 +371,33 @@ func TestAPIIdle(t *testing.T) {
 		t.Errorf("the socket is left behind: %v", err)
 	}
 }
+
+// TestAPITestcontainers runs testcontainers-go's test (test/testcontainers,
+// built by hack/test-integration.sh) against the service: a container
+// started, waited for by log line and HTTP port, an exec, terminated.
+func TestAPITestcontainers(t *testing.T) {
+	bin := filepath.Join(env.repo, "bin", "testcontainers.test")
+	if _, err := os.Stat(bin); err != nil {
+		notHere(t, "bin/testcontainers.test is not built (hack/test-integration.sh builds it)")
+	}
+	s := startService(t, "0")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-test.v", "-test.count=1")
+	cmd.Dir = t.TempDir()
+	// The published ports are on this host's loopback. Without the
+	// override, testcontainers on a machine that is itself a container
+	// (/.dockerenv) would look for them at the default gateway.
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "TESTCONTAINERS_RYUK_DISABLED=true",
+		"TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1", "DOCKER_CONFIG="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testcontainers: %v\n%s\nservice log:\n%s", err, out, s.logs)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestBusyboxHTTPD") {
+		t.Errorf("testcontainers: the test did not pass:\n%s", out)
+	}
+	if ids := containerIDs(t); len(ids) != 0 {
+		t.Errorf("containers left after Terminate: %v", ids)
+	}
+}
