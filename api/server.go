@@ -52,6 +52,8 @@ type Server struct {
 	log     *log.Logger
 	idle    time.Duration
 	mux     *http.ServeMux
+	// trace logs every request (SANDBOX_API_TRACE=1).
+	trace bool
 
 	// active counts the requests being served (streams included);
 	// last is when the count last fell to zero, in Unix nanoseconds.
@@ -75,6 +77,7 @@ func New(o Options) *Server {
 		rt: o.Runtime, version: o.Version, log: o.Log, idle: o.Idle,
 		live: map[string]*liveContainer{}, pending: map[string][]*session{}, execs: map[string]*execInstance{},
 	}
+	s.trace = os.Getenv("SANDBOX_API_TRACE") == "1"
 	if s.log == nil {
 		s.log = log.Default()
 	}
@@ -135,7 +138,7 @@ var versionPrefix = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)
 // ServeHTTP strips and checks the API version of the path, counts the
 // request as activity, and routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if os.Getenv("SANDBOX_API_TRACE") != "" {
+	if s.trace {
 		s.log.Printf("%s %s", r.Method, r.URL)
 	}
 	s.active.Add(1)

@@ -401,3 +401,46 @@ func TestAPITestcontainers(t *testing.T) {
 		t.Errorf("containers left after Terminate: %v", ids)
 	}
 }
+
+// TestAPISocketActivation: the service serves the socket that systemd
+// passes (LISTEN_FDS), as contrib/systemd/sandbox.socket does;
+// systemd-socket-activate plays systemd's part.
+func TestAPISocketActivation(t *testing.T) {
+	tool, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		notHere(t, "systemd-socket-activate is not installed (Debian's systemd package)")
+	}
+	dir, err := os.MkdirTemp(os.Getenv("XDG_RUNTIME_DIR"), "sandbox-api-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s := &apiService{sock: filepath.Join(dir, "api.sock"), logs: &bytes.Buffer{}}
+	s.cmd = exec.Command(tool, append([]string{"-l", s.sock, "--", env.bin}, append(globalArgs(), "system", "service", "--time", "1")...)...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	defer func() {
+		s.cmd.Process.Kill()
+		<-done
+	}()
+	eventually(t, 10*time.Second, func() error {
+		_, err := os.Stat(s.sock)
+		return err
+	})
+	if code, body := s.request(t, "GET", "/v1.41/version", ""); code != 200 || !strings.Contains(body, `"Name":"sandbox"`) {
+		t.Fatalf("version through the activated socket: %d %s\nlog:\n%s", code, body, s.logs)
+	}
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Errorf("the activated service exited with %v\nlog:\n%s", err, s.logs)
+		}
+	case <-time.After(15 * time.Second):
+		t.Errorf("the activated service with --time 1 still runs after 15 s")
+	}
+}
