@@ -183,6 +183,8 @@ func figures(env *environment) []*figure {
 		outboundFigure(env, pasta),
 		publishedFigure(env, slirp4netns),
 		publishedFigure(env, pasta),
+		apiRunFigure(env),
+		apiMemoryFigure(env),
 	}
 }
 
