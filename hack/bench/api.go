@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,14 +18,20 @@ import (
 // dockerCLI is Debian's docker client, the API figures' client.
 const dockerCLI = "/usr/bin/docker"
 
-// apiRequests is how many requests the API memory figure sends.
-const apiRequests = 1000
+// apiRequests is how many requests the API memory figure sends, after
+// apiWarmup requests that touch every endpoint of the mix first (the
+// runtime's heap and the store's caches reach their working size).
+const (
+	apiRequests = 1000
+	apiWarmup   = 1000
+)
 
 // apiService is a tool's Docker API service started for the API figures.
 type apiService struct {
 	sock string
 	cmd  *exec.Cmd
 	done chan error
+	logs bytes.Buffer // what the service printed: shown when it fails
 }
 
 // startService starts argv (a service command ending in its URI) and
@@ -32,7 +39,7 @@ type apiService struct {
 func startService(ctx context.Context, sock string, argv []string) (*apiService, error) {
 	s := &apiService{sock: sock, done: make(chan error, 1)}
 	s.cmd = exec.Command(argv[0], argv[1:]...)
-	s.cmd.Stderr = os.Stderr
+	s.cmd.Stdout, s.cmd.Stderr = &s.logs, &s.logs
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -44,7 +51,7 @@ func startService(ctx context.Context, sock string, argv []string) (*apiService,
 		}
 		select {
 		case err := <-s.done:
-			return nil, fmt.Errorf("%s exited: %v", argv[0], err)
+			return nil, fmt.Errorf("%s exited: %v: %s", argv[0], err, s.logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -107,7 +114,9 @@ func apiRunFigure(env *environment) *figure {
 			if err := t.ready(ctx); err != nil {
 				return err
 			}
-			return env.once("bin "+dockerCLI, func() error { return lookBinary(dockerCLI, "apt-get install docker.io (hack/setup.sh keeps its dockerd from starting)") })
+			return env.once("bin "+dockerCLI, func() error {
+				return lookBinary(dockerCLI, "apt-get install docker.io (hack/setup.sh keeps its dockerd from starting)")
+			})
 		}
 		c.sample = func(ctx context.Context) (time.Duration, error) {
 			return timeOnce([]string{dockerCLI, "-H", "unix://" + *sock, "run", "--rm", env.cfg.image, "true"})
@@ -130,8 +139,8 @@ func apiRunFigure(env *environment) *figure {
 func apiMemoryFigure(env *environment) *figure {
 	f := &figure{
 		name: "idle memory of the API service",
-		about: fmt.Sprintf("RSS and PSS of the service process: sandbox's just after its start and ping, then each tool's after %d requests (ping, version, containers/json, images/json, info in turn)",
-			apiRequests),
+		about: fmt.Sprintf("RSS and PSS of the service process: sandbox's idle after %d warm-up requests, then each tool's after %d more (ping, version, containers/json, images/json in turn)",
+			apiWarmup, apiRequests),
 		memory: true,
 		budgets: []budget{
 			{sub: "sandbox", ref: "sandbox-idle", max: 1.25, text: "no growth over the requests (≤ 1.25× the idle RSS)"},
@@ -150,7 +159,7 @@ func apiMemoryFigure(env *environment) *figure {
 	}
 	f.commands = []*command{
 		{tool: "sandbox", argv: []string{fmt.Sprintf("%d requests", apiRequests)}, ready: env.sandbox.ready, probe: probeAfter(&sb)},
-		{tool: "sandbox-idle", argv: []string{"sandbox system service, idle"}, ready: env.sandbox.ready, probe: func(context.Context) (memory, error) { return idle, nil }},
+		{tool: "sandbox-idle", argv: []string{fmt.Sprintf("idle, after %d requests", apiWarmup)}, ready: env.sandbox.ready, probe: func(context.Context) (memory, error) { return idle, nil }},
 		{tool: "podman", argv: []string{fmt.Sprintf("%d requests", apiRequests)}, ready: env.podman.ready, probe: probeAfter(&pm)},
 	}
 	f.setup = func(ctx context.Context) (func() error, error) {
@@ -160,8 +169,10 @@ func apiMemoryFigure(env *environment) *figure {
 		if err != nil {
 			return nil, err
 		}
-		if err := hammer(ctx, sb.sock, 1); err != nil {
-			return nil, errors.Join(err, undo())
+		for _, s := range []*apiService{sb, pm} {
+			if err := hammer(ctx, s.sock, apiWarmup); err != nil {
+				return nil, errors.Join(err, undo())
+			}
 		}
 		time.Sleep(idleSettle)
 		if idle, err = processMemory(sb.cmd.Process.Pid); err != nil {
@@ -192,7 +203,7 @@ func hammer(ctx context.Context, sock string, n int) error {
 		return d.DialContext(ctx, "unix", sock)
 	}}}
 	defer client.CloseIdleConnections()
-	paths := []string{"/_ping", "/v1.41/version", "/v1.41/containers/json?all=1", "/v1.41/images/json", "/v1.41/info"}
+	paths := []string{"/_ping", "/v1.41/version", "/v1.41/containers/json?all=1", "/v1.41/images/json"}
 	for i := 0; i < n; i++ {
 		req, err := http.NewRequestWithContext(ctx, "GET", "http://api"+paths[i%len(paths)], nil)
 		if err != nil {
