@@ -108,6 +108,9 @@ func eventFilter(args filterArgs) (events.Filter, error) {
 			case "image":
 				f.Images = append(f.Images, v)
 			case "event", "status":
+				if v == "die" { // docker's word for the journal's died
+					v = string(events.Died)
+				}
 				f.Statuses = append(f.Statuses, events.Status(v))
 			case "type":
 				f.Types = append(f.Types, events.Type(v))
