@@ -118,6 +118,7 @@ func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := newLive(c.ID, started.Conn)
 	s.mu.Lock()
+	s.forgetExited()
 	s.live[c.ID] = l
 	pending := s.pending[c.ID]
 	delete(s.pending, c.ID)
@@ -128,6 +129,25 @@ func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
 	go l.relay()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// forgetExited drops the monitor streams of containers that exited over a
+// minute ago (a wait for their next exit no longer counts them), and the
+// exec instances that ended as long ago. s.mu is held.
+func (s *Server) forgetExited() {
+	for id, l := range s.live {
+		if l.exited() && time.Since(l.started) > time.Minute {
+			delete(s.live, id)
+		}
+	}
+	for id, e := range s.execs {
+		e.mu.Lock()
+		old := !e.ended.IsZero() && time.Since(e.ended) > 5*time.Minute
+		e.mu.Unlock()
+		if old {
+			delete(s.execs, id)
+		}
+	}
 }
 
 // liveFor is the held monitor stream of a running container, connecting

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"sandbox/container"
 	"sandbox/nsenter"
@@ -25,6 +26,7 @@ type execInstance struct {
 	started bool
 	running bool
 	code    *int
+	ended   time.Time // when it ended; zero while it has not
 	resize  chan [2]uint16
 }
 
@@ -57,6 +59,7 @@ func (s *Server) createExec(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := &execInstance{id: hex.EncodeToString(b[:]), container: c.ID, cfg: req, resize: make(chan [2]uint16, 4)}
 	s.mu.Lock()
+	s.forgetExited()
 	s.execs[e.id] = e
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, ctrtypes.ExecCreateResponse{ID: e.id})
@@ -147,6 +150,7 @@ func (e *execInstance) finish(code int, ran bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.running = false
+	e.ended = time.Now()
 	if ran || code != 0 {
 		e.code = &code
 	}

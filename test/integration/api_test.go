@@ -223,6 +223,42 @@ func TestAPIDockerCLI(t *testing.T) {
 		}
 		s.dockerOK(t, "rm", "-f", "apilogs")
 	})
+	t.Run("lifecycle", func(t *testing.T) {
+		since := time.Now().Add(-time.Second).Unix()
+		s.dockerOK(t, "run", "-d", "--name", "apilife", "busybox", "sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+		if out := s.dockerOK(t, "top", "apilife"); !strings.Contains(out, "sleep") && !strings.Contains(out, "sh -c") {
+			t.Errorf("top: %q", out)
+		}
+		s.dockerOK(t, "pause", "apilife")
+		if out := s.dockerOK(t, "inspect", "--format", "{{.State.Status}}", "apilife"); out != "paused\n" {
+			t.Errorf("after pause: %q", out)
+		}
+		s.dockerOK(t, "unpause", "apilife")
+		s.dockerOK(t, "rename", "apilife", "apilife2")
+		s.dockerOK(t, "restart", "-t", "5", "apilife2")
+		if out := s.dockerOK(t, "inspect", "--format", "{{.State.Status}}", "apilife2"); out != "running\n" {
+			t.Errorf("after restart: %q", out)
+		}
+		s.dockerOK(t, "kill", "apilife2")
+		if out := s.dockerOK(t, "wait", "apilife2"); out != "137\n" {
+			t.Errorf("wait after kill: %q", out)
+		}
+		until := time.Now().Add(time.Second).Unix()
+		out := s.dockerOK(t, "events", "--since", fmt.Sprint(since), "--until", fmt.Sprint(until),
+			"--filter", "type=container", "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+		for _, want := range []string{"create apilife", "start apilife", "pause apilife", "unpause apilife", "die apilife2"} {
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("events: no %q in:\n%s", want, out)
+			}
+		}
+		s.dockerOK(t, "rm", "apilife2")
+		if out := s.dockerOK(t, "info", "--format", "{{.Driver}} {{.OSType}}"); !strings.HasSuffix(out, " linux\n") {
+			t.Errorf("info: %q", out)
+		}
+		if out := s.dockerOK(t, "system", "df"); !strings.Contains(out, "Images") {
+			t.Errorf("system df: %q", out)
+		}
+	})
 	t.Run("images", func(t *testing.T) {
 		if out := s.dockerOK(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "busybox:latest") {
 			t.Errorf("docker images: %q", out)
