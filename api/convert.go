@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,6 +312,17 @@ func containerSummary(c container.Summary) ctrtypes.Summary {
 	}
 	if s.Labels == nil {
 		s.Labels = map[string]string{}
+	}
+	for _, p := range c.Published {
+		ps := ctrtypes.PortSummary{PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Protocol}
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		if addr, err := netip.ParseAddr(ip); err == nil {
+			ps.IP = addr
+		}
+		s.Ports = append(s.Ports, ps)
 	}
 	s.HostConfig.NetworkMode = c.NetworkMode
 	if s.HostConfig.NetworkMode == "" {

@@ -33,8 +33,10 @@ type Summary struct {
 	Status string
 	Labels map[string]string
 	Pid    int
-	// Ports are the published ports, as docker's PORTS column shows them.
-	Ports string
+	// Ports are the published ports, as docker's PORTS column shows them;
+	// Published the same, one by one.
+	Ports     string
+	Published []spec.Port
 	// Mounts are the -v, --mount and --tmpfs mounts; NetworkMode is the
 	// --network mode.
 	Mounts      []InspectMount
@@ -211,6 +213,7 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Labels = c.Config.Labels
 		s.Created = c.Config.Created
 		s.Ports = network.Format(c.Config.Host.Ports)
+		s.Published = c.Config.Host.Ports
 		s.NetworkMode = c.Config.Host.NetworkMode
 		// Checked at create: a mount that no longer parses is not listed.
 		if ms, err := inspectMounts(c.Config.Host); err == nil {

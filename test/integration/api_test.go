@@ -184,13 +184,16 @@ func TestAPIDockerCLI(t *testing.T) {
 		}
 	})
 	t.Run("detached", func(t *testing.T) {
-		id := strings.TrimSpace(s.dockerOK(t, "run", "-d", "--name", "apid", "-e", "FOO=bar", "busybox",
+		id := strings.TrimSpace(s.dockerOK(t, "run", "-d", "--name", "apid", "-e", "FOO=bar", "-p", "127.0.0.1::80", "busybox",
 			"sh", "-c", "echo start; echo $FOO; trap 'exit 0' TERM; while :; do sleep 0.1; done"))
 		if len(id) != 64 {
 			t.Fatalf("run -d printed %q, want an id", id)
 		}
-		if out := s.dockerOK(t, "ps", "--format", "{{.Names}} {{.Image}}"); !strings.Contains(out, "apid busybox") {
+		if out := s.dockerOK(t, "ps", "--format", "{{.Names}} {{.Image}} {{.Ports}}"); !strings.Contains(out, "apid busybox 127.0.0.1:") || !strings.Contains(out, "->80/tcp") {
 			t.Errorf("docker ps: %q", out)
+		}
+		if out := s.dockerOK(t, "port", "apid", "80"); !strings.HasPrefix(out, "127.0.0.1:") {
+			t.Errorf("docker port: %q", out)
 		}
 		eventually(t, 10*time.Second, func() error {
 			if out := s.dockerOK(t, "logs", "apid"); out != "start\nbar\n" {
