@@ -271,6 +271,25 @@ func TestAPIDockerCLI(t *testing.T) {
 			t.Errorf("system df: %q", out)
 		}
 	})
+	t.Run("terminal", func(t *testing.T) {
+		// script(1) gives the client a terminal of 33 rows and 77
+		// columns: run -it and exec -it pass its size on (resize). The
+		// client resizes once the process runs, as docker's does: the
+		// command reads the size a moment later, as a user would.
+		line := fmt.Sprintf("stty rows 33 cols 77; %s run -d --name apitty -it busybox sh >/dev/null; %s run --rm -it busybox sh -c 'sleep 0.5; stty size'; %s exec -it apitty sh -c 'sleep 0.5; stty size'; %s rm -f apitty >/dev/null",
+			dockerCLI, dockerCLI, dockerCLI, dockerCLI)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")
+		cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+s.sock, "DOCKER_CONFIG="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("script: %v: %q", err, out)
+		}
+		if got := strings.Count(string(out), "33 77\r\n"); got != 2 {
+			t.Errorf("want the terminal's size twice (run -it, exec -it), got %q", out)
+		}
+	})
 	t.Run("images", func(t *testing.T) {
 		if out := s.dockerOK(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, "busybox:latest") {
 			t.Errorf("docker images: %q", out)
