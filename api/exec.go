@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -137,8 +136,7 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		// The stream is the client's: the error goes on it, as docker's.
 		stderr.Write([]byte(err.Error() + "\n"))
-		var ee interface{ ExitCode() int }
-		if !errors.As(err, &ee) {
+		if code == 0 {
 			code = 126
 		}
 	}

@@ -178,6 +178,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if o.Since, err = eventTime(r.URL.Query().Get("since")); err != nil {
 		return err
 	}
+	if o.Since.IsZero() {
+		// docker's events without since are those from now on.
+		o.Since = time.Now()
+	}
 	if o.Until, err = eventTime(r.URL.Query().Get("until")); err != nil {
 		return err
 	}

@@ -511,3 +511,43 @@ func TestAPISocketActivation(t *testing.T) {
 		t.Errorf("the activated service with --time 1 still runs after 15 s")
 	}
 }
+
+// TestAPIEvents: events without since are those from now on, followed
+// until the client leaves.
+func TestAPIEvents(t *testing.T) {
+	s := startService(t, "0")
+	// An older event, which the stream must not show.
+	if code, body := s.request(t, "POST", "/containers/create?name=apiev-old", `{"Image":"busybox","Cmd":["true"]}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", `http://sandbox/v1.41/events?filters={"type":["container"]}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if code, body := s.request(t, "POST", "/containers/create?name=apiev-new", `{"Image":"busybox","Cmd":["true"]}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	var ev struct {
+		Type, Action string
+		Actor        struct{ Attributes map[string]string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ev); err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	if ev.Type != "container" || ev.Action != "create" || ev.Actor.Attributes["name"] != "apiev-new" {
+		t.Errorf("first event: %+v, want the create of apiev-new", ev)
+	}
+	cancel()
+	for _, n := range []string{"apiev-old", "apiev-new"} {
+		if code, body := s.request(t, "DELETE", "/containers/"+n, ""); code != 204 {
+			t.Errorf("delete %s: %d %s", n, code, body)
+		}
+	}
+}
