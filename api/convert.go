@@ -193,6 +193,10 @@ func resourceOptions(r *ctrtypes.Resources, o *container.ResourceOptions) error 
 		return badRequest("HostConfig.CpuRealtimePeriod and CpuRealtimeRuntime are not supported")
 	case r.OomKillDisable != nil && *r.OomKillDisable:
 		return badRequest("HostConfig.OomKillDisable is not supported")
+	case r.MemorySwappiness != nil && *r.MemorySwappiness != -1:
+		return badRequest("HostConfig.MemorySwappiness is not supported")
+	case r.CPUCount != 0 || r.CPUPercent != 0 || r.IOMaximumIOps != 0 || r.IOMaximumBandwidth != 0:
+		return badRequest("HostConfig.CpuCount, CpuPercent, IOMaximumIOps and IOMaximumBandwidth are not supported (Windows only)")
 	}
 	return nil
 }
@@ -203,6 +207,10 @@ func refuseUnsupported(cfg *ctrtypes.Config, h *ctrtypes.HostConfig) error {
 	switch {
 	case cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE":
 		return badRequest("Config.Healthcheck is not supported")
+	case cfg.Domainname != "":
+		return badRequest("Config.Domainname is not supported")
+	case h.ShmSize != 0:
+		return badRequest("HostConfig.ShmSize is not supported")
 	case cfg.NetworkDisabled:
 		return badRequest("Config.NetworkDisabled is not supported: use HostConfig.NetworkMode none")
 	case len(h.VolumesFrom) > 0:

@@ -82,6 +82,9 @@ func TestCreateOptionsRefused(t *testing.T) {
 		`{"Image":"busybox","Healthcheck":{"Test":["CMD","true"]}}`:                     "Healthcheck",
 		`{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"other":{}}}}`:       "network other not found",
 		`{"Cmd":["true"]}`: "Config.Image",
+		`{"Image":"busybox","HostConfig":{"ShmSize":1048576}}`:     "ShmSize",
+		`{"Image":"busybox","HostConfig":{"MemorySwappiness":10}}`: "MemorySwappiness",
+		`{"Image":"busybox","Domainname":"example.org"}`:           "Domainname",
 	} {
 		_, err := createOptions("", decodeCreate(t, body))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -92,7 +95,7 @@ func TestCreateOptionsRefused(t *testing.T) {
 		}
 	}
 	// A healthcheck that is off is no change.
-	if _, err := createOptions("", decodeCreate(t, `{"Image":"busybox","Healthcheck":{"Test":["NONE"]},"HostConfig":{"NetworkMode":"bridge","IpcMode":"private"}}`)); err != nil {
+	if _, err := createOptions("", decodeCreate(t, `{"Image":"busybox","Healthcheck":{"Test":["NONE"]},"HostConfig":{"NetworkMode":"bridge","IpcMode":"private","MemorySwappiness":-1}}`)); err != nil {
 		t.Errorf("defaults refused: %v", err)
 	}
 }
