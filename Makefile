@@ -15,7 +15,7 @@ SOURCES := $(shell find . -name '*.go' -not -path './.git/*') go.mod go.sum
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: bin/sandbox bin/sandbox-monitor bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-nsenter ## build the binaries into bin/
+build: bin/sandbox bin/sandbox-monitor bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter ## build the binaries into bin/
 
 bin/sandbox: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox
@@ -35,6 +35,10 @@ bin/sandbox-kube: $(SOURCES)
 bin/sandbox-build: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox-build
 
+# The Docker API service: its HTTP server stays out of the sandbox binary.
+bin/sandbox-service: $(SOURCES)
+	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox-service
+
 # The process that enters a container for exec: small, static C, no Go
 # runtime inside a container; executed from a sealed copy (package nsenter).
 bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
@@ -44,10 +48,10 @@ bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
 install: build ## install into $(PREFIX) (bin/ and libexec/sandbox/)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/sandbox
 	install -m 0755 bin/sandbox $(DESTDIR)$(PREFIX)/bin/sandbox
-	install -m 0755 bin/sandbox-monitor bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-nsenter $(DESTDIR)$(PREFIX)/libexec/sandbox/
+	install -m 0755 bin/sandbox-monitor bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter $(DESTDIR)$(PREFIX)/libexec/sandbox/
 
 uninstall: ## remove what install put in $(PREFIX)
-	rm -f $(DESTDIR)$(PREFIX)/bin/sandbox $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-monitor $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-image $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-kube $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-build $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-nsenter
+	rm -f $(DESTDIR)$(PREFIX)/bin/sandbox $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-monitor $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-image $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-kube $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-build $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-service $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-nsenter
 
 setup: ## as root: packages, test user, devices (idempotent); as a user: check them
 	hack/setup.sh

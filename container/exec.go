@@ -29,6 +29,8 @@ type ExecOptions struct {
 	DetachKeys  []byte
 	// SecurityOpts may tighten the container's own: no-new-privileges.
 	SecurityOpts []string
+	// Streams replace this command's own streams (the API's exec).
+	Streams *nsenter.Streams
 }
 
 // Exec runs a command in a running container, through a process that
@@ -42,7 +44,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	}
 	req := &nsenter.Request{
 		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
-		Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys,
+		Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Streams: o.Streams,
 		Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup),
 	}
 	if sc := c.Config.Spec.Seccomp; sc != nil {

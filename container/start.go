@@ -207,6 +207,8 @@ type launched struct {
 	// remover: this process removes the --rm container after its exit
 	// (monitor.Go.Remover).
 	remover bool
+	// self is the sandbox binary that the monitor runs for the cleanup.
+	self string
 }
 
 // launch starts a container's monitor, which clones the init at once and
@@ -219,7 +221,7 @@ func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*laun
 	if err != nil {
 		return nil, err
 	}
-	return &launched{Launched: l, noEvents: r.Events.Path == ""}, nil
+	return &launched{Launched: l, noEvents: r.Events.Path == "", self: r.Self}, nil
 }
 
 // abandon tells the monitor that there will be no container, and waits
@@ -244,11 +246,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	if c.Config.Remove {
 		cleanup = append(cleanup, "--rm")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		l.abandon()
-		return nil, err
-	}
+	self := l.self
 	if err := l.scope.wait(); err != nil {
 		l.scope.reported = true
 		l.abandon()

@@ -38,6 +38,29 @@ if [ "$(id -u)" -eq 0 ]; then
 		# shellcheck disable=SC2086
 		apt-get install -y -qq --no-install-recommends $pkgs </dev/null >/dev/null
 	fi
+	# The real clients of the Docker API tests: Debian's docker client and
+	# docker-compose. docker.io also ships dockerd, which must never start
+	# here: a policy-rc.d that refuses every service start is in place while
+	# they install (and stays only if it was there before).
+	if ! dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok installed' ||
+		! dpkg-query -W -f='${Status}' docker-compose 2>/dev/null | grep -q 'install ok installed'; then
+		say "installing: docker.io docker-compose (clients only; dockerd kept from starting)"
+		policy=/usr/sbin/policy-rc.d
+		made_policy=
+		if [ ! -e "$policy" ]; then
+			printf '#!/bin/sh\nexit 101\n' >"$policy"
+			chmod 0755 "$policy"
+			made_policy=1
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends docker.io docker-compose </dev/null >/dev/null
+		[ -z "$made_policy" ] || rm -f "$policy"
+	fi
+	# Whatever started dockerd before, it has no business here.
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		systemctl disable --now docker.socket docker.service containerd.service >/dev/null 2>&1 || true
+	fi
 	# Packages may start services; sandbox's tests start their own registry.
 	if [ -f /etc/debian_version ] && command -v docker-registry >/dev/null; then
 		pkill -x docker-registry 2>/dev/null || true

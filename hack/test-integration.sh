@@ -15,9 +15,12 @@ TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_imag
 mkdir -p bin
 "$GO" test -c -tags "$TAGS" -o bin/integration.test ./test/integration
 "$GO" test -c -tags "$TAGS" -o bin/conformance.test ./network/conformance
+# testcontainers-go's test of the Docker API service: a module of its own
+# (test/testcontainers), run by TestAPITestcontainers.
+(cd test/testcontainers && "$GO" test -c -o ../../bin/testcontainers.test .)
 # A static helper that tests bind into busybox containers.
 CGO_ENABLED=0 "$GO" build -o bin/testhelper ./test/helper
-chmod 0755 bin/integration.test bin/conformance.test bin/testhelper
+chmod 0755 bin/integration.test bin/conformance.test bin/testhelper bin/testcontainers.test
 args="-test.v=test2json -test.timeout=20m"
 
 # as_user USER ARGS...: run the test binary as USER in a login-like environment.

@@ -75,11 +75,15 @@ func Run(req *Request) (int, error) {
 	if !req.Detach {
 		// Pipes, never the caller's own descriptors: os/exec copies
 		// between them and these streams.
-		cmd.Stderr = struct{ io.Writer }{os.Stderr}
+		in, out, errw := io.Reader(os.Stdin), io.Writer(os.Stdout), io.Writer(os.Stderr)
+		if st := req.Streams; st != nil {
+			in, out, errw = st.In, st.Out, st.Err
+		}
+		cmd.Stderr = struct{ io.Writer }{errw}
 		if !req.Process.Terminal {
-			cmd.Stdout = struct{ io.Writer }{os.Stdout}
-			if req.Process.Stdin {
-				cmd.Stdin = struct{ io.Reader }{os.Stdin}
+			cmd.Stdout = struct{ io.Writer }{out}
+			if req.Process.Stdin && in != nil {
+				cmd.Stdin = struct{ io.Reader }{in}
 			}
 		}
 	}
@@ -93,14 +97,17 @@ func Run(req *Request) (int, error) {
 		cmd.Wait()
 		return 125, fmt.Errorf("exec: send the request: %w", err)
 	}
-	// Signals go to the intermediate, which passes them to the process.
-	stop := attach.ForwardSignals(func(sig unix.Signal) error {
-		if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return err
-		}
-		return nil
-	}, nil)
-	defer stop()
+	// Signals go to the intermediate, which passes them to the process;
+	// a server's own signals are its own.
+	if req.Streams == nil {
+		stop := attach.ForwardSignals(func(sig unix.Signal) error {
+			if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				return err
+			}
+			return nil
+		}, nil)
+		defer stop()
+	}
 
 	master, err := converse(req, procs, sock)
 	if err != nil {
@@ -120,7 +127,9 @@ func Run(req *Request) (int, error) {
 		cmd.Wait()
 		return 0, nil
 	}
-	if master != nil {
+	if master != nil && req.Streams != nil {
+		relayStreams(master, req.Streams)
+	} else if master != nil {
 		if detached := relay(master, req.DetachKeys); detached {
 			return 0, nil
 		}
@@ -326,4 +335,33 @@ func relay(master *os.File, detachKeys []byte) bool {
 	case <-detached:
 		return true
 	}
+}
+
+// relayStreams copies between streams and the container's terminal until
+// the container's side closes, applying the sizes that come on
+// st.Resize. The end of st.In is the terminal's end-of-file character.
+func relayStreams(master *os.File, st *Streams) {
+	defer master.Close()
+	done := make(chan struct{})
+	if st.In != nil {
+		go func() {
+			io.Copy(master, st.In)
+			master.Write([]byte{4})
+		}()
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case ws, ok := <-st.Resize:
+				if !ok {
+					return
+				}
+				unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: ws[0], Col: ws[1]})
+			}
+		}
+	}()
+	io.Copy(st.Out, master) // ends with EIO once the container's side is closed
+	close(done)
 }

@@ -3,6 +3,7 @@ package nsenter
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 
 	"sandbox/nsinit"
@@ -32,9 +33,23 @@ type Request struct {
 	// MoveFallback, if set, moves the process into Cgroup by other means
 	// when Run may not move it itself (EACCES, EPERM: see cgroup_linux.go).
 	MoveFallback func(pid int) error
+	// Streams, when set, are the process's streams instead of this
+	// command's own (the API server's exec): no signal is forwarded and
+	// no terminal of this command is touched.
+	Streams *Streams
 	// holdExec: the process waits before its execve until Run has moved
 	// it into the cgroup.
 	holdExec bool
+}
+
+// Streams are the streams of an exec that is not this command's own.
+type Streams struct {
+	// In is standard input (with Process.Stdin); Out and Err the output
+	// (with Process.Terminal, everything goes to Out).
+	In       io.Reader
+	Out, Err io.Writer
+	// Resize carries terminal sizes (rows, cols) for Process.Terminal.
+	Resize <-chan [2]uint16
 }
 
 // Record types of the request; keep in step with enum req in

@@ -130,6 +130,7 @@ func rootSubcommands(g *globals) []subcommand {
 		{names: []string{"pod"}, build: func(rest []string) *cobra.Command { return newPodCommand(g, rest) }},
 		{names: []string{"generate"}, build: func(rest []string) *cobra.Command { return newGenerateCommand(g, rest) }},
 		{names: []string{"play"}, build: func(rest []string) *cobra.Command { return newPlayCommand(g, rest) }},
+		{names: []string{"system"}, build: func(rest []string) *cobra.Command { return newSystemCommand(g, rest) }},
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
 		leaf(g, newVersionCommand, "version"),
 	}

@@ -223,6 +223,8 @@ func figures(env *environment) []*figure {
 		publishedFigure(env, pasta),
 		startUserNetworkFigure(env),
 		containerToContainerFigure(env),
+		apiRunFigure(env),
+		apiMemoryFigure(env),
 	}
 }
 

@@ -429,9 +429,22 @@ func reportMemory(w io.Writer, f *figure, res *result) (over bool) {
 			fmt.Fprintf(w, "  %-16s %s  budget %s  %s\n", subject, mib(sub.rss), b.text, text)
 			continue
 		}
-		ref := per[b.ref]
-		fmt.Fprintf(w, "  %-16s %7.3f RSS, %5.3f PSS  budget %s\n", subject+"/"+b.ref,
-			float64(sub.rss)/float64(ref.rss), float64(sub.pss)/float64(ref.pss), b.text)
+		ref, s := per[b.ref], sub
+		name := subject
+		if b.sub != "" {
+			name, s = b.sub, per[b.sub]
+		}
+		ratio := float64(s.rss) / float64(ref.rss)
+		text := ""
+		if b.max > 0 {
+			text = "  within budget"
+			if ratio > b.max {
+				over = true
+				text = fmt.Sprintf("  over budget by %.0f%%", (ratio/b.max-1)*100)
+			}
+		}
+		fmt.Fprintf(w, "  %-16s %7.3f RSS, %5.3f PSS  budget %s%s\n", name+"/"+b.ref,
+			ratio, float64(s.pss)/float64(ref.pss), b.text, text)
 	}
 	return over
 }

@@ -84,6 +84,12 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
+		name:       "the sandbox binary links no Docker API server (only cmd/sandbox-service does)",
+		from:       path("sandbox/cmd/sandbox"),
+		forbid:     path("sandbox/api", "github.com/moby/moby/api"),
+		transitive: true,
+	},
+	{
 		name:       "the sandbox binary links no containers/image (only cmd/sandbox-image does)",
 		from:       path("sandbox/cmd/sandbox"),
 		forbid:     path("go.podman.io/image"),

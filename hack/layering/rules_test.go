@@ -90,6 +90,8 @@ func TestCheck(t *testing.T) {
 		}},
 		{"sandbox links containers/image", []string{"sandbox/container: sandbox/storage/transfer"},
 			[]string{"sandbox/storage/transfer imports go.podman.io/image/v5/copy (linked by sandbox/cmd/sandbox): the sandbox binary links no containers/image (only cmd/sandbox-image does)"}},
+		{"sandbox links the Docker API", []string{"sandbox/container: sandbox/api", "sandbox/api: net/http"},
+			[]string{"sandbox/container imports sandbox/api (linked by sandbox/cmd/sandbox): the sandbox binary links no Docker API server (only cmd/sandbox-service does)"}},
 		{"folder loop through a subpackage", []string{"sandbox/nsenter: sandbox/container/exec", "sandbox/container/exec: fmt"}, []string{
 			"sandbox/container imports sandbox/nsenter: no loop among top-level packages (container, nsenter)",
 			"sandbox/nsenter imports sandbox/container/exec: no loop among top-level packages (container, nsenter)",
