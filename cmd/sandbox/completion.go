@@ -159,7 +159,7 @@ func imageNames(g *globals, prefix string) []string {
 	if err != nil {
 		return nil
 	}
-	list, err := s.ListImages()
+	list, err := s.ListImages(false)
 	if err != nil {
 		return nil
 	}
