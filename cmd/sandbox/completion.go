@@ -41,6 +41,7 @@ var flagValues = map[string][]string{
 	"log-level":      logLevels,
 	"events-backend": {"file", "journald", "none"},
 	"save/format":    {"docker-archive", "oci-archive"},
+	"build/progress": {"auto", "plain", "tty"},
 	"ps/format":      {"json", "table"},
 	"images/format":  {"json", "table"},
 	"events/format":  {"json"},
