@@ -1,0 +1,39 @@
+#!/bin/sh
+# Stage what the rootless tests need into DIR, a directory every user can
+# read, so that the tests run from any checkout: one in /root (mode 0700,
+# which the test user cannot enter) or under /tmp (which the test VM hides
+# behind a fresh tmpfs). Usage: hack/stage-tests.sh DIR
+#
+# DIR gets the layout of a checkout, reduced to what the test binaries
+# read (SANDBOX_REPO points there):
+#   bin/        sandbox and its helpers (copied from bin/: make build first),
+#               the test binaries integration.test and conformance.test, and
+#               the static testhelper that tests bind into containers
+#   hack/       mkimage-busybox.sh, and vm/guest-tests.sh and vm/smoke.sh for
+#               the VM tier
+#   test/integration/, network/conformance/
+#               each test binary's working directory, with its testdata
+# Everything is 0755/0644. The caller makes DIR (hack/test-integration.sh
+# and hack/vm/test.sh use a fresh /var/tmp/sandbox-test.XXXXXX, or under
+# SANDBOX_TEST_STAGE) and removes it when the tests are done.
+set -eu
+cd "$(dirname "$0")/.."
+dir=${1:?usage: $0 DIR}
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
+BINARIES="sandbox sandbox-monitor sandbox-image sandbox-nsenter"
+for b in $BINARIES; do
+	[ -x "bin/$b" ] || { echo "stage-tests: no bin/$b: make build first" >&2; exit 125; }
+done
+mkdir -p "$dir/bin" "$dir/hack/vm" "$dir/test/integration" "$dir/network/conformance"
+"$GO" test -c -tags "$TAGS" -o "$dir/bin/integration.test" ./test/integration
+"$GO" test -c -tags "$TAGS" -o "$dir/bin/conformance.test" ./network/conformance
+# A static helper that tests bind into busybox containers.
+CGO_ENABLED=0 "$GO" build -o "$dir/bin/testhelper" ./test/helper
+for b in $BINARIES; do cp "bin/$b" "$dir/bin/"; done
+cp hack/mkimage-busybox.sh "$dir/hack/"
+cp hack/vm/guest-tests.sh hack/vm/smoke.sh "$dir/hack/vm/"
+for t in test/integration network/conformance; do
+	[ ! -d "$t/testdata" ] || cp -R "$t/testdata" "$dir/$t/"
+done
+chmod -R u=rwX,go=rX "$dir"
