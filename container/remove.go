@@ -130,7 +130,7 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 		}
 		return nil
 	}
-	if _, err := r.Store.Unmount(id, false); err != nil {
+	if err := r.unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)
 	}
 	return nil

@@ -13,16 +13,12 @@ import (
 	"sandbox/spec"
 
 	cstorage "go.podman.io/storage"
+	"golang.org/x/sys/unix"
 )
 
-// alive reports whether pid is the process that started at start.
-func alive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	st, err := proc.ReadStat(pid)
-	return err == nil && st.StartTime == start && st.State != 'Z' && st.State != 'X'
-}
+// alive reports whether pid is the process that started at start (see
+// proc.Alive: a monitor in the middle of becoming its cleanup is alive).
+func alive(pid int, start uint64) bool { return proc.Alive(pid, start) }
 
 // State returns a container's state as it really is, repairing what a
 // killed command, a killed monitor or a reboot left behind:
@@ -87,7 +83,7 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		if c.Config != nil && c.Config.Remove {
 			return nil, r.removeLeftover(c)
 		}
-		if _, err := r.Store.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		if err := r.unmount(c.ID, true); err != nil {
 			return nil, fmt.Errorf("unmount %.12s: %w", c.ID, err)
 		}
 		return st, nil
@@ -167,7 +163,7 @@ func (r *Runtime) removeLeftover(c *Container) error {
 // deleteStorage unmounts and deletes a container's layer and directories,
 // its run directory last (it holds the claim of whoever is deleting).
 func (r *Runtime) deleteStorage(id string, force bool) error {
-	if _, err := r.Store.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+	if err := r.unmount(id, force); err != nil {
 		return fmt.Errorf("unmount: %w", err)
 	}
 	// Gone already: removed by another command meanwhile (the id may then
@@ -177,6 +173,66 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 	}
 	if err := os.RemoveAll(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
+	}
+	return nil
+}
+
+// unmount unmounts a container's root filesystem. A mount point that
+// still holds something after the unmount ("replacing mount point ...:
+// directory not empty", left by an earlier fault: mounts stacked on it,
+// or what an init put in the bare directory when it ran on an unmounted
+// root) has every mount on it taken off and the bare directory emptied
+// (it is only a mount point: the layer's files are elsewhere), and the
+// unmount is tried again, so that such a container can still be used or
+// removed.
+func (r *Runtime) unmount(id string, force bool) error {
+	_, err := r.Store.Unmount(id, force)
+	if err == nil || errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrLayerUnknown) {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	c, cerr := r.Store.Container(id)
+	if cerr != nil {
+		return fmt.Errorf("%w (and finding its layer: %v)", err, cerr)
+	}
+	merged := filepath.Join(r.Store.GraphRoot(), r.Store.GraphDriverName(), c.LayerID, "merged")
+	if cerr := clearMountPoint(merged); cerr != nil {
+		return fmt.Errorf("%w (and clearing it: %v)", err, cerr)
+	}
+	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return err
+	}
+	return nil
+}
+
+// clearMountPoint takes every mount off dir and empties the bare
+// directory left.
+func clearMountPoint(dir string) error {
+	for i := 0; ; i++ {
+		err := unix.Unmount(dir, unix.MNT_DETACH)
+		if errors.Is(err, unix.EINVAL) {
+			break // not a mount point (any more)
+		}
+		if err != nil {
+			return fmt.Errorf("unmount %s: %w", dir, err)
+		}
+		if i == 64 {
+			return fmt.Errorf("unmount %s: still mounted after 64 unmounts", dir)
+		}
+	}
+	if isOverlayMount(dir) {
+		return fmt.Errorf("%s is still mounted", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
 	}
 	return nil
 }
