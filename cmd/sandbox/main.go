@@ -118,6 +118,7 @@ func rootSubcommands(g *globals) []subcommand {
 		{names: []string{"image"}, build: func(rest []string) *cobra.Command { return newImageCommand(g, rest) }},
 		leaf(g, newUnshareCommand, "unshare"),
 		leaf(g, newInfoCommand, "info"), leaf(g, newCheckCommand, "check"), leaf(g, newEventsCommand, "events"),
+		{names: []string{"system"}, build: func(rest []string) *cobra.Command { return newSystemCommand(g, rest) }},
 	}
 }
 
