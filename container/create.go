@@ -18,6 +18,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/cleanup"
+	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/internal/runflags"
 	"sandbox/network"
@@ -333,6 +334,7 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if err := r.claim(p.runDir); err != nil {
 		return nil, err
 	}
+	faultinject.Step(faultinject.CreateClaimed)
 	return p, nil
 }
 
@@ -417,6 +419,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	faultinject.Step(faultinject.CreateStored)
 	c, err = r.load(sc)
 	if err != nil {
 		return nil, err
@@ -425,6 +428,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if err != nil {
 		return nil, fmt.Errorf("mount container root filesystem: %w", err)
 	}
+	faultinject.Step(faultinject.CreateMounted)
 	cfg := &spec.Config{
 		ID:      p.id,
 		Name:    name,
@@ -446,6 +450,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		return nil, err
 	}
 	c.Config = cfg
+	faultinject.Step(faultinject.CreateConfigured)
 	r.record(c, events.Create)
 	return c, nil
 }

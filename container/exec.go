@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 
+	"sandbox/internal/faultinject"
 	"sandbox/nsenter"
 	"sandbox/spec"
 )
@@ -47,6 +48,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	if sc := c.Config.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter
 	}
+	faultinject.Step(faultinject.ExecPrepared)
 	code, err := nsenter.Run(req)
 	if err != nil {
 		return code, spec.NewExitError(code, err)

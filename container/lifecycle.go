@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sandbox/events"
+	"sandbox/internal/faultinject"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +55,7 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 	if err := r.ensureMounted(c); err != nil {
 		return nil, nil, err
 	}
+	faultinject.Step(faultinject.StartMounted)
 	started, err := r.Start(ctx, c, attach)
 	return c, started, err
 }
@@ -109,6 +111,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 	}); err != nil {
 		return err
 	}
+	faultinject.Step(faultinject.StopRequested)
 	if st.Status == spec.StatusPaused {
 		// A frozen process cannot handle the stop signal.
 		if err := r.thaw(c, st, ref); err != nil {
@@ -129,6 +132,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 		if err := signalProcess(st.Pid, st.PidStart, sig); err != nil {
 			return err
 		}
+		faultinject.Step(faultinject.StopSignalled)
 		deadline := time.Now().Add(time.Duration(timeout) * time.Second)
 		for alive(st.Pid, st.PidStart) && time.Now().Before(deadline) {
 			if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {

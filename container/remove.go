@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sandbox/events"
+	"sandbox/internal/faultinject"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +55,7 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 		if err := r.kill(ctx, st); err != nil {
 			return err
 		}
+		faultinject.Step(faultinject.RmKilled)
 	} else if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
 		return err
 	}

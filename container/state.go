@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/spec"
 
@@ -166,11 +167,13 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 	if err := r.unmount(id, force); err != nil {
 		return fmt.Errorf("unmount: %w", err)
 	}
+	faultinject.Step(faultinject.RmUnmounted)
 	// Gone already: removed by another command meanwhile (the id may then
 	// name nothing, or briefly only the layer being removed).
 	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
 		return fmt.Errorf("delete: %w", err)
 	}
+	faultinject.Step(faultinject.RmDeleted)
 	if err := os.RemoveAll(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
 	}

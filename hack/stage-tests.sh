@@ -7,8 +7,9 @@
 # DIR gets the layout of a checkout, reduced to what the test binaries
 # read (SANDBOX_REPO points there):
 #   bin/        sandbox and its helpers (copied from bin/: make build first),
-#               the test binaries integration.test and conformance.test, and
-#               the static testhelper that tests bind into containers
+#               the test binaries integration.test and conformance.test, the
+#               static testhelper that tests bind into containers, and in
+#               bin/faultinject/ sandbox's fault-injection build
 #   hack/       mkimage-busybox.sh, and vm/guest-tests.sh and vm/smoke.sh for
 #               the VM tier
 #   test/integration/, network/conformance/
@@ -28,6 +29,14 @@ done
 mkdir -p "$dir/bin" "$dir/hack/vm" "$dir/test/integration" "$dir/network/conformance"
 "$GO" test -c -tags "$TAGS" -o "$dir/bin/integration.test" ./test/integration
 "$GO" test -c -tags "$TAGS" -o "$dir/bin/conformance.test" ./network/conformance
+# The fault-injection build (tag faultinject, package internal/faultinject):
+# sandbox and sandbox-image that kill themselves at the step SANDBOX_FAULT
+# names, for the tests of a kill at every step. The release binaries above
+# have no such code.
+mkdir -p "$dir/bin/faultinject"
+CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/sandbox" ./cmd/sandbox
+CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/sandbox-image" ./cmd/sandbox-image
+cp bin/sandbox-monitor bin/sandbox-nsenter "$dir/bin/faultinject/"
 # A static helper that tests bind into busybox containers.
 CGO_ENABLED=0 "$GO" build -o "$dir/bin/testhelper" ./test/helper
 for b in $BINARIES; do cp "bin/$b" "$dir/bin/"; done

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sandbox/attach"
+	"sandbox/internal/faultinject"
 	"sandbox/internal/helperpath"
 
 	"golang.org/x/sys/unix"
@@ -93,6 +94,7 @@ func Run(req *Request) (int, error) {
 		cmd.Wait()
 		return 125, fmt.Errorf("exec: send the request: %w", err)
 	}
+	faultinject.Step(faultinject.ExecStarted)
 	// Signals go to the intermediate, which passes them to the process.
 	stop := attach.ForwardSignals(func(sig unix.Signal) error {
 		if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {

@@ -115,6 +115,9 @@ func CheckStore(ctx context.Context, o StoreCheckOptions) (StoreReport, error) {
 	if err := checkRunDirs(rt, o, &rep); err != nil {
 		return rep, err
 	}
+	if err := checkTransfers(rt, o, &rep); err != nil {
+		return rep, err
+	}
 	report, err := rt.Store.Check(opts)
 	if err != nil {
 		return rep, fmt.Errorf("check storage: %w", err)
@@ -307,6 +310,25 @@ func unescapeOctal(s string) string {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// checkTransfers finds pulls, imports and loads that were killed, whose
+// intents remain, and with Repair removes what they left (unnamed images
+// and unreferenced layers they added).
+func checkTransfers(rt *container.Runtime, o StoreCheckOptions, rep *StoreReport) error {
+	intents, _, err := rt.Store.Interrupted()
+	if err != nil {
+		return err
+	}
+	for _, path := range intents {
+		rep.Problems = append(rep.Problems, Problem{Kind: "transfer", ID: path, What: "a pull, import or load was killed: what it left unnamed or unreferenced is removed by --repair, or by the next pull", Repaired: o.Repair})
+	}
+	if o.Repair && len(intents) > 0 {
+		if _, err := rt.Store.RecoverTransfers(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // checkRunDirs finds run directories of containers that are not there and
 // that no live process is making or removing.

@@ -69,8 +69,15 @@ func TestSystemCheckRepair(t *testing.T) {
 	// run directory of no container.
 	cfg := filepath.Join(s.root, "overlay-containers", broken, "userdata", "config.json")
 	s.ok(t, "unshare", "sh", "-c", "echo '{garbage' >"+cfg)
-	probe := filepath.Join(s.root, "overlay", "probe-left")
-	s.ok(t, "unshare", "sh", "-c", "mkdir -p "+probe+" && mount -t tmpfs none "+probe)
+	// The probe containers/storage mounts to learn whether overlay takes
+	// "volatile", as a command killed between its mount and unmount
+	// leaves it.
+	td := filepath.Join(s.root, "overlay", "volatile-check1234")
+	probe := filepath.Join(td, "merged")
+	s.ok(t, "unshare", "sh", "-c", "mkdir -p "+td+"/lower "+td+"/upper "+td+"/work "+probe+
+		" && mount -t overlay -o volatile,userxattr,lowerdir="+td+"/lower,upperdir="+td+"/upper,workdir="+td+"/work overlay "+probe)
+	// Ordinary commands are not bothered by it.
+	s.ok(t, "run", "--rm", "busybox", "true")
 	orphan := filepath.Join(s.runroot(), "sandbox-containers", strings.Repeat("e", 64))
 	if err := os.MkdirAll(orphan, 0o700); err != nil {
 		t.Fatal(err)
@@ -100,6 +107,9 @@ func TestSystemCheckRepair(t *testing.T) {
 		if m == probe {
 			t.Errorf("the probe mount stayed after --repair")
 		}
+	}
+	if r := s.sb(t, "unshare", "test", "-e", td); r.code == 0 {
+		t.Errorf("the probe's directory %s stayed after --repair", td)
 	}
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("orphan run directory after --repair: %v", err)
