@@ -39,8 +39,25 @@ func (r *Runtime) lookupState(ref string) (*Container, *spec.State, error) {
 }
 
 // StartContainer starts a created or exited container. attach: see Start.
-func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (*Container, *Started, error) {
-	c, st, err := r.lookupState(ref)
+func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (_ *Container, _ *Started, retErr error) {
+	c, _, err := r.lookupState(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	op, err := lockOp(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err := op.Unlock(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+	// Read again under the lock: an rm may have removed it meanwhile.
+	c, st, err := r.lookupState(c.ID)
+	if errors.Is(err, ErrNoSuchContainer) {
+		return nil, nil, noSuchContainer(ref)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

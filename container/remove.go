@@ -25,11 +25,20 @@ type RemoveOptions struct {
 // Remove removes a container. A running one is refused unless Force, in
 // which case it is killed and its monitor waited for. A failed removal
 // leaves the container as it was.
-func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error {
+func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) (retErr error) {
 	c, err := r.Lookup(ref)
 	if err != nil {
 		return err
 	}
+	op, err := lockOp(c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := op.Unlock(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	st, err := r.State(c)
 	if errors.Is(err, ErrNoSuchContainer) {
 		return noSuchContainer(ref)
@@ -56,6 +65,13 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 			return err
 		}
 		faultinject.Step(faultinject.RmKilled)
+	} else if st.Status == statusUnknown {
+		if !o.Force {
+			return fmt.Errorf("%w: %s: its state is unknown (%s): use rm -f", ErrRunning, ref, st.Error)
+		}
+		if err := killOrphaned(c.RunDir); err != nil {
+			return fmt.Errorf("remove %s: %w", ref, err)
+		}
 	} else if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
 		return err
 	}

@@ -35,6 +35,15 @@ func alive(pid int, start uint64) bool { return proc.Alive(pid, start) }
 // ErrNoSuchContainer: it is not there for other commands.
 func (r *Runtime) State(c *Container) (*spec.State, error) {
 	st, err := spec.ReadState(c.RunDir)
+	if err != nil {
+		if u := unknownState(c, fmt.Errorf("state unreadable: %w", err)); u != nil {
+			return u, nil // its monitor lives on: rm -f ends it
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Garbage, and nothing runs: as good as lost.
+		err = fs.ErrNotExist
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if c.Config == nil || c.Config.Remove {
 			return nil, r.removeLeftover(c)

@@ -6,7 +6,10 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,4 +48,161 @@ func TestRestartRunsOnMountedRoot(t *testing.T) {
 	for _, m := range storeMounts(t) {
 		t.Errorf("mount left after rm -f: %s", m)
 	}
+}
+
+// together runs commands at once against one store and returns their
+// results, in order.
+func together(t *testing.T, s storeCmd, cmds ...[]string) []result {
+	t.Helper()
+	out := make([]result, len(cmds))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, c := range cmds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i] = s.sb(t, c...)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// TestRaces runs commands that collide: each must end as one of them
+// alone would, and leave the store clean.
+func TestRaces(t *testing.T) {
+	t.Parallel()
+	s := newStoreCmd(t)
+	const rounds = 5
+	t.Run("two runs of one name", func(t *testing.T) {
+		for range rounds {
+			rs := together(t, s, []string{"run", "-d", "--name", "twin", "busybox", "sleep", "1000"},
+				[]string{"run", "-d", "--name", "twin", "busybox", "sleep", "1000"})
+			won := 0
+			for _, r := range rs {
+				switch {
+				case r.code == 0:
+					won++
+				case r.code == 125 && strings.Contains(r.stderr, "in use") && strings.Contains(r.stderr, "twin"):
+				default:
+					t.Errorf("neither a start nor the name conflict:\n%s", r)
+				}
+			}
+			if won != 1 {
+				t.Errorf("%d runs of one name won, want 1:\n%s\n%s", won, rs[0], rs[1])
+			}
+			if ids := strings.Fields(s.ok(t, "ps", "-aq")); len(ids) != 1 {
+				t.Errorf("containers after two runs of one name: %v", ids)
+			}
+			s.ok(t, "rm", "-f", "twin")
+			assertStoreClean(t, s)
+		}
+	})
+	t.Run("two rm -f of one container", func(t *testing.T) {
+		for range rounds {
+			s.ok(t, "run", "-d", "--name", "once", "busybox", "sleep", "1000")
+			for _, r := range together(t, s, []string{"rm", "-f", "once"}, []string{"rm", "-f", "once"}) {
+				if r.code != 0 {
+					t.Errorf("rm -f racing another: %s", r)
+				}
+			}
+			assertStoreClean(t, s)
+		}
+	})
+	t.Run("rm -f during start", func(t *testing.T) {
+		for range rounds {
+			s.ok(t, "create", "--name", "starting", "busybox", "sleep", "1000")
+			rs := together(t, s, []string{"start", "starting"}, []string{"rm", "-f", "starting"})
+			if rs[1].code != 0 {
+				t.Errorf("rm -f during start: %s", rs[1])
+			}
+			// start either ran first, or found the container gone.
+			if rs[0].code != 0 && !strings.Contains(rs[0].stderr, "no container") && !strings.Contains(rs[0].stderr, "no such container") {
+				t.Errorf("start racing rm -f: %s", rs[0])
+			}
+			s.ok(t, "rm", "-f", "-i", "starting")
+			assertStoreClean(t, s)
+		}
+	})
+	t.Run("exec during stop", func(t *testing.T) {
+		for range rounds {
+			s.ok(t, "run", "-d", "--name", "stopping", "busybox", "sleep", "1000")
+			rs := together(t, s, []string{"stop", "-t", "0", "stopping"}, []string{"exec", "stopping", "true"})
+			if rs[0].code != 0 {
+				t.Errorf("stop with an exec: %s", rs[0])
+			}
+			// exec either ran, or was refused (not running), or its
+			// process went with the container (137).
+			if c := rs[1].code; c != 0 && c != 125 && c != 137 {
+				t.Errorf("exec racing stop: %s", rs[1])
+			}
+			if st := strings.TrimSpace(s.ok(t, "inspect", "--format", "{{.State.Status}}", "stopping")); st != "exited" {
+				t.Errorf("after stop: %s", st)
+			}
+			s.ok(t, "rm", "stopping")
+			assertStoreClean(t, s)
+		}
+	})
+	t.Run("two pulls of one image", func(t *testing.T) {
+		ref := env.registry + "/races/extra:1"
+		ok(t, "import", extraTarball(t), "races-extra")
+		ok(t, "push", "-q", "races-extra", ref)
+		ok(t, "rmi", "races-extra")
+		for range rounds {
+			for _, r := range together(t, s, []string{"pull", "-q", ref}, []string{"pull", "-q", ref}) {
+				if r.code != 0 {
+					t.Errorf("pull racing another: %s", r)
+				}
+			}
+			s.ok(t, "run", "--rm", ref, "cat", "/etc/faults-extra")
+			s.ok(t, "rmi", ref)
+			assertStoreClean(t, s)
+		}
+	})
+}
+
+// TestBrokenState breaks one container of three: its state file garbage,
+// another's run directory removed while it runs. ps lists all three, the
+// broken ones marked; rm -f removes them and what ran of them; the third
+// is untouched.
+func TestBrokenState(t *testing.T) {
+	t.Parallel()
+	s := newStoreCmd(t)
+	ids := map[string]string{}
+	for _, n := range []string{"sound", "garbled", "lost"} {
+		ids[n] = strings.TrimSpace(s.ok(t, "run", "-d", "--name", n, "busybox", "sleep", "1000"))
+	}
+	runDirs := filepath.Join(s.runroot(), "sandbox-containers")
+	if err := os.WriteFile(filepath.Join(runDirs, ids["garbled"], "state.json"), []byte(`{"status":"runn`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(runDirs, ids["lost"])); err != nil {
+		t.Fatal(err)
+	}
+	ps := s.ok(t, "ps", "-a", "--format", "{{.Names}} {{.State}}")
+	for _, want := range []string{"sound running", "garbled unknown", "lost unknown"} {
+		if !strings.Contains(ps, want) {
+			t.Errorf("ps -a does not show %q:\n%s", want, ps)
+		}
+	}
+	if r := s.sb(t, "rm", "garbled"); r.code != 2 || !strings.Contains(r.stderr, "rm -f") {
+		t.Errorf("rm of a container in an unknown state, without -f:\n%s", r)
+	}
+	s.ok(t, "rm", "-f", "garbled", "lost")
+	for _, n := range []string{"garbled", "lost"} {
+		for _, p := range storeProcesses(ids[n]) {
+			t.Errorf("a process of %s is left: %s", n, p)
+		}
+	}
+	if ps := strings.TrimSpace(s.ok(t, "ps", "-a", "--format", "{{.Names}} {{.State}}")); ps != "sound running" {
+		t.Errorf("after rm -f of the broken ones: %q", ps)
+	}
+	s.ok(t, "exec", "sound", "true")
+	if r := s.sb(t, "system", "check"); r.code != 0 {
+		t.Errorf("system check: %s", r)
+	}
+	s.ok(t, "rm", "-f", "sound")
+	assertStoreClean(t, s)
 }

@@ -189,7 +189,7 @@ func registry(dir, htpasswd string) (string, func(), error) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
 			return addr, stop, nil
