@@ -7,7 +7,8 @@
 # TEST_ARGS. The test binaries are built and staged with sandbox's binaries
 # by hack/stage-tests.sh into /var/tmp/sandbox-test.XXXXXX (SANDBOX_TEST_STAGE
 # names another parent directory), removed at the end, and run from there
-# with a clean environment, as CI and a login would.
+# with a clean environment, as CI and a login would (SANDBOX_SOAK_OPS and
+# SANDBOX_SCALE_N pass through: make soak sets the first).
 set -eu
 cd "$(dirname "$0")/.."
 TEST_USER=${TEST_USER:-sbx}
@@ -37,6 +38,7 @@ as_user_bin() {
 	home=$(getent passwd "$user" | cut -d: -f6)
 	runuser -u "$user" -- env -i HOME="$home" USER="$user" XDG_RUNTIME_DIR="/run/user/$uid" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin SANDBOX_TEST_STRICT=1 SANDBOX_REPO="$stage" \
+		SANDBOX_SOAK_OPS="${SANDBOX_SOAK_OPS:-}" SANDBOX_SCALE_N="${SANDBOX_SCALE_N:-}" \
 		sh -c 'cd "$1" && shift && exec "$@"' sh "$stage/$(pkgdir "$bin")" "$stage/bin/$bin.test" "$@"
 }
 
