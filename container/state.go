@@ -173,14 +173,27 @@ func (r *Runtime) removeLeftover(c *Container) error {
 // deleteStorage unmounts and deletes a container's layer and directories,
 // its run directory last (it holds the claim of whoever is deleting).
 func (r *Runtime) deleteStorage(id string, force bool) error {
-	if err := r.unmount(id, force); err != nil {
-		return fmt.Errorf("unmount: %w", err)
-	}
-	faultinject.Step(faultinject.RmUnmounted)
-	// Gone already: removed by another command meanwhile (the id may then
-	// name nothing, or briefly only the layer being removed).
-	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
-		return fmt.Errorf("delete: %w", err)
+	// On a full disk the store's reserve makes room for the records.
+	err := r.Store.FreeingSpace(func() error {
+		if err := r.unmount(id, force); err != nil {
+			return fmt.Errorf("unmount: %w", err)
+		}
+		faultinject.Step(faultinject.RmUnmounted)
+		// Gone already: removed by another command meanwhile (the id may
+		// then name nothing, or briefly only the layer being removed).
+		err := r.Store.DeleteContainer(id)
+		if errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrNotAContainer) {
+			// No record: a create killed after making the layer (named
+			// by the container's id) may have left that.
+			return r.deleteOrphanLayer(id)
+		}
+		if err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	faultinject.Step(faultinject.RmDeleted)
 	if err := os.RemoveAll(r.runDir(id)); err != nil {
@@ -245,6 +258,25 @@ func clearMountPoint(dir string) error {
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// deleteOrphanLayer deletes the layer named id, the container layer of a
+// create killed before it recorded the container, if there is one and no
+// container uses it.
+func (r *Runtime) deleteOrphanLayer(id string) error {
+	if _, err := r.Store.Layer(id); err != nil {
+		return nil // none (or not ours to judge)
+	}
+	if _, err := r.Store.Container(id); err == nil {
+		return nil // recorded meanwhile
+	}
+	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmount the layer a killed create left: %w", err)
+	}
+	if err := r.Store.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("delete the layer a killed create left: %w", err)
 	}
 	return nil
 }
