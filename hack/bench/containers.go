@@ -112,6 +112,48 @@ func (t *tool) removeMatching(nameRE string) error {
 	return err
 }
 
+// startBatches starts n idle containers named prefix0... with run -d,
+// width at a time, and fails at the first that does not start.
+func (t *tool) startBatches(ctx context.Context, image, prefix string, n, width int) error {
+	next := make(chan int)
+	errs := make(chan error, width)
+	var wg sync.WaitGroup
+	for range width {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				a := t.argv(detachedArgs(image, nameOf(prefix, i))...)
+				if out, err := exec.Command(a[0], a[1:]...).CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("%s: %w: %s", nameOf(prefix, i), err, strings.TrimSpace(string(out)))
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	return err
+}
+
 // checkRunning checks that ps lists n running containers matching nameRE.
 func (t *tool) checkRunning(ctx context.Context, nameRE string, n int) error {
 	ids, err := t.ids(ctx, nameRE, false)

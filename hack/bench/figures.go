@@ -86,19 +86,21 @@ type budget struct {
 
 // The sizes of the figures.
 const (
-	manyContainers = 50 // "50 run -d at once", "ps with 50 containers"
-	idleContainers = 10 // containers whose helpers the memory figure averages
-	idleSettle     = time.Second
-	memoryBudget   = 4 << 20 // bytes of helpers per container
+	manyContainers  = 50  // "50 run -d at once", "ps with 50 containers"
+	scaleContainers = 200 // "ps with 200 containers", started 4 at a time
+	idleContainers  = 10  // containers whose helpers the memory figure averages
+	idleSettle      = time.Second
+	memoryBudget    = 4 << 20 // bytes of helpers per container
 )
 
 // Container name prefixes, one per figure; a figure removes the containers
 // whose names match its own, leftovers of an interrupted run included.
 const (
-	execName   = "bench-exec"
-	idlePrefix = "bench-idle-"
-	manyPrefix = "bench-many-"
-	psPrefix   = "bench-ps-"
+	execName    = "bench-exec"
+	idlePrefix  = "bench-idle-"
+	manyPrefix  = "bench-many-"
+	psPrefix    = "bench-ps-"
+	scalePrefix = "bench-scale-"
 )
 
 // The pull figures' images: as sandbox's local storage names them, and in
@@ -170,6 +172,17 @@ func figures(env *environment) []*figure {
 				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+psPrefix, func(ctx context.Context, t *tool) error {
 					_, err := t.startMany(ctx, cfg.image, psPrefix, manyContainers)
 					return err
+				})
+			},
+		},
+		{
+			name:     fmt.Sprintf("ps with %d containers", scaleContainers),
+			about:    fmt.Sprintf("%d idle containers per tool, started 4 at a time before the figure; the table, as a user sees it", scaleContainers),
+			commands: []*command{sb.cmd("ps"), pm.cmd("ps")},
+			budgets:  []budget{{ref: "podman", max: 0.2, text: "≤ 1/5 of podman's"}},
+			setup: func(ctx context.Context) (func() error, error) {
+				return startEach(ctx, cfg.image, []*tool{sb, pm}, "^"+scalePrefix, func(ctx context.Context, t *tool) error {
+					return t.startBatches(ctx, cfg.image, scalePrefix, scaleContainers, 4)
 				})
 			},
 		},
