@@ -127,7 +127,9 @@ func setup(m *testing.M) (int, error) {
 	if out, err := exec.Command(filepath.Join(env.repo, "hack", "mkimage-busybox.sh"), env.tarball).CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build busybox tarball: %v: %s", err, out)
 	}
-	if r := sbRaw(nil, "import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
+	// The first command of a run makes the keeper and the store: slow in
+	// the VM (TCG) on a loaded host.
+	if r := sbRaw(&cmdOpts{timeout: 5 * time.Minute}, "import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
 		return 0, fmt.Errorf("import busybox: %s", r)
 	}
 	stopRegistry, err := startRegistry(tmp)
