@@ -402,14 +402,15 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if p.uidMap != nil {
 		copts.IDMappingOptions = types.IDMappingOptions{UIDMap: toIDTools(p.uidMap), GIDMap: toIDTools(p.gidMap)}
 	}
-	// The layer takes the container's id: a create killed between the
-	// layer and the container record leaves a layer that the claim names,
-	// and that the next command removes with the claim (reapRunDirs).
-	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, p.id, "", copts)
+	// The layer's id follows from the container's (layerIDOf): a create
+	// killed between the layer and the container record leaves a layer
+	// that the claim names, and that the next command removes with the
+	// claim (reapRunDirs).
+	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		// The name may belong to a container that --rm is removing.
 		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
-			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, p.id, "", copts)
+			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
 		}
 	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {

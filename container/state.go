@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -262,14 +264,23 @@ func clearMountPoint(dir string) error {
 	return nil
 }
 
-// deleteOrphanLayer deletes the layer named id, the container layer of a
-// create killed before it recorded the container, if there is one and no
-// container uses it.
-func (r *Runtime) deleteOrphanLayer(id string) error {
+// layerIDOf is the id of container id's layer: derived from it, and not
+// the same (containers/storage looks up some ids among layers first, so
+// that a layer of the container's id would take its renames).
+func layerIDOf(id string) string {
+	sum := sha256.Sum256([]byte("sandbox container layer " + id))
+	return hex.EncodeToString(sum[:])
+}
+
+// deleteOrphanLayer deletes the layer of container id (layerIDOf) that a
+// create killed before it recorded the container left, if there is one
+// and no container uses it.
+func (r *Runtime) deleteOrphanLayer(containerID string) error {
+	id := layerIDOf(containerID)
 	if _, err := r.Store.Layer(id); err != nil {
 		return nil // none (or not ours to judge)
 	}
-	if _, err := r.Store.Container(id); err == nil {
+	if _, err := r.Store.Container(containerID); err == nil {
 		return nil // recorded meanwhile
 	}
 	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {

@@ -22,6 +22,9 @@ trap 'exit 130' INT TERM
 chmod 0755 "$stage"
 hack/stage-tests.sh "$stage"
 TEST_RUN=${TEST_RUN:-^TestCgroup}
+# Two passes under TCG: on a loaded host more than run.sh's 600 s default.
+VM_TIMEOUT=${VM_TIMEOUT:-1200}
+export VM_TIMEOUT
 SANDBOX_BIN=$stage/bin/sandbox
 export TEST_RUN SANDBOX_BIN
 status=0
