@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"sandbox/internal/lockfile"
 	"sandbox/spec"
@@ -67,7 +68,17 @@ func killOrphaned(runDir string) error {
 			errs = append(errs, fmt.Errorf("kill monitor %d: %w", pid, err))
 		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// SIGKILL is delivered, not yet done: wait until they have ended (a
+	// zombie has no command line, and so is not found).
+	for deadline := time.Now().Add(10 * time.Second); len(monitorsOf(runDir)) > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the monitor of %s still runs 10s after SIGKILL", runDir)
+		}
+	}
+	return nil
 }
 
 // children lists a process's children (from every thread's list).
