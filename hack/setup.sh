@@ -40,7 +40,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	# Packages may start services; sandbox's tests start their own registry.
 	if [ -f /etc/debian_version ] && command -v docker-registry >/dev/null; then
-		pkill -x docker-registry 2>/dev/null || true
+		# Only the service's (it runs as the package's user): the tests'
+		# own registries, of other test runs too, are left alone.
+		pkill -x -u docker-registry docker-registry 2>/dev/null || true
 	fi
 
 	if ! id "$TEST_USER" >/dev/null 2>&1; then
