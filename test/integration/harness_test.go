@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -181,15 +182,49 @@ func registry(dir, htpasswd string) (string, func(), error) {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("docker-registry", "serve", cfg)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start docker-registry: %w", err)
+	var logs syncBuffer
+	start := func() (*exec.Cmd, error) {
+		cmd := exec.Command("docker-registry", "serve", cfg)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start docker-registry: %w", err)
+		}
+		return cmd, nil
 	}
+	cmd, err := start()
+	if err != nil {
+		return "", nil, err
+	}
+	// A registry killed from outside (a host set-up run meanwhile that
+	// stops registries) is started again on its address, until stop.
+	var mu sync.Mutex
+	stopped := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			cmd.Wait()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
+				return
+			}
+			next, err := start()
+			if err != nil {
+				mu.Unlock()
+				return
+			}
+			cmd = next
+			mu.Unlock()
+		}
+	}()
 	stop := func() {
+		mu.Lock()
+		stopped = true
 		cmd.Process.Kill()
-		cmd.Wait()
+		mu.Unlock()
+		<-done
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
@@ -359,4 +394,22 @@ func eventually(t *testing.T, timeout time.Duration, check func() error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a bytes.Buffer that processes may write to at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
