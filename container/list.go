@@ -200,6 +200,9 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 				return err
 			}
 		}
+		if err := killRecordedInit(filepath.Join(parent, name)); err != nil {
+			return err
+		}
 		if err := os.RemoveAll(filepath.Join(parent, name)); err != nil {
 			return fmt.Errorf("remove leftover run directory: %w", err)
 		}

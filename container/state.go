@@ -198,6 +198,9 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 		return err
 	}
 	faultinject.Step(faultinject.RmDeleted)
+	if err := killRecordedInit(r.runDir(id)); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
 	}

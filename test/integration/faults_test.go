@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRestartRunsOnMountedRoot restarts containers over and over: a start
@@ -205,4 +208,58 @@ func TestBrokenState(t *testing.T) {
 	}
 	s.ok(t, "rm", "-f", "sound")
 	assertStoreClean(t, s)
+}
+
+// TestMonitorKilledEarly kills each container's monitor as soon as it is
+// there, before it records the init in the state: the init it cloned must
+// not outlive the container (the monitor records it in init.pid at once;
+// ps and rm -f end it).
+func TestMonitorKilledEarly(t *testing.T) {
+	t.Parallel()
+	s := newStoreCmd(t)
+	const arg = "99731" // sleep's argument: names this test's inits
+	for range 20 {
+		done := make(chan result, 1)
+		go func() { done <- s.sb(t, "run", "-d", "busybox", "sleep", arg) }()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			killed := false
+			for _, p := range storeProcesses(s.runroot()) {
+				if strings.Contains(p, "sandbox-monitor") {
+					if pid, err := strconv.Atoi(strings.SplitN(p, ":", 2)[0]); err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+						killed = true
+					}
+				}
+			}
+			if killed {
+				break
+			}
+		}
+		<-done
+	}
+	s.ok(t, "ps", "-a")
+	if ids := strings.Fields(s.ok(t, "ps", "-aq")); len(ids) > 0 {
+		s.ok(t, append([]string{"rm", "-f"}, ids...)...)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if ps := processesNamed("sleep\x00" + arg + "\x00"); len(ps) > 0 {
+			return fmt.Errorf("container processes left after their monitors were killed and the containers removed: %v", ps)
+		}
+		return nil
+	})
+	assertStoreClean(t, s)
+}
+
+// processesNamed lists the pids whose command line is cmdline.
+func processesNamed(cmdline string) []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, e := range entries {
+		if data, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(data) == cmdline {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
