@@ -289,7 +289,8 @@ func (r *Runtime) deleteOrphanLayer(containerID string) error {
 	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
 		return fmt.Errorf("unmount the layer a killed create left: %w", err)
 	}
-	if err := r.Store.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+	// Unknown, or not a layer: another command removed it meanwhile.
+	if err := r.Store.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) && !errors.Is(err, cstorage.ErrNotALayer) {
 		return fmt.Errorf("delete the layer a killed create left: %w", err)
 	}
 	return nil

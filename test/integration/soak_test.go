@@ -174,10 +174,19 @@ func TestSoak(t *testing.T) {
 	}
 	// Strict: even a layer of seconds ago that nothing refers to counts.
 	r := k.s.sb(t, "system", "check", "--max", "0s")
-	problems := 0
+	problems, probes := 0, 0
 	if r.code != 0 {
-		problems = strings.Count(strings.TrimSpace(r.stdout), "\n") + 1
-		t.Logf("system check --max 0s after the soak found %d problems:\n%s", problems, r.stdout)
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			// A kill inside containers/storage's first open of a store
+			// (its probe of the volatile mount option) leaves the probe's
+			// directory, which only system check --repair removes.
+			if strings.Contains(line, "volatile-check") {
+				probes++
+			} else {
+				problems++
+			}
+		}
+		t.Logf("system check --max 0s after the soak found %d problems and %d probe leftovers:\n%s", problems, probes, r.stdout)
 		k.s.sb(t, "system", "check", "--max", "0s", "--repair", "-f")
 	}
 	assertStoreClean(t, k.s)
@@ -190,8 +199,8 @@ func TestSoak(t *testing.T) {
 	for _, kind := range kinds {
 		fmt.Fprintf(&b, " %s %d (%d failed, %d killed);", kind, k.counts[kind], k.failed[kind], k.killed[kind])
 	}
-	t.Logf("soak: %d operations from %d workers in %v, %d processes killed, %d containers at the end, %d problems for system check; by kind:%s",
-		total, workers, elapsed.Round(time.Millisecond), k.kills.Load(), len(ids), problems, b.String())
+	t.Logf("soak: %d operations from %d workers in %v, %d processes killed, %d containers at the end, %d problems for system check (and %d probe leftovers); by kind:%s",
+		total, workers, elapsed.Round(time.Millisecond), k.kills.Load(), len(ids), problems, probes, b.String())
 	if problems > 0 {
 		t.Errorf("system check found %d problems after the soak", problems)
 	}
