@@ -201,7 +201,7 @@ func (r *Runtime) deleteStorage(id string, force bool) error {
 	if err := killRecordedInit(r.runDir(id)); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(r.runDir(id)); err != nil {
+	if err := removeRunDir(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
 	}
 	return nil
@@ -294,4 +294,18 @@ func (r *Runtime) deleteOrphanLayer(containerID string) error {
 		return fmt.Errorf("delete the layer a killed create left: %w", err)
 	}
 	return nil
+}
+
+// removeRunDir removes a run directory, again while another command
+// racing for the same container (a start or rm taking its lock, a
+// monitor writing its log) adds a file to it meanwhile.
+func removeRunDir(dir string) error {
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(dir); !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return err
 }
