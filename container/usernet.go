@@ -64,6 +64,14 @@ func (r *Runtime) ensureHolder(dir string) error {
 		Dir:    dir,
 		Binary: r.Self,
 		Env:    append(os.Environ(), userns.ChildEnv()...),
+		// A failure to put another container back is no reason to fail
+		// this one's start.
+		Started: func() error {
+			if err := r.rejoinRunning(dir); err != nil {
+				fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+			}
+			return nil
+		},
 	})
 }
 

@@ -136,6 +136,10 @@ type HolderOptions struct {
 	// inside the keeper's namespaces already).
 	Binary string
 	Env    []string
+	// Started, if set, is called once a holder this call started is
+	// ready (still under the start lock): a holder that replaces a
+	// killed one must be told the members that still run.
+	Started func() error
 }
 
 // holderReady bounds the holder's start (slirp4netns included).
@@ -207,7 +211,15 @@ func EnsureHolder(o HolderOptions) error {
 		return fmt.Errorf("network holder not ready after %v", holderReady)
 	}
 	// The holder outlives this command; its parent becomes the reaper.
-	return p.Release()
+	if err := p.Release(); err != nil {
+		return err
+	}
+	if o.Started != nil {
+		if err := o.Started(); err != nil {
+			return fmt.Errorf("network holder restarted: %w", err)
+		}
+	}
+	return nil
 }
 
 // WritePid records the holder's pid, its start time, and the thread that

@@ -225,10 +225,24 @@ func TestUserNetworks(t *testing.T) {
 }
 
 // TestUserNetworkHolderKilled is not parallel: it kills the holder that
-// the other tests' networks are in.
+// the other tests' networks are in. Two members run while it is killed;
+// the next start on the network starts a holder that puts them back.
 func TestUserNetworkHolderKilled(t *testing.T) {
 	n := userNetwork(t, "k")
-	run(t, "--network", n, "busybox", "true") // the holder runs
+	tag := time.Now().UnixNano() % 1e9
+	a, b, c := fmt.Sprintf("ka%d", tag), fmt.Sprintf("kb%d", tag), fmt.Sprintf("kc%d", tag)
+	httpd(t, n, "from-a", "--name", a)
+	httpd(t, n, "from-b", "--name", b)
+	reach := func(from, to, body string) {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "exec", from, "sh", "-c", httpGet(to, 80)).stdout; !strings.Contains(out, body) {
+				return fmt.Errorf("GET http://%s/ from %s: %q", to, from, out)
+			}
+			return nil
+		})
+	}
+	reach(a, b, "from-b")
 	data, err := os.ReadFile(filepath.Join(env.runroot, "usernet", "holder.pid"))
 	if err != nil {
 		t.Fatal(err)
@@ -240,16 +254,15 @@ func TestUserNetworkHolderKilled(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("srv%d", time.Now().UnixNano()%1e9)
-	httpd(t, n, "after-kill", "--name", name)
-	out := run(t, "--network", n, "busybox", "sh", "-c", httpGet(name, 80))
-	if !strings.Contains(out, "after-kill") {
-		t.Errorf("after the holder was killed, a new pair on the network: %q", out)
-	}
+	httpd(t, n, "from-c", "--name", c)
 	data2, err := os.ReadFile(filepath.Join(env.runroot, "usernet", "holder.pid"))
 	if err != nil || string(data2) == string(data) {
 		t.Errorf("no new holder: %q %v", data2, err)
 	}
+	reach(a, b, "from-b")
+	reach(b, a, "from-a")
+	reach(a, c, "from-c")
+	reach(c, b, "from-b")
 }
 
 func TestUserNetworkBadInput(t *testing.T) {
