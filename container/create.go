@@ -477,6 +477,9 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		return nil, err
 	}
 	c.Config = cfg
+	if err := r.namePodOnNetworks(p.flags.netw.join); err != nil {
+		return nil, err
+	}
 	r.record(c, events.Create)
 	return c, nil
 }

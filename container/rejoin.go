@@ -57,7 +57,13 @@ func (r *Runtime) rejoinRunning(dir string) error {
 			continue
 		}
 		n := c.Config.Host.Network
-		err = usernet.Join(dir, ns, usernet.Request{ContainerID: c.ID, Name: c.Name(), Attachments: n.Attachments, Ports: c.Config.Host.Ports})
+		req := usernet.Request{ContainerID: c.ID, Name: c.Name(), Attachments: n.Attachments, Ports: c.Config.Host.Ports}
+		if c.Config.Infra {
+			if req.Names, err = r.podNetworkNames(c.Config); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		err = usernet.Join(dir, ns, req)
 		ns.Close()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("container %.12s back on network %s: %w", c.ID, n.Attachments[0].Network, err))

@@ -14,7 +14,7 @@ import (
 type usernetBackend struct{ n Network }
 
 func (b usernetBackend) Attach(netns *os.File, o AttachOptions) (func() error, error) {
-	req := usernet.Request{ContainerID: b.n.MemberID, Name: b.n.MemberName, Attachments: b.n.Attachments, Ports: o.Ports}
+	req := usernet.Request{ContainerID: b.n.MemberID, Name: b.n.MemberName, Attachments: b.n.Attachments, Ports: o.Ports, Names: b.n.MemberNames}
 	if err := usernet.Join(b.n.HolderDir, netns, req); err != nil {
 		return nil, fmt.Errorf("join network %s: %w", b.n.Attachments[0].Network, err)
 	}

@@ -37,10 +37,13 @@ const (
 
 // Request is a message to the holder.
 type Request struct {
-	// Op is "join", "leave", "name" or "ping".
-	Op          string            `json:"op"`
-	ContainerID string            `json:"containerID,omitempty"`
-	Name        string            `json:"name,omitempty"`
+	// Op is "join", "leave", "name", "names" or "ping".
+	Op          string `json:"op"`
+	ContainerID string `json:"containerID,omitempty"`
+	Name        string `json:"name,omitempty"`
+	// Names are further names the member answers to (a pod's infra: its
+	// pod's and its members'), on "join" and "names".
+	Names       []string          `json:"names,omitempty"`
 	Attachments []spec.Attachment `json:"attachments,omitempty"`
 	// Ports are the container's published ports: the holder routes the
 	// container's answers on them back to the forwarder's transparent
@@ -80,6 +83,21 @@ func Leave(dir, containerID string) error {
 func SetName(dir, containerID, name string) error {
 	err := call(dir, Request{Op: "name", ContainerID: containerID, Name: name}, nil)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	return err
+}
+
+// SetNames tells the holder in dir the further names a member answers
+// to (see Request.Names); like SetName, no holder is no error.
+func SetNames(dir, containerID string, names []string) error {
+	err := call(dir, Request{Op: "names", ContainerID: containerID, Names: names}, nil)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "unknown request") {
+		// A holder of an older version, started before an upgrade: it
+		// learns the names when it is next started.
 		return nil
 	}
 	return err

@@ -389,3 +389,49 @@ func TestUserNetworkCommands(t *testing.T) {
 		t.Errorf("network prune -f removed %s, which has a member: %q", other, pruned)
 	}
 }
+
+// TestPodOnUserNetwork: a pod on a user-defined network is reached there
+// by its name, its alias and its members' names (play kube's too), its
+// published port reaches its member, and another network reaches none.
+func TestPodOnUserNetwork(t *testing.T) {
+	t.Parallel()
+	n, other := userNetwork(t, "p"), userNetwork(t, "q")
+	tag := time.Now().UnixNano() % 1e9
+	podName, member := fmt.Sprintf("pn%d", tag), fmt.Sprintf("pm%d", tag)
+	port := freePorts(t, 1)[0]
+	newPod(t, podName, "--network", n, "--network-alias", podName+"-alias", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	detached(t, "--pod", podName, "--name", member, "busybox", "sh", "-c", "echo in-pod > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+	infra := strings.TrimSpace(ok(t, "pod", "inspect", "-f", "{{.InfraContainerID}}", podName))
+	ip := memberIP(t, n, infra)
+	for _, host := range []string{podName, podName + "-alias", member, ip} {
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "run", "--rm", "--network", n, "busybox", "sh", "-c", httpGet(host, 80)).stdout; !strings.Contains(out, "in-pod") {
+				return fmt.Errorf("GET http://%s/ from the pod's network: %q", host, out)
+			}
+			return nil
+		})
+	}
+	if body, err := get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); err != nil || body != "in-pod\n" {
+		t.Errorf("GET through the pod's -p %d: %q %v", port, body, err)
+	}
+	out := run(t, "--network", other, "busybox", "sh", "-c", httpGet(member, 80)+"; "+httpGet(ip, 80)+" || echo unreachable")
+	if strings.Contains(out, "in-pod") || !strings.Contains(out, "unreachable") {
+		t.Errorf("a container on another network reached the pod: %q", out)
+	}
+
+	kp := fmt.Sprintf("kp%d", tag)
+	y := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + kp + "\nspec:\n  containers:\n  - name: web\n    image: busybox\n" +
+		"    command: [sh, -c, 'echo played > /tmp/index.html; exec httpd -f -p 80 -h /tmp']\n"
+	if r := sbWith(t, cmdOpts{stdin: y}, "play", "kube", "--network", n, "-"); r.code != 0 {
+		t.Fatalf("play kube --network %s: %s", n, r)
+	}
+	t.Cleanup(func() { sbWith(t, cmdOpts{stdin: y}, "play", "kube", "--down", "-") })
+	for _, host := range []string{kp, kp + "-web"} {
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "run", "--rm", "--network", n, "busybox", "sh", "-c", httpGet(host, 80)).stdout; !strings.Contains(out, "played") {
+				return fmt.Errorf("GET http://%s/ (play kube --network): %q", host, out)
+			}
+			return nil
+		})
+	}
+}

@@ -99,6 +99,9 @@ func (d *dnsServer) lookup(name string) ([][4]byte, bool) {
 			for _, al := range a.Aliases {
 				match = match || strings.EqualFold(al, name)
 			}
+			for _, n := range m.extra {
+				match = match || strings.EqualFold(n, name)
+			}
 			if ip, err := netip.ParseAddr(a.IP); match && err == nil {
 				ips = append(ips, ip.As4())
 			}

@@ -78,13 +78,15 @@ type holder struct {
 	members  map[string]*member    // by container id, guarded by mu
 	dns      map[string]*dnsServer // by network id, guarded by mu
 	// names are containers' names told before they joined (SetName), by
-	// container id, guarded by mu.
+	// container id, guarded by mu; extra their further names (SetNames).
 	names map[string]string
+	extra map[string][]string
 }
 
 // member is an attached container.
 type member struct {
 	id, name string
+	extra    []string // further names: a pod infra's pod and members
 	atts     []spec.Attachment
 	veths    []string
 	rules    []portRule
@@ -96,7 +98,7 @@ func start(dir string) (*holder, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}, names: map[string]string{}}
+	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}, names: map[string]string{}, extra: map[string][]string{}}
 	var err error
 	if h.ns, err = newNSThread(); err != nil {
 		return nil, err
@@ -224,7 +226,14 @@ func (h *holder) doInNS(req usernet.Request, netns *os.File) error {
 		return nil
 	case "leave":
 		delete(h.names, req.ContainerID)
+		delete(h.extra, req.ContainerID)
 		return h.leave(req.ContainerID)
+	case "names":
+		h.extra[req.ContainerID] = req.Names
+		if m := h.members[req.ContainerID]; m != nil {
+			m.extra = req.Names
+		}
+		return nil
 	case "name":
 		h.names[req.ContainerID] = req.Name
 		if m := h.members[req.ContainerID]; m != nil {
@@ -252,6 +261,10 @@ func (h *holder) join(req usernet.Request, netns *os.File) (err error) {
 	if m.name == "" {
 		m.name = h.names[m.id]
 	}
+	if req.Names != nil {
+		h.extra[m.id] = req.Names
+	}
+	m.extra = h.extra[m.id]
 	defer func() {
 		if err != nil {
 			if lerr := h.undo(m); lerr != nil {
