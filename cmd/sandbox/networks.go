@@ -352,7 +352,7 @@ func newNetworkConnectCommand(g *globals) *cobra.Command {
 	var o container.ConnectOptions
 	cmd := &cobra.Command{
 		Use:   "connect [flags] NETWORK CONTAINER",
-		Short: "Put a container that is not running on a user-defined network",
+		Short: "Put a container on a user-defined network (a running one at once)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
@@ -372,7 +372,7 @@ func newNetworkDisconnectCommand(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "disconnect [flags] NETWORK CONTAINER",
-		Short: "Take a container that is not running off a user-defined network",
+		Short: "Take a container off a user-defined network (a running one at once)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()

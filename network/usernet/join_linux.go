@@ -37,7 +37,8 @@ const (
 
 // Request is a message to the holder.
 type Request struct {
-	// Op is "join", "leave", "name", "names" or "ping".
+	// Op is "join", "connect", "disconnect", "leave", "name", "names"
+	// or "ping".
 	Op          string `json:"op"`
 	ContainerID string `json:"containerID,omitempty"`
 	Name        string `json:"name,omitempty"`
@@ -69,6 +70,18 @@ func HolderDir(runRoot string) string { return filepath.Join(runRoot, "usernet")
 func Join(dir string, netns *os.File, req Request) error {
 	req.Op = "join"
 	return call(dir, req, netns)
+}
+
+// Connect puts the running container whose network namespace is netns,
+// already on a network of the holder in dir, on network a as well.
+func Connect(dir string, netns *os.File, containerID string, a spec.Attachment) error {
+	return call(dir, Request{Op: "connect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, netns)
+}
+
+// Disconnect takes a running container off network a (its other networks
+// stay).
+func Disconnect(dir, containerID string, a spec.Attachment) error {
+	return call(dir, Request{Op: "disconnect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, nil)
 }
 
 // Leave takes the container off its networks (its veths, names and port

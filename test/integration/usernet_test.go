@@ -346,7 +346,7 @@ func TestDefaultNetworkClientAddress(t *testing.T) {
 }
 
 // TestUserNetworkCommands: connect and disconnect a container that is not
-// running, ls's forms, prune.
+// running and one that runs, ls's forms, prune.
 func TestUserNetworkCommands(t *testing.T) {
 	t.Parallel()
 	n := userNetwork(t, "c", "--label", "team=blue")
@@ -356,10 +356,25 @@ func TestUserNetworkCommands(t *testing.T) {
 	ok(t, "network", "connect", "--alias", name+"-a", n, name)
 	fails(t, 125, []string{"already connected"}, "network", "connect", n, name)
 	ok(t, "start", name)
-	fails(t, 125, []string{"running"}, "network", "disconnect", n, name)
 	if out := run(t, "--network", n, "busybox", "sh", "-c", httpGet(name+"-a", 80)); !strings.Contains(out, "joined") {
 		t.Errorf("a connected container by its alias: %q", out)
 	}
+	// A running container on another user network is connected and
+	// disconnected at once; one on the default network is refused.
+	client := detached(t, "--network", userNetwork(t, "e"), "busybox", "sleep", "60")
+	ok(t, "network", "connect", n, client)
+	if out := sb(t, "exec", client, "sh", "-c", httpGet(name+"-a", 80)).stdout; !strings.Contains(out, "joined") {
+		t.Errorf("a running container connected: GET http://%s-a/: %q", name, out)
+	}
+	ok(t, "network", "disconnect", n, client)
+	if out := sb(t, "exec", client, "sh", "-c", "ip -o link; "+httpGet(name+"-a", 80)).stdout; strings.Contains(out, "joined") || strings.Contains(out, "eth1") {
+		t.Errorf("a running container disconnected still reaches the network: %q", out)
+	}
+	if m, found := inspectNetwork(t, n).Containers[client]; found {
+		t.Errorf("still a member after a running disconnect: %v", m)
+	}
+	plain := detached(t, "busybox", "sleep", "60")
+	fails(t, 125, []string{"stop it first"}, "network", "connect", n, plain)
 	ok(t, "stop", "-t", "0", name)
 	ok(t, "network", "disconnect", n, name)
 	if m, found := inspectNetwork(t, n).Containers[id]; found {
