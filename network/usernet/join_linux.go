@@ -305,5 +305,8 @@ func OpenHolderNetns(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// PidPath is the holder's pid file in dir (rewritten by each holder).
+func PidPath(dir string) string { return filepath.Join(dir, pidName) }
+
 // SockPath is the holder's socket in dir, for the holder to listen on.
 func SockPath(dir string) string { return filepath.Join(dir, sockName) }

@@ -226,12 +226,14 @@ func TestUserNetworks(t *testing.T) {
 
 // TestUserNetworkHolderKilled is not parallel: it kills the holder that
 // the other tests' networks are in. Two members run while it is killed;
-// the next start on the network starts a holder that puts them back.
+// the next start on the network starts a holder that puts them back,
+// and their published ports follow.
 func TestUserNetworkHolderKilled(t *testing.T) {
 	n := userNetwork(t, "k")
 	tag := time.Now().UnixNano() % 1e9
 	a, b, c := fmt.Sprintf("ka%d", tag), fmt.Sprintf("kb%d", tag), fmt.Sprintf("kc%d", tag)
-	httpd(t, n, "from-a", "--name", a)
+	port := freePorts(t, 1)[0]
+	httpd(t, n, "from-a", "--name", a, "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
 	httpd(t, n, "from-b", "--name", b)
 	reach := func(from, to, body string) {
 		t.Helper()
@@ -263,6 +265,13 @@ func TestUserNetworkHolderKilled(t *testing.T) {
 	reach(b, a, "from-a")
 	reach(a, c, "from-c")
 	reach(c, b, "from-b")
+	// a's published port reaches it in the new holder's namespace.
+	eventually(t, 10*time.Second, func() error {
+		if body, err := get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); err != nil || body != "from-a\n" {
+			return fmt.Errorf("GET through -p %d after the holder restarted: %q %v", port, body, err)
+		}
+		return nil
+	})
 }
 
 func TestUserNetworkBadInput(t *testing.T) {
