@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"sandbox/events"
 	"sandbox/internal/atomicfile"
 	"sandbox/network"
 	"sandbox/network/usernet"
@@ -108,7 +109,9 @@ type ConnectOptions struct {
 // user-defined network, at once (the holder adds a veth in its
 // namespace and answers its names there).
 func (r *Runtime) Connect(o ConnectOptions) error {
-	return r.changeNetworks(o.Container, func(c *Container, pid int, n *network.Network) (func() error, error) {
+	var joined string
+	var ctr *Container
+	err := r.changeNetworks(o.Container, func(c *Container, pid int, n *network.Network) (func() error, error) {
 		if n.Mode != "" && len(n.Attachments) == 0 && n.Mode != network.Slirp4netns && n.Mode != network.Pasta {
 			return nil, fmt.Errorf("container %s has --network %s: it cannot join a user-defined network", o.Container, n.Mode)
 		}
@@ -128,6 +131,7 @@ func (r *Runtime) Connect(o ConnectOptions) error {
 			*n = network.Network{Mode: a.Network, HolderDir: usernet.HolderDir(r.runRoot), MemberID: c.ID, MemberName: c.Name()}
 		}
 		n.Attachments = append(n.Attachments, a)
+		joined, ctr = a.Network, c
 		return func() error {
 			errs := []error{r.Networks.Detach(a.Network, c.ID)}
 			if pid > 0 {
@@ -136,6 +140,11 @@ func (r *Runtime) Connect(o ConnectOptions) error {
 			return errors.Join(errs...)
 		}, nil
 	})
+	if err != nil {
+		return err
+	}
+	r.recordNetwork(events.Connect, ctr, joined)
+	return nil
 }
 
 // connectLive puts the running container pid on network a at once.
@@ -154,7 +163,9 @@ func connectLive(pid int, dir, id string, a spec.Attachment) error {
 // Disconnect takes a container off a user-defined network (a running
 // one at once); off its last, it has no network but its loopback.
 func (r *Runtime) Disconnect(net, ref string) error {
-	return r.changeNetworks(ref, func(c *Container, pid int, n *network.Network) (func() error, error) {
+	var left string
+	var ctr *Container
+	err := r.changeNetworks(ref, func(c *Container, pid int, n *network.Network) (func() error, error) {
 		rec, err := r.Networks.Get(net)
 		if err != nil {
 			return nil, err
@@ -177,8 +188,14 @@ func (r *Runtime) Disconnect(net, ref string) error {
 		} else {
 			n.Mode = n.Attachments[0].Network
 		}
+		left, ctr = rec.Name, c
 		return nil, nil
 	})
+	if err != nil {
+		return err
+	}
+	r.recordNetwork(events.Disconnect, ctr, left)
+	return nil
 }
 
 // changeNetworks changes the network of a container under its state's

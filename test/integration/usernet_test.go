@@ -375,12 +375,23 @@ func TestUserNetworkCommands(t *testing.T) {
 	if out := sb(t, "exec", client, "sh", "-c", httpGet(name+"-a", 80)).stdout; !strings.Contains(out, "joined") {
 		t.Errorf("a running container connected: GET http://%s-a/: %q", name, out)
 	}
+	if out := ok(t, "ps", "-q", "--no-trunc", "--filter", "network="+n); !strings.Contains(out, client) {
+		t.Errorf("ps --filter network=%s (the container's second network): %q", n, out)
+	}
 	ok(t, "network", "disconnect", n, client)
 	if out := sb(t, "exec", client, "sh", "-c", "ip -o link; "+httpGet(name+"-a", 80)).stdout; strings.Contains(out, "joined") || strings.Contains(out, "eth1") {
 		t.Errorf("a running container disconnected still reaches the network: %q", out)
 	}
 	if m, found := inspectNetwork(t, n).Containers[client]; found {
 		t.Errorf("still a member after a running disconnect: %v", m)
+	}
+	evs := ok(t, "events", "--stream=false", "--filter", "type=network")
+	nid := inspectNetwork(t, n).ID
+	for _, want := range []string{"network create " + nid + " " + n, "network connect " + client + " (container=" + client + ", name=" + n + ")",
+		"network disconnect " + client + " (container=" + client + ", name=" + n + ")"} {
+		if !strings.Contains(evs, want) {
+			t.Errorf("events --filter type=network: no %q in\n%s", want, evs)
+		}
 	}
 	plain := detached(t, "busybox", "sleep", "60")
 	fails(t, 125, []string{"stop it first"}, "network", "connect", n, plain)
