@@ -123,7 +123,13 @@ func (r *Runtime) Connect(o ConnectOptions) error {
 			return nil, err
 		}
 		if pid > 0 {
-			if err := connectLive(pid, n.HolderDir, c.ID, a); err != nil {
+			// A holder killed since is started again (putting the
+			// container back on its other networks) first.
+			err := r.ensureHolder(n.HolderDir)
+			if err == nil {
+				err = connectLive(pid, n.HolderDir, c.ID, a)
+			}
+			if err != nil {
 				return nil, errors.Join(err, r.Networks.Detach(a.Network, c.ID))
 			}
 		}

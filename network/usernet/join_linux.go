@@ -79,9 +79,14 @@ func Connect(dir string, netns *os.File, containerID string, a spec.Attachment) 
 }
 
 // Disconnect takes a running container off network a (its other networks
-// stay).
+// stay). A holder that does not run is no error: the container is on no
+// network of a running holder, and the next one will not put it on a.
 func Disconnect(dir, containerID string, a spec.Attachment) error {
-	return call(dir, Request{Op: "disconnect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, nil)
+	err := call(dir, Request{Op: "disconnect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, nil)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	return err
 }
 
 // Leave takes the container off its networks (its veths, names and port
