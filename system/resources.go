@@ -121,7 +121,11 @@ func networksResource(rt *container.Runtime) Resource {
 				return nil, 0, nil
 			}
 			gone, err := rt.Networks.Prune(nil)
-			return gone, 0, err
+			names := make([]string, len(gone))
+			for i, r := range gone {
+				names[i] = r.Name
+			}
+			return names, 0, err
 		},
 		Reset: func(ctx context.Context) error {
 			if rt.Networks.Dir == "" {
