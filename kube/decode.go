@@ -8,7 +8,9 @@ import (
 	"path"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"sandbox/kube/plan"
 
@@ -48,7 +50,7 @@ func Decode(data []byte) (*plan.Decoded, error) {
 		}
 		pods, err := decodeObject(apiVersion, kind, raw, obj)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", kind, nameOf(obj), err)
+			return nil, fmt.Errorf("%s %s: %w", word(kind), nameOf(obj), err)
 		}
 		out.Pods = append(out.Pods, pods...)
 	}
@@ -63,6 +65,17 @@ func Decode(data []byte) (*plan.Decoded, error) {
 		seen[p.Name] = true
 	}
 	return out, nil
+}
+
+// word is s as a message shows it: as it is when it is one printable
+// word (Pod, apps/v1), else quoted, so that the message stays one line.
+func word(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // oneLine is err's message on one line.
@@ -125,7 +138,7 @@ func decodeObject(apiVersion, kind string, raw []byte, obj map[string]any) ([]pl
 		}
 		return nil, strictDecode(raw, obj, &s, allowed)
 	}
-	return nil, fmt.Errorf("unsupported kind %s (apiVersion %s): play kube takes v1 Pod, apps/v1 Deployment and v1 Service", kind, apiVersion)
+	return nil, fmt.Errorf("unsupported kind %s (apiVersion %s): play kube takes v1 Pod, apps/v1 Deployment and v1 Service", word(kind), word(apiVersion))
 }
 
 // podFields are the fields of a pod sandbox supports, under the prefixes
