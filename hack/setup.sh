@@ -107,11 +107,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
 	[ -e /dev/fuse ] || mknod -m 0666 /dev/fuse c 10 229
 	chmod 0666 /dev/net/tun /dev/fuse
-	# runc (podman's runtime in the benchmarks) makes a session keyring
-	# per container: the kernel's default of 200 keys per user stops
-	# podman at about its 190th container (make bench's ps with 200).
-	[ "$(cat /proc/sys/kernel/keys/maxkeys)" -ge 1000 ] || echo 1000 >/proc/sys/kernel/keys/maxkeys
-	[ "$(cat /proc/sys/kernel/keys/maxbytes)" -ge 100000 ] || echo 100000 >/proc/sys/kernel/keys/maxbytes
 
 	if [ -r /proc/sys/kernel/unprivileged_userns_clone ] && [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
 		say "allowing unprivileged user namespaces"
@@ -129,7 +124,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	if [ "$(cat /proc/sys/kernel/keys/maxbytes)" -lt 100000 ]; then
 		sysctl -q -w kernel.keys.maxbytes=100000
 	fi
-	# The tests' files must be readable by the test user.
 	say "ok: user $TEST_USER (uid $uid, home $home), packages, devices"
 	exit 0
 fi
