@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,8 +59,27 @@ func createOptions(name string, req *ctrtypes.CreateRequest) (*container.CreateO
 	}
 	sort.Strings(o.Labels)
 	o.Volumes = append(o.Volumes, h.Binds...)
+	// Config.Volumes are anonymous volumes, where no bind, mount or tmpfs
+	// of the request is (docker's rule; compose sends both).
+	taken := map[string]bool{}
+	for _, b := range h.Binds {
+		parts := strings.Split(b, ":")
+		if len(parts) == 1 {
+			taken[path.Clean(parts[0])] = true
+		} else {
+			taken[path.Clean(parts[1])] = true
+		}
+	}
+	for _, m := range h.Mounts {
+		taken[path.Clean(m.Target)] = true
+	}
+	for dst := range h.Tmpfs {
+		taken[path.Clean(dst)] = true
+	}
 	for _, v := range sortedKeys(cfg.Volumes) {
-		o.Volumes = append(o.Volumes, v)
+		if !taken[path.Clean(v)] {
+			o.Volumes = append(o.Volumes, v)
+		}
 	}
 	for _, m := range h.Mounts {
 		s, err := mountSpec(m)
