@@ -61,25 +61,32 @@ func (b *buildStream) finish(m progressMessage) {
 	b.send(m)
 }
 
+// refuseBuildParams names the first build parameter sandbox cannot
+// honour, before the context is read.
+func refuseBuildParams(r *http.Request) error {
+	q := r.URL.Query()
+	switch {
+	case q.Get("remote") != "":
+		return badRequest("remote: a build context by URL is not supported: send the context as the body")
+	case q.Get("platform") != "" && !strings.HasPrefix(q.Get("platform"), "linux"):
+		return badRequest("platform %q is not supported: want linux", q.Get("platform"))
+	case q.Get("squash") != "" && boolParam(r, "squash"):
+		return badRequest("squash is not supported")
+	case q.Get("isolation") != "" && q.Get("isolation") != "default":
+		return badRequest("isolation %q is not supported", q.Get("isolation"))
+	case q.Get("extrahosts") != "" || q.Get("shmsize") != "" && q.Get("shmsize") != "0":
+		return badRequest("extrahosts and shmsize are not supported in builds")
+	case q.Get("version") == "2":
+		return badRequest("version 2 (BuildKit) builds are not supported: use the classic builder (DOCKER_BUILDKIT=0)")
+	}
+	return nil
+}
+
 // buildOptions are the build's options from the request's parameters,
 // the Dockerfile found inside the context dir.
 func buildOptions(r *http.Request, dir string) (buildopt.Options, error) {
 	q := r.URL.Query()
 	o := buildopt.Options{ContextDir: dir, Tags: q["t"], Target: q.Get("target"), NoCache: boolParam(r, "nocache"), Quiet: boolParam(r, "q")}
-	switch {
-	case q.Get("remote") != "":
-		return o, badRequest("remote: a build context by URL is not supported: send the context as the body")
-	case q.Get("platform") != "" && !strings.HasPrefix(q.Get("platform"), "linux"):
-		return o, badRequest("platform %q is not supported: want linux", q.Get("platform"))
-	case q.Get("squash") != "" && boolParam(r, "squash"):
-		return o, badRequest("squash is not supported")
-	case q.Get("isolation") != "" && q.Get("isolation") != "default":
-		return o, badRequest("isolation %q is not supported", q.Get("isolation"))
-	case q.Get("extrahosts") != "" || q.Get("shmsize") != "" && q.Get("shmsize") != "0":
-		return o, badRequest("extrahosts and shmsize are not supported in builds")
-	case q.Get("version") == "2":
-		return o, badRequest("version 2 (BuildKit) builds are not supported: use the classic builder (DOCKER_BUILDKIT=0)")
-	}
 	if p := q.Get("pull"); p != "" && boolParam(r, "pull") {
 		o.Pull = "always"
 	}
@@ -128,6 +135,9 @@ func buildOptions(r *http.Request, dir string) (buildopt.Options, error) {
 func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/x-tar" && ct != "application/tar" {
 		return badRequest("Content-Type %q: the build context is a tar (application/x-tar)", ct)
+	}
+	if err := refuseBuildParams(r); err != nil {
+		return err
 	}
 	dir, remove, err := build.ContextFromStream(r.Body)
 	if err != nil {

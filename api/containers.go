@@ -74,7 +74,9 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 			return notFound("No such image: %s", o.Image)
 		}
 		if errors.Is(err, usernet.ErrNotFound) {
-			return notFound("network %s not found", o.Network)
+			// Not 404: the docker client takes a 404 of create for a
+			// missing image, and pulls.
+			return badRequest("network %s not found", o.Network)
 		}
 		return err
 	}
@@ -89,7 +91,7 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 				s.log.Printf("create: remove %s after a failed connect: %v", c.ID, rerr)
 			}
 			if errors.Is(err, usernet.ErrNotFound) {
-				return notFound("network %s not found", name)
+				return badRequest("network %s not found", name)
 			}
 			return err
 		}
