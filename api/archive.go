@@ -69,13 +69,16 @@ func (s *Server) statArchive(w http.ResponseWriter, r *http.Request) error {
 // `sandbox cp CTR:PATH -`.
 func (s *Server) getArchive(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("id")
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
 	if err := s.setPathStat(w, r); err != nil {
 		return err
 	}
-	p, _ := archivePath(r)
 	w.Header().Set("Content-Type", "application/x-tar")
 	out := &lazyWriter{w: w}
-	err := imagetools.Copy(r.Context(), s.rt, imagetools.CopyOptions{Src: ref + ":" + p, Dst: "-", Stdout: out})
+	err = imagetools.Copy(r.Context(), s.rt, imagetools.CopyOptions{Src: ref + ":" + p, Dst: "-", Stdout: out})
 	if err != nil && !out.started {
 		return pathErr(ref, err)
 	}
@@ -184,13 +187,7 @@ func (s *Server) commitContainer(w http.ResponseWriter, r *http.Request) error {
 	o.Changes = append(o.Changes, more...)
 	id, err := commit.Commit(r.Context(), s.rt, o)
 	if err != nil {
-		if errors.Is(err, container.ErrNoSuchContainer) {
-			return notFound("No such container: %s", ref)
-		}
-		if strings.HasPrefix(err.Error(), "invalid") {
-			return badRequest("%v", err)
-		}
-		return err
+		return ctrErr(ref, err)
 	}
 	writeJSON(w, http.StatusCreated, common.IDResponse{ID: "sha256:" + strings.TrimPrefix(id, "sha256:")})
 	return nil

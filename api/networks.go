@@ -60,13 +60,19 @@ func userNetwork(rec *usernet.Record) nettypes.Inspect {
 	if n.Labels == nil {
 		n.Labels = map[string]string{}
 	}
-	subnet, _ := netip.ParsePrefix(rec.Subnet)
-	gw, _ := netip.ParseAddr(rec.Gateway)
-	n.IPAM.Config = []nettypes.IPAMConfig{{Subnet: subnet, Gateway: gw}}
+	// The store checked both when the network was made.
+	var cfg nettypes.IPAMConfig
+	if p, err := netip.ParsePrefix(rec.Subnet); err == nil {
+		cfg.Subnet = p
+	}
+	if a, err := netip.ParseAddr(rec.Gateway); err == nil {
+		cfg.Gateway = a
+	}
+	n.IPAM.Config = []nettypes.IPAMConfig{cfg}
 	for id, m := range rec.Members {
 		ep := nettypes.EndpointResource{Name: m.Name, EndpointID: endpointID(rec.ID, id)}
 		if a, err := netip.ParseAddr(m.IP); err == nil {
-			ep.IPv4Address = netip.PrefixFrom(a, subnet.Bits())
+			ep.IPv4Address = netip.PrefixFrom(a, cfg.Subnet.Bits())
 		}
 		n.Containers[id] = ep
 	}
