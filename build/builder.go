@@ -31,11 +31,13 @@ type Result struct {
 
 // builder is one build in progress.
 type builder struct {
-	rt     *container.Runtime
-	store  *storage.Store
-	o      *buildopt.Options
-	out    io.Writer
-	errw   io.Writer
+	rt    *container.Runtime
+	store *storage.Store
+	o     *buildopt.Options
+	out   io.Writer
+	errw  io.Writer
+	// view is the compact view on a terminal (nil: plain lines).
+	view   *compactView
 	df     *dockerfile
 	lex    *shell.Lex
 	ignore *Ignore
@@ -72,7 +74,7 @@ type stage struct {
 
 // Build builds an image from a Dockerfile (see buildopt.Options) and
 // returns it.
-func Build(ctx context.Context, rt *container.Runtime, o buildopt.Options) (*Result, error) {
+func Build(ctx context.Context, rt *container.Runtime, o buildopt.Options) (_ *Result, retErr error) {
 	args, err := check(&o)
 	if err != nil {
 		return nil, err
@@ -119,6 +121,15 @@ func Build(ctx context.Context, rt *container.Runtime, o buildopt.Options) (*Res
 	}
 	if o.Quiet {
 		b.out, b.errw = io.Discard, io.Discard
+	} else if fd, ok := useCompact(o.Progress, o.Out); ok {
+		b.view = newCompactView(b.out, fd)
+		b.out, b.errw = b.view.output(b.out), b.view.output(b.errw)
+		defer func() {
+			if retErr != nil {
+				b.view.fail()
+			}
+			b.view.end()
+		}()
 	}
 	if err := b.metaArgs(); err != nil {
 		return nil, err
@@ -242,10 +253,28 @@ func (b *builder) readCache() (map[digest.Digest]string, error) {
 // printStep prints a step's line, podman's shape.
 func (b *builder) printStep(st *stage, text string) {
 	st.step++
+	line := fmt.Sprintf("STEP %d/%d: %s", st.step, st.steps, text)
 	if b.multi {
-		fmt.Fprintf(b.out, "[%d/%d] ", b.nth, b.count)
+		line = fmt.Sprintf("[%d/%d] %s", b.nth, b.count, line)
 	}
-	fmt.Fprintf(b.out, "STEP %d/%d: %s\n", st.step, st.steps, text)
+	b.stepLine(line)
+}
+
+// stepLine shows a step: a line of its own, or the compact view's
+// current step.
+func (b *builder) stepLine(line string) {
+	if b.view != nil {
+		b.view.step(line)
+		return
+	}
+	fmt.Fprintln(b.out, line)
+}
+
+// idLine prints the image id a step made (not in the compact view).
+func (b *builder) idLine(id string) {
+	if b.view == nil {
+		fmt.Fprintf(b.out, "--> %.12s\n", id)
+	}
 }
 
 // runStage builds one stage.
@@ -418,7 +447,7 @@ func (b *builder) commitLayer(st *stage, layer, createdBy string) error {
 	}
 	st.image, st.top = img.ID, layer
 	b.cache[st.key] = img.ID
-	fmt.Fprintf(b.out, "--> %.12s\n", img.ID)
+	b.idLine(img.ID)
 	return nil
 }
 
@@ -440,10 +469,14 @@ func (b *builder) cached(st *stage, createdBy string) bool {
 	if err != nil || l.Parent != st.top {
 		return false
 	}
-	fmt.Fprintf(b.out, "--> Using cache %s\n", img.ID)
+	if b.view != nil {
+		b.view.cachedStep()
+	} else {
+		fmt.Fprintf(b.out, "--> Using cache %s\n", img.ID)
+	}
 	st.history(createdBy, false)
 	st.image, st.top = img.ID, img.TopLayer
-	fmt.Fprintf(b.out, "--> %.12s\n", img.ID)
+	b.idLine(img.ID)
 	return true
 }
 
@@ -459,10 +492,11 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 		cfg.Config.Labels[k] = v
 	}
 	key := finalKey(st.key, b.o.Labels)
+	line := strings.TrimSpace("COMMIT " + strings.Join(b.o.Tags, " "))
 	if b.multi {
-		fmt.Fprintf(b.out, "[%d/%d] ", b.count, b.count)
+		line = fmt.Sprintf("[%d/%d] %s", b.count, b.count, line)
 	}
-	fmt.Fprintln(b.out, strings.TrimSpace("COMMIT "+strings.Join(b.o.Tags, " ")))
+	b.stepLine(line)
 	var id string
 	if cached, ok := b.cache[key]; ok && !b.o.NoCache {
 		if img, err := b.store.Image(cached); err == nil && img.TopLayer == st.top {
@@ -485,6 +519,9 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 			return "", err
 		}
 		id = img.ID
+	}
+	if b.view != nil {
+		b.view.end()
 	}
 	fmt.Fprintf(b.out, "--> %.12s\n", id)
 	for _, n := range names {

@@ -25,6 +25,11 @@ func check(o *buildopt.Options) (map[string]string, error) {
 	default:
 		return nil, fmt.Errorf("invalid --pull %q: want missing, always or never", o.Pull)
 	}
+	switch o.Progress {
+	case "", "auto", "plain", "tty":
+	default:
+		return nil, fmt.Errorf("invalid --progress %q: want auto, plain or tty", o.Progress)
+	}
 	args := map[string]string{}
 	for _, a := range o.BuildArgs {
 		k, v, ok := strings.Cut(a, "=")

@@ -144,15 +144,16 @@ type ImageSummary struct {
 }
 
 // ListImages lists images, newest first, one entry per name (an image
-// without a name shows as <none>:<none>).
-func (s *Store) ListImages() ([]ImageSummary, error) {
+// without a name shows as <none>:<none>). A build step's image is listed
+// only with all, as docker's images -a lists intermediate images.
+func (s *Store) ListImages(all bool) ([]ImageSummary, error) {
 	imgs, err := s.Images()
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
 	var out []ImageSummary
 	for _, img := range imgs {
-		if len(img.Names) == 0 && ParseBuildMeta(img.Metadata).Intermediate {
+		if !all && len(img.Names) == 0 && ParseBuildMeta(img.Metadata).Intermediate {
 			continue // a build step's image: layer cache, not for listing
 		}
 		size := s.LayersSize(img.TopLayer)

@@ -45,6 +45,9 @@ type Options struct {
 	Labels []string
 	// Network is the network of RUN steps ("": as run's default).
 	Network string
+	// Progress is auto (also ""): the compact view on a terminal, plain
+	// lines otherwise; plain; or tty, the compact view anyway.
+	Progress string
 	// Quiet prints nothing but the image id (the command does).
 	Quiet bool
 	// IIDFile is --iidfile: where the image id is written.

@@ -58,6 +58,7 @@ func newBuildCommand(g *globals) *cobra.Command {
 	f.Lookup("pull").NoOptDefVal = "always"
 	f.StringArrayVar(&o.Labels, "label", nil, "set a label NAME=VALUE on the image")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only the image id")
+	f.StringVar(&o.Progress, "progress", "auto", "output: auto (a compact view on a terminal, plain lines otherwise), plain or tty")
 	f.StringVar(&o.IIDFile, "iidfile", "", "write the image id to this file")
 	f.StringVar(&o.Network, "network", "", "network of RUN steps: as run's --network (none: no network)")
 	return cmd

@@ -41,6 +41,7 @@ var flagValues = map[string][]string{
 	"log-level":      logLevels,
 	"events-backend": {"file", "journald", "none"},
 	"save/format":    {"docker-archive", "oci-archive"},
+	"build/progress": {"auto", "plain", "tty"},
 	"ps/format":      {"json", "table"},
 	"images/format":  {"json", "table"},
 	"events/format":  {"json"},
@@ -159,7 +160,7 @@ func imageNames(g *globals, prefix string) []string {
 	if err != nil {
 		return nil
 	}
-	list, err := s.ListImages()
+	list, err := s.ListImages(false)
 	if err != nil {
 		return nil
 	}

@@ -30,7 +30,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := s.ListImages()
+			list, err := s.ListImages(all)
 			if err != nil {
 				return err
 			}
@@ -57,8 +57,7 @@ func newImagesCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	// Every image is listed already: sandbox makes no intermediate images.
-	f.BoolVarP(&all, "all", "a", false, "show all images, intermediate ones included (sandbox makes none: the same list)")
+	f.BoolVarP(&all, "all", "a", false, "show all images, the intermediate images of build steps included")
 	f.StringVar(&format, "format", "", "format: table, json, or a Go template ({{.ID}}, {{.Repository}}, {{.Tag}}, {{.Digest}}...)")
 	f.BoolVarP(&noHeading, "noheading", "n", false, "do not print the column headings")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate output (full IDs with their sha256: prefix)")

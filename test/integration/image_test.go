@@ -4,7 +4,9 @@ package integration
 // (against the harness's docker-registry on loopback), images, tag, rmi.
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -163,6 +165,13 @@ func TestRmiAfterRunRm(t *testing.T) {
 	if err := syscall.Kill(pids.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	// A signal is delivered when the process next runs: the command has
+	// ended once it is a zombie, which its stopped monitor cannot reap.
+	for deadline := time.Now().Add(10 * time.Second); !zombie(pids.Pid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d did not die of SIGKILL", pids.Pid)
+		}
+	}
 	rmi := make(chan result, 1)
 	go func() { rmi <- sbRaw(nil, "rmi", "rmirm/img:1") }()
 	select {
@@ -177,4 +186,15 @@ func TestRmiAfterRunRm(t *testing.T) {
 	}
 	// Its name is free again.
 	ok(t, "run", "--rm", "--name", "rmirm", "busybox", "true")
+}
+
+// zombie reports whether process pid has exited and waits to be reaped.
+func zombie(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(data, ')')
+	return i > 0 && i+2 < len(data) && data[i+2] == 'Z'
 }

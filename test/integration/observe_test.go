@@ -521,6 +521,12 @@ func TestTop(t *testing.T) {
 		if len(rows) != 3 {
 			return fmt.Errorf("top shows %d lines, want a header and two processes: %q", len(rows), rows)
 		}
+		// The shell's child runs sh until it has executed sleep.
+		for _, r := range rows[1:] {
+			if len(r) > 7 && r[7] == "sh" {
+				return fmt.Errorf("a process has not executed sleep yet: %q", r)
+			}
+		}
 		return nil
 	})
 	if h := strings.Join(rows[0], " "); h != "USER PID PPID %CPU ELAPSED TTY TIME COMMAND" {
