@@ -171,7 +171,10 @@ func (s *Server) inspectVolume(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := s.rt.RemoveVolume(r.Context(), name, boolParam(r, "force")); err != nil {
+	// docker's force is not podman's: it forgives a volume that is not
+	// there, and still refuses one in use.
+	err := s.rt.RemoveVolume(r.Context(), name, false)
+	if err != nil && !(boolParam(r, "force") && errors.Is(err, volume.ErrNoSuchVolume)) {
 		return volErr(name, err)
 	}
 	w.WriteHeader(http.StatusNoContent)

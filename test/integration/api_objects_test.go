@@ -84,6 +84,10 @@ func TestAPIVolumesNetworks(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, "being used") {
 			t.Errorf("volume rm of a volume in use:\n%s", r)
 		}
+		if r := s.docker(t, "", "volume", "rm", "-f", "apivol"); r.code != 1 || !strings.Contains(r.stderr, "being used") {
+			t.Errorf("volume rm -f of a volume in use: docker refuses it too:\n%s", r)
+		}
+		s.dockerOK(t, "volume", "rm", "-f", "nosuchvolume")
 		anon := strings.Fields(s.dockerOK(t, "volume", "ls", "-q", "--filter", "dangling=false"))
 		s.dockerOK(t, "rm", "-v", "apivolw")
 		for _, v := range anon {
@@ -179,6 +183,10 @@ func TestAPIVolumesNetworks(t *testing.T) {
 		}
 		s.dockerOK(t, "rm", "-f", "apiconn", "apiweb")
 		s.dockerOK(t, "network", "rm", "apinet", "apinet2")
+		s.dockerOK(t, "network", "create", "apiprunenet")
+		if out := s.dockerOK(t, "network", "prune", "-f"); !strings.Contains(out, "apiprunenet") {
+			t.Errorf("network prune: %q", out)
+		}
 		if r := s.docker(t, "", "network", "inspect", "apinet"); r.code != 1 || !strings.Contains(r.stderr, "No such network") {
 			t.Errorf("inspect of a removed network:\n%s", r)
 		}
