@@ -10,7 +10,7 @@ GOFLAGS_BUILD := -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)"
 TEST_USER ?= sbx
 SOURCES := $(shell find . -name '*.go' -not -path './.git/*') go.mod go.sum
 
-.PHONY: help build install uninstall test test-unit test-integration test-compat test-vm bench lint setup quickstart clean
+.PHONY: help build install uninstall test test-unit test-integration test-compat test-vm soak bench lint setup quickstart clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ test-unit: lint ## lint, unit tests and a short run of every fuzz target (no pri
 
 test-integration: build ## rootless integration tests, as $(TEST_USER) when run as root
 	hack/test-integration.sh
+
+soak: build ## 2000 random operations from 8 workers with random SIGKILLs (make test runs 100)
+	SANDBOX_SOAK_OPS=$${SANDBOX_SOAK_OPS:-2000} TEST_ARGS='-test.run ^TestSoak$$ -test.v' hack/test-integration.sh
 
 test-vm: build ## as root: smoke check and cgroup v2 integration tests in a qemu VM (TEST_RUN selects)
 	hack/vm/test.sh

@@ -28,7 +28,7 @@ func imgErr(ref string, err error) error {
 }
 
 func (s *Server) imageSummaries() ([]imagetypes.Summary, error) {
-	list, err := s.rt.Store.ListImages()
+	list, err := s.rt.Store.ListImages(false)
 	if err != nil {
 		return nil, err
 	}

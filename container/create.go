@@ -18,6 +18,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/atomicfile"
 	"sandbox/internal/cleanup"
+	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/internal/runflags"
 	"sandbox/network"
@@ -353,6 +354,7 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	if err := r.attachNetworks(p, o); err != nil {
 		return nil, unclaim(p.runDir, err)
 	}
+	faultinject.Step(faultinject.CreateClaimed)
 	return p, nil
 }
 
@@ -428,11 +430,15 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if p.uidMap != nil {
 		copts.IDMappingOptions = types.IDMappingOptions{UIDMap: toIDTools(p.uidMap), GIDMap: toIDTools(p.gidMap)}
 	}
-	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, "", "", copts)
+	// The layer's id follows from the container's (layerIDOf): a create
+	// killed between the layer and the container record leaves a layer
+	// that the claim names, and that the next command removes with the
+	// claim (reapRunDirs).
+	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		// The name may belong to a container that --rm is removing.
 		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
-			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, "", "", copts)
+			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
 		}
 	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {
@@ -445,6 +451,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
+	faultinject.Step(faultinject.CreateStored)
 	c, err = r.load(sc)
 	if err != nil {
 		return nil, err
@@ -453,6 +460,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if err != nil {
 		return nil, fmt.Errorf("mount container root filesystem: %w", err)
 	}
+	faultinject.Step(faultinject.CreateMounted)
 	cfg := &spec.Config{
 		ID:      p.id,
 		Name:    name,
@@ -477,6 +485,7 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		return nil, err
 	}
 	c.Config = cfg
+	faultinject.Step(faultinject.CreateConfigured)
 	r.record(c, events.Create)
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 
 	"sandbox/events"
+	"sandbox/internal/faultinject"
 	"sandbox/nsenter"
 	"sandbox/spec"
 )
@@ -51,6 +52,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 		req.Seccomp = sc.Filter
 	}
 	r.record(c, events.Exec)
+	faultinject.Step(faultinject.ExecPrepared)
 	code, err := nsenter.Run(req)
 	if err != nil {
 		return code, spec.NewExitError(code, err)

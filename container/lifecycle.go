@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sandbox/events"
+	"sandbox/internal/faultinject"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -42,8 +43,25 @@ func (r *Runtime) lookupState(ref string) (*Container, *spec.State, error) {
 }
 
 // StartContainer starts a created or exited container. attach: see Start.
-func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (*Container, *Started, error) {
-	c, st, err := r.lookupState(ref)
+func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (_ *Container, _ *Started, retErr error) {
+	c, _, err := r.lookupState(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	op, err := lockOp(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err := op.Unlock(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+	// Read again under the lock: an rm may have removed it meanwhile.
+	c, st, err := r.lookupState(c.ID)
+	if errors.Is(err, ErrNoSuchContainer) {
+		return nil, nil, noSuchContainer(ref)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,6 +76,7 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 	if err := r.ensureMounted(c); err != nil {
 		return nil, nil, err
 	}
+	faultinject.Step(faultinject.StartMounted)
 	started, err := r.Start(ctx, c, attach)
 	return c, started, err
 }
@@ -113,6 +132,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 	}); err != nil {
 		return err
 	}
+	faultinject.Step(faultinject.StopRequested)
 	if st.Status == spec.StatusPaused {
 		// A frozen process cannot handle the stop signal.
 		if err := r.thaw(c, st, ref); err != nil {
@@ -133,6 +153,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, o StopOptions) error {
 		if err := signalProcess(st.Pid, st.PidStart, sig); err != nil {
 			return err
 		}
+		faultinject.Step(faultinject.StopSignalled)
 		deadline := time.Now().Add(time.Duration(timeout) * time.Second)
 		for alive(st.Pid, st.PidStart) && time.Now().Before(deadline) {
 			if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {

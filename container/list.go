@@ -212,6 +212,14 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 		if pid > 0 && alive(pid, start) {
 			continue // being created right now
 		}
+		if !strings.HasPrefix(name, ".") {
+			if err := r.deleteOrphanLayer(name); err != nil {
+				return err
+			}
+		}
+		if err := killRecordedInit(filepath.Join(parent, name)); err != nil {
+			return err
+		}
 		if err := os.RemoveAll(filepath.Join(parent, name)); err != nil {
 			return fmt.Errorf("remove leftover run directory: %w", err)
 		}

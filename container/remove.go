@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sandbox/events"
+	"sandbox/internal/faultinject"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -34,7 +35,7 @@ var ErrInfra = errors.New("a pod's infra container cannot be removed without its
 // Remove removes a container. A running one is refused unless Force, in
 // which case it is killed and its monitor waited for. A failed removal
 // leaves the container as it was.
-func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error {
+func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) (retErr error) {
 	c, err := r.Lookup(ref)
 	if err != nil {
 		return err
@@ -42,6 +43,15 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 	if c.Config != nil && c.Config.Infra && !o.Infra {
 		return fmt.Errorf("container %.12s is the infra container of pod %s: %w; remove the pod (pod rm)", c.ID, c.Config.PodName, ErrInfra)
 	}
+	op, err := lockOp(c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := op.Unlock(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	st, err := r.State(c)
 	if errors.Is(err, ErrNoSuchContainer) {
 		return noSuchContainer(ref)
@@ -66,6 +76,14 @@ func (r *Runtime) Remove(ctx context.Context, ref string, o RemoveOptions) error
 		}
 		if err := r.kill(ctx, st); err != nil {
 			return err
+		}
+		faultinject.Step(faultinject.RmKilled)
+	} else if st.Status == statusUnknown {
+		if !o.Force {
+			return fmt.Errorf("%w: %s: its state is unknown (%s): use rm -f", ErrRunning, ref, st.Error)
+		}
+		if err := killOrphaned(c.RunDir); err != nil {
+			return fmt.Errorf("remove %s: %w", ref, err)
 		}
 	} else if err := awaitGone(ctx, st.MonitorPid, st.MonitorStart); err != nil {
 		return err
@@ -182,7 +200,7 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 		}
 		return verr
 	}
-	if _, err := r.Store.Unmount(id, false); err != nil {
+	if err := r.unmount(id, false); err != nil {
 		return fmt.Errorf("unmount %.12s: %w", id, err)
 	}
 	if lerr == nil {

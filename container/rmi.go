@@ -56,7 +56,13 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string, force bool) (Remo
 			return rep, err
 		}
 	}
-	if _, err := r.Store.DeleteImage(img.ID, true); err != nil {
+	if err := r.Store.FreeingSpace(func() error {
+		_, err := r.Store.DeleteImage(img.ID, true)
+		if errors.Is(err, cstorage.ErrImageUnknown) || errors.Is(err, cstorage.ErrNotAnImage) {
+			return nil // gone: by a first try that the full disk cut short
+		}
+		return err
+	}); err != nil {
 		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
 			return rep, fmt.Errorf("%s: %w: remove it first, or use rmi -f", ref, ErrImageInUse)
 		}

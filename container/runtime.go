@@ -204,6 +204,10 @@ func (r *Runtime) runDir(id string) string {
 	return filepath.Join(r.runRoot, "sandbox-containers", id)
 }
 
+// RunDirs is the directory of the containers' run directories, each
+// named by its container's id.
+func (r *Runtime) RunDirs() string { return filepath.Dir(r.runDir("x")) }
+
 // storageRef is how cleanup reopens this store.
 func (r *Runtime) storageRef() spec.StorageRef {
 	o := r.Store.Options

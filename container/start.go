@@ -9,6 +9,7 @@ import (
 	"runtime"
 
 	"sandbox/internal/cleanup"
+	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/monitor"
 	"sandbox/spec"
@@ -85,6 +86,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 		mon.scope.reported = true // told by the error returned
 		return nil, nil, err
 	}
+	faultinject.Step(faultinject.RunLaunched)
 	// begin abandons the monitor itself when it must; a container the
 	// monitor never took is the caller's to remove.
 	undo.Release()
@@ -186,6 +188,7 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 	if err != nil {
 		return nil, err
 	}
+	faultinject.Step(faultinject.StartLaunched)
 	if scope {
 		if mon.scope, err = startScope(ctx, c.ID, mon.Pid); err != nil {
 			mon.abandon()

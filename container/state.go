@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,20 +11,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/spec"
 
 	cstorage "go.podman.io/storage"
+	"golang.org/x/sys/unix"
 )
 
-// alive reports whether pid is the process that started at start.
-func alive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	st, err := proc.ReadStat(pid)
-	return err == nil && st.StartTime == start && st.State != 'Z' && st.State != 'X'
-}
+// alive reports whether pid is the process that started at start (see
+// proc.Alive: a monitor in the middle of becoming its cleanup is alive).
+func alive(pid int, start uint64) bool { return proc.Alive(pid, start) }
 
 // State returns a container's state as it really is, repairing what a
 // killed command, a killed monitor or a reboot left behind:
@@ -38,6 +37,15 @@ func alive(pid int, start uint64) bool {
 // ErrNoSuchContainer: it is not there for other commands.
 func (r *Runtime) State(c *Container) (*spec.State, error) {
 	st, err := spec.ReadState(c.RunDir)
+	if err != nil {
+		if u := unknownState(c, fmt.Errorf("state unreadable: %w", err)); u != nil {
+			return u, nil // its monitor lives on: rm -f ends it
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Garbage, and nothing runs: as good as lost.
+		err = fs.ErrNotExist
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if c.Config == nil || c.Config.Remove {
 			return nil, r.removeLeftover(c)
@@ -87,7 +95,7 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		if c.Config != nil && c.Config.Remove {
 			return nil, r.removeLeftover(c)
 		}
-		if _, err := r.Store.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		if err := r.unmount(c.ID, true); err != nil {
 			return nil, fmt.Errorf("unmount %.12s: %w", c.ID, err)
 		}
 		return st, nil
@@ -167,19 +175,140 @@ func (r *Runtime) removeLeftover(c *Container) error {
 // deleteStorage unmounts and deletes a container's layer and directories,
 // its run directory last (it holds the claim of whoever is deleting).
 func (r *Runtime) deleteStorage(id string, force bool) error {
-	if _, err := r.Store.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
-		return fmt.Errorf("unmount: %w", err)
+	// On a full disk the store's reserve makes room for the records.
+	err := r.Store.FreeingSpace(func() error {
+		if err := r.unmount(id, force); err != nil {
+			return fmt.Errorf("unmount: %w", err)
+		}
+		faultinject.Step(faultinject.RmUnmounted)
+		// Gone already: removed by another command meanwhile (the id may
+		// then name nothing, or briefly only the layer being removed).
+		err := r.Store.DeleteContainer(id)
+		if errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrNotAContainer) {
+			// No record: a create killed after making the layer (named
+			// by the container's id) may have left that.
+			return r.deleteOrphanLayer(id)
+		}
+		if err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	// Gone already: removed by another command meanwhile (the id may then
-	// name nothing, or briefly only the layer being removed).
-	if err := r.Store.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
-		return fmt.Errorf("delete: %w", err)
+	faultinject.Step(faultinject.RmDeleted)
+	if err := killRecordedInit(r.runDir(id)); err != nil {
+		return err
 	}
 	if err := r.Networks.Release(id); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(r.runDir(id)); err != nil {
+	if err := removeRunDir(r.runDir(id)); err != nil {
 		return fmt.Errorf("remove run directory: %w", err)
 	}
 	return nil
+}
+
+// unmount unmounts a container's root filesystem. A mount point that
+// still holds something after the unmount ("replacing mount point ...:
+// directory not empty", left by an earlier fault: mounts stacked on it,
+// or what an init put in the bare directory when it ran on an unmounted
+// root) has every mount on it taken off and the bare directory emptied
+// (it is only a mount point: the layer's files are elsewhere), and the
+// unmount is tried again, so that such a container can still be used or
+// removed.
+func (r *Runtime) unmount(id string, force bool) error {
+	_, err := r.Store.Unmount(id, force)
+	if err == nil || errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrLayerUnknown) {
+		return nil
+	}
+	if !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	c, cerr := r.Store.Container(id)
+	if cerr != nil {
+		return fmt.Errorf("%w (and finding its layer: %v)", err, cerr)
+	}
+	merged := filepath.Join(r.Store.GraphRoot(), r.Store.GraphDriverName(), c.LayerID, "merged")
+	if cerr := clearMountPoint(merged); cerr != nil {
+		return fmt.Errorf("%w (and clearing it: %v)", err, cerr)
+	}
+	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return err
+	}
+	return nil
+}
+
+// clearMountPoint takes every mount off dir and empties the bare
+// directory left.
+func clearMountPoint(dir string) error {
+	for i := 0; ; i++ {
+		err := unix.Unmount(dir, unix.MNT_DETACH)
+		if errors.Is(err, unix.EINVAL) {
+			break // not a mount point (any more)
+		}
+		if err != nil {
+			return fmt.Errorf("unmount %s: %w", dir, err)
+		}
+		if i == 64 {
+			return fmt.Errorf("unmount %s: still mounted after 64 unmounts", dir)
+		}
+	}
+	if isOverlayMount(dir) {
+		return fmt.Errorf("%s is still mounted", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layerIDOf is the id of container id's layer: derived from it, and not
+// the same (containers/storage looks up some ids among layers first, so
+// that a layer of the container's id would take its renames).
+func layerIDOf(id string) string {
+	sum := sha256.Sum256([]byte("sandbox container layer " + id))
+	return hex.EncodeToString(sum[:])
+}
+
+// deleteOrphanLayer deletes the layer of container id (layerIDOf) that a
+// create killed before it recorded the container left, if there is one
+// and no container uses it.
+func (r *Runtime) deleteOrphanLayer(containerID string) error {
+	id := layerIDOf(containerID)
+	if _, err := r.Store.Layer(id); err != nil {
+		return nil // none (or not ours to judge)
+	}
+	if _, err := r.Store.Container(containerID); err == nil {
+		return nil // recorded meanwhile
+	}
+	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmount the layer a killed create left: %w", err)
+	}
+	// Unknown, or not a layer: another command removed it meanwhile.
+	if err := r.Store.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) && !errors.Is(err, cstorage.ErrNotALayer) {
+		return fmt.Errorf("delete the layer a killed create left: %w", err)
+	}
+	return nil
+}
+
+// removeRunDir removes a run directory, again while another command
+// racing for the same container (a start or rm taking its lock, a
+// monitor writing its log) adds a file to it meanwhile.
+func removeRunDir(dir string) error {
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(dir); !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return err
 }

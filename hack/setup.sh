@@ -63,7 +63,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 	# Packages may start services; sandbox's tests start their own registry.
 	if [ -f /etc/debian_version ] && command -v docker-registry >/dev/null; then
-		pkill -x docker-registry 2>/dev/null || true
+		# Only the service's (it runs as the package's user): the tests'
+		# own registries, of other test runs too, are left alone.
+		pkill -x -u docker-registry docker-registry 2>/dev/null || true
 	fi
 
 	if ! id "$TEST_USER" >/dev/null 2>&1; then
@@ -105,6 +107,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
 	[ -e /dev/fuse ] || mknod -m 0666 /dev/fuse c 10 229
 	chmod 0666 /dev/net/tun /dev/fuse
+	# runc (podman's runtime in the benchmarks) makes a session keyring
+	# per container: the kernel's default of 200 keys per user stops
+	# podman at about its 190th container (make bench's ps with 200).
+	[ "$(cat /proc/sys/kernel/keys/maxkeys)" -ge 1000 ] || echo 1000 >/proc/sys/kernel/keys/maxkeys
+	[ "$(cat /proc/sys/kernel/keys/maxbytes)" -ge 100000 ] || echo 100000 >/proc/sys/kernel/keys/maxbytes
 
 	if [ -r /proc/sys/kernel/unprivileged_userns_clone ] && [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
 		say "allowing unprivileged user namespaces"

@@ -4,23 +4,23 @@
 # single-id mapping test then runs as a second user without subordinate ids
 # (NOSUB_USER, default sbxnosub). The network conformance suite
 # (network/conformance) runs first, as the same user, with the same
-# TEST_ARGS. The test binaries are built here and run with a clean
-# environment, as CI and a login would.
+# TEST_ARGS. The test binaries are built and staged with sandbox's binaries
+# by hack/stage-tests.sh into /var/tmp/sandbox-test.XXXXXX (SANDBOX_TEST_STAGE
+# names another parent directory), removed at the end, and run from there
+# with a clean environment, as CI and a login would (SANDBOX_SOAK_OPS and
+# SANDBOX_SCALE_N pass through: make soak sets the first).
 set -eu
 cd "$(dirname "$0")/.."
 TEST_USER=${TEST_USER:-sbx}
 NOSUB_USER=${NOSUB_USER:-sbxnosub}
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
-mkdir -p bin
-"$GO" test -c -tags "$TAGS" -o bin/integration.test ./test/integration
-"$GO" test -c -tags "$TAGS" -o bin/conformance.test ./network/conformance
-# testcontainers-go's test of the Docker API service: a module of its own
-# (test/testcontainers), run by TestAPITestcontainers.
-(cd test/testcontainers && "$GO" test -c -o ../../bin/testcontainers.test .)
-# A static helper that tests bind into busybox containers.
-CGO_ENABLED=0 "$GO" build -o bin/testhelper ./test/helper
-chmod 0755 bin/integration.test bin/conformance.test bin/testhelper bin/testcontainers.test
+# The tests run from a staged copy (hack/stage-tests.sh) in a directory
+# every user can reach, so any checkout works, even one the test user
+# cannot read (/root/...). It is removed when the tests end.
+stage=$(mktemp -d "${SANDBOX_TEST_STAGE:-/var/tmp}/sandbox-test.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+trap 'exit 130' INT TERM
+chmod 0755 "$stage"
+hack/stage-tests.sh "$stage"
 args="-test.v=test2json -test.timeout=20m"
 
 # as_user USER ARGS...: run the test binary as USER in a login-like environment.
@@ -28,7 +28,8 @@ as_user() {
 	as_user_bin integration "$@"
 }
 
-# as_user_bin NAME USER ARGS...: run bin/NAME.test as USER, likewise.
+# as_user_bin NAME USER ARGS...: run the staged NAME.test as USER, likewise,
+# in its package's directory of the stage.
 as_user_bin() {
 	bin=$1
 	user=$2
@@ -36,8 +37,24 @@ as_user_bin() {
 	uid=$(id -u "$user")
 	home=$(getent passwd "$user" | cut -d: -f6)
 	runuser -u "$user" -- env -i HOME="$home" USER="$user" XDG_RUNTIME_DIR="/run/user/$uid" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin SANDBOX_TEST_STRICT=1 SANDBOX_REPO="$PWD" \
-		sh -c 'cd "$1/test/integration" && shift && exec "$@"' sh "$PWD" "$PWD/bin/$bin.test" "$@"
+		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin SANDBOX_TEST_STRICT=1 SANDBOX_REPO="$stage" \
+		SANDBOX_SOAK_OPS="${SANDBOX_SOAK_OPS:-}" SANDBOX_SCALE_N="${SANDBOX_SCALE_N:-}" \
+		sh -c 'cd "$1" && shift && exec "$@"' sh "$stage/$(pkgdir "$bin")" "$stage/bin/$bin.test" "$@"
+}
+
+# pkgdir NAME: the package directory of test binary NAME.
+pkgdir() {
+	case $1 in
+	conformance) echo network/conformance ;;
+	*) echo test/integration ;;
+	esac
+}
+
+# here_bin NAME ARGS...: run the staged NAME.test as the invoking user.
+here_bin() {
+	bin=$1
+	shift
+	(cd "$stage/$(pkgdir "$bin")" && SANDBOX_TEST_STRICT=1 SANDBOX_REPO="$stage" "$stage/bin/$bin.test" "$@")
 }
 
 # skip_here prints the tests that do not apply as USER here, and why, as a
@@ -49,7 +66,7 @@ skip_here() {
 	if [ "$(id -u)" -eq 0 ]; then
 		cgroup=$(as_user "$1" -sandbox.probe=cgroup)
 	else
-		cgroup=$(bin/integration.test -sandbox.probe=cgroup)
+		cgroup=$(here_bin integration -sandbox.probe=cgroup)
 	fi
 	case $cgroup in
 	delegated)
@@ -83,13 +100,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	exit
 fi
 # shellcheck disable=SC2086
-SANDBOX_TEST_STRICT=1 bin/conformance.test $args ${TEST_ARGS:-}
+here_bin conformance $args ${TEST_ARGS:-}
 if [ -n "${TEST_ARGS:-}" ]; then
-	cd test/integration
 	# shellcheck disable=SC2086
-	SANDBOX_TEST_STRICT=1 exec ../../bin/integration.test $args $TEST_ARGS
+	here_bin integration $args $TEST_ARGS
+	exit
 fi
 skip=$(skip_here "$(id -un)")
-cd test/integration
 # shellcheck disable=SC2086
-SANDBOX_TEST_STRICT=1 exec ../../bin/integration.test $args -test.skip "$skip"
+here_bin integration $args -test.skip "$skip"

@@ -63,6 +63,10 @@ import (
 // OptionsFile is the name of the monitor's options in the run directory.
 const OptionsFile = "monitor.json"
 
+// InitPidFile, in the run directory, names the container's init as the
+// monitor cloned it: "PID STARTTIME".
+const InitPidFile = "init.pid"
+
 // ReadOptions reads runDir/monitor.json.
 func ReadOptions(runDir string) (Options, error) {
 	var o Options

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"sandbox/attach"
@@ -152,6 +153,15 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 	}
 	p.pid, p.leaf = pid, cg
 	p.join = c.JoinNetns
+	// Recorded at once, before anything else can fail or kill this
+	// monitor: whoever removes the container finds the init by it, even
+	// when no state names it yet (container.killRecordedInit).
+	if c.runDir != "" {
+		if err := os.WriteFile(filepath.Join(c.runDir, InitPidFile), []byte(fmt.Sprintf("%d %d\n", pid, startTime(pid))), 0o600); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("record the init's pid: %w", err)
+		}
+	}
 	if err := p.startNetwork(c); err != nil {
 		p.kill()
 		return nil, err

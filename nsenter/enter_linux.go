@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sandbox/attach"
+	"sandbox/internal/faultinject"
 	"sandbox/internal/helperpath"
 
 	"golang.org/x/sys/unix"
@@ -97,6 +98,7 @@ func Run(req *Request) (int, error) {
 		cmd.Wait()
 		return 125, fmt.Errorf("exec: send the request: %w", err)
 	}
+	faultinject.Step(faultinject.ExecStarted)
 	// Signals go to the intermediate, which passes them to the process;
 	// a server's own signals are its own.
 	if req.Streams == nil {

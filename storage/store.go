@@ -170,7 +170,9 @@ func openWith(opts Options, name string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("native overlay is not supported here: %w", errNativeOverlay)
 	}
-	return &Store{Store: s, Options: opts, DriverName: name, Events: events.Journal{Path: events.DefaultPath(opts.RunRoot)}}, nil
+	st := &Store{Store: s, Options: opts, DriverName: name, Events: events.Journal{Path: events.DefaultPath(opts.RunRoot)}}
+	st.EnsureReserve()
+	return st, nil
 }
 
 var errNativeOverlay = errors.New("the kernel refused an overlay mount in the user namespace")

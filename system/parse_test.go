@@ -240,3 +240,36 @@ func TestShortVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMountPoint(t *testing.T) {
+	tests := []struct {
+		line, want string
+		ok         bool
+	}{
+		{"36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue", "/mnt/parent", true},
+		{`40 30 0:41 / /home/u/a\040b/merged rw - overlay overlay rw,lowerdir=x`, "/home/u/a b/merged", true},
+		{`40 30 0:41 / /x\134y rw - tmpfs none rw`, `/x\y`, true},
+		{`40 30 0:41 / /bad\04 rw - tmpfs none rw`, `/bad\04`, true},
+		{"short line", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseMountPoint(tt.line)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParseMountPoint(%q) = %q, %v; want %q, %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzParseMountPoint(f *testing.F) {
+	f.Add(`40 30 0:41 / /home/u/a\040b/merged rw - overlay overlay rw`)
+	f.Fuzz(func(t *testing.T, line string) {
+		mp, ok := ParseMountPoint(line)
+		if !ok && mp != "" {
+			t.Errorf("not ok, yet %q", mp)
+		}
+		if len(mp) > len(line) {
+			t.Errorf("mount point %q longer than the line", mp)
+		}
+	})
+}

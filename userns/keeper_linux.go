@@ -136,9 +136,8 @@ func keeperAlive(dir string) bool {
 	if err != nil {
 		return false
 	}
-	st, err := proc.ReadStat(pid)
 	// A killed keeper can stay a zombie when nothing reaps orphans.
-	return err == nil && st.StartTime == start && st.State != 'Z' && st.State != 'X'
+	return proc.Alive(pid, start)
 }
 
 // ParsePidFile reads the keeper's "PID STARTTIME" line.

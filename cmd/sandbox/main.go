@@ -52,6 +52,12 @@ func main() {
 	if err == nil {
 		return
 	}
+	// A full disk is said in one line, with the store it is in.
+	if storage.IsDiskFull(err) && !errors.Is(err, storage.ErrDiskFull) {
+		if o, oerr := g.storageOptions(); oerr == nil {
+			err = storage.DiskFullError(o.GraphRoot, err)
+		}
+	}
 	// An exit error says its status and prints only its own error, if
 	// any: a container's status needs no message.
 	var ee *spec.ExitError

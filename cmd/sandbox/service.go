@@ -14,12 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func newSystemCommand(g *globals, args []string) *cobra.Command {
-	cmd := newGroup("system", "Manage sandbox")
-	addSubcommands(cmd, []subcommand{leaf(g, newServiceCommand, "service")}, args, nil)
-	return cmd
-}
-
 func newServiceCommand(g *globals) *cobra.Command {
 	var idle uint
 	cmd := &cobra.Command{

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/internal/faultinject"
 	"sandbox/storage"
 
 	"go.podman.io/image/v5/copy"
@@ -50,6 +51,23 @@ type IO struct {
 func Run(ctx context.Context, s *storage.Store, req *storage.TransferRequest, tio IO) (*storage.TransferResult, error) {
 	t := &transfer{store: s, req: req, io: tio}
 	switch req.Op {
+	case storage.OpPull, storage.OpLoad, storage.OpImport:
+		// What they add to the store must not outlive their kill.
+		tr, err := s.BeginTransfer(string(req.Op))
+		if err != nil {
+			return nil, err
+		}
+		res, err := t.run(ctx)
+		if eerr := tr.End(); err == nil && eerr != nil {
+			return nil, eerr
+		}
+		return res, err
+	}
+	return t.run(ctx)
+}
+
+func (t *transfer) run(ctx context.Context) (*storage.TransferResult, error) {
+	switch t.req.Op {
 	case storage.OpPull:
 		return t.pull(ctx)
 	case storage.OpPush:
@@ -61,7 +79,7 @@ func Run(ctx context.Context, s *storage.Store, req *storage.TransferRequest, ti
 	case storage.OpImport:
 		return t.importTarball(ctx)
 	}
-	return nil, fmt.Errorf("unknown transfer %q", req.Op)
+	return nil, fmt.Errorf("unknown transfer %q", t.req.Op)
 }
 
 type transfer struct {
@@ -140,12 +158,28 @@ func (t *transfer) copy(ctx context.Context, dest, src types.ImageReference, src
 		}
 		(*sys).BlobInfoCacheDir = cache
 	}
+	faultinject.Step(t.step("begun"))
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{
-		ReportWriter:   t.progress(),
+		ReportWriter:   faultinject.Progress(t.progress(), t.step("")),
 		SourceCtx:      srcSys,
 		DestinationCtx: destSys,
 	})
+	if err == nil {
+		faultinject.Step(t.step("stored"))
+	}
 	return err
+}
+
+// step names a step of this transfer (package faultinject): "pull." or
+// "import." and what, for pulls and imports; "" for the others.
+func (t *transfer) step(what string) string {
+	switch t.req.Op {
+	case storage.OpPull:
+		return "pull." + what
+	case storage.OpImport:
+		return "import." + what
+	}
+	return ""
 }
 
 // storeRef is where src goes in the store: under named, or, without a

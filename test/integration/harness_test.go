@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -127,7 +128,9 @@ func setup(m *testing.M) (int, error) {
 	if out, err := exec.Command(filepath.Join(env.repo, "hack", "mkimage-busybox.sh"), env.tarball).CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build busybox tarball: %v: %s", err, out)
 	}
-	if r := sbRaw(nil, "import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
+	// The first command of a run makes the keeper and the store: slow in
+	// the VM (TCG) on a loaded host.
+	if r := sbRaw(&cmdOpts{timeout: 5 * time.Minute}, "import", "--change", `CMD ["sh"]`, env.tarball, "busybox"); r.code != 0 {
 		return 0, fmt.Errorf("import busybox: %s", r)
 	}
 	stopRegistry, err := startRegistry(tmp)
@@ -188,17 +191,51 @@ func registry(dir, htpasswd string) (string, func(), error) {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("docker-registry", "serve", cfg)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start docker-registry: %w", err)
+	var logs syncBuffer
+	start := func() (*exec.Cmd, error) {
+		cmd := exec.Command("docker-registry", "serve", cfg)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start docker-registry: %w", err)
+		}
+		return cmd, nil
 	}
+	cmd, err := start()
+	if err != nil {
+		return "", nil, err
+	}
+	// A registry killed from outside (a host set-up run meanwhile that
+	// stops registries) is started again on its address, until stop.
+	var mu sync.Mutex
+	stopped := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			cmd.Wait()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
+				return
+			}
+			next, err := start()
+			if err != nil {
+				mu.Unlock()
+				return
+			}
+			cmd = next
+			mu.Unlock()
+		}
+	}()
 	stop := func() {
+		mu.Lock()
+		stopped = true
 		cmd.Process.Kill()
-		cmd.Wait()
+		mu.Unlock()
+		<-done
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
 			return addr, stop, nil
@@ -366,4 +403,22 @@ func eventually(t *testing.T, timeout time.Duration, check func() error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a bytes.Buffer that processes may write to at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
