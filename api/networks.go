@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"sandbox/container"
+	"sandbox/events"
 	"sandbox/network/usernet"
 
 	nettypes "github.com/moby/moby/api/types/network"
@@ -217,6 +218,7 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) error {
 		}
 		return badRequest("%v", err)
 	}
+	s.networkEvent(events.Create, rec)
 	writeJSON(w, http.StatusCreated, nettypes.CreateResponse{ID: rec.ID})
 	return nil
 }
@@ -226,9 +228,11 @@ func (s *Server) removeNetwork(w http.ResponseWriter, r *http.Request) error {
 	if isDefaultNetwork(ref) {
 		return &apiError{http.StatusForbidden, defaultNetwork + " is a pre-defined network and cannot be removed"}
 	}
-	if _, err := s.rt.Networks.Remove(ref, nil); err != nil {
+	rec, err := s.rt.Networks.Remove(ref, nil)
+	if err != nil {
 		return netErr(ref, err)
 	}
+	s.networkEvent(events.Remove, rec)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -253,12 +257,23 @@ func (s *Server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if gone == nil {
-		gone = []string{}
+	out := nettypes.PruneReport{NetworksDeleted: []string{}}
+	for _, rec := range gone {
+		s.networkEvent(events.Remove, rec)
+		out.NetworksDeleted = append(out.NetworksDeleted, rec.Name)
 	}
-	sort.Strings(gone)
-	writeJSON(w, http.StatusOK, nettypes.PruneReport{NetworksDeleted: gone})
+	sort.Strings(out.NetworksDeleted)
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// networkEvent records a network's create or remove in the events
+// journal, as the network commands do; a journal that cannot be written
+// is a line in the log.
+func (s *Server) networkEvent(st events.Status, rec *usernet.Record) {
+	if err := s.rt.Events.Write(events.Event{Type: events.Network, Status: st, ID: rec.ID, Name: rec.Name}); err != nil {
+		s.log.Printf("network %s: %v", rec.Name, err)
+	}
 }
 
 // endpointOptions are a request's endpoint settings as the engine's
@@ -299,9 +314,6 @@ func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.notRunning(req.Container, "connected to"); err != nil {
-		return err
-	}
 	rec, err := s.rt.Networks.Get(ref)
 	if err != nil {
 		return netErr(ref, err)
@@ -322,9 +334,6 @@ func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) error
 	if isDefaultNetwork(ref) {
 		return badRequest("disconnecting a container from the default network %s is not supported", defaultNetwork)
 	}
-	if err := s.notRunning(req.Container, "disconnected from"); err != nil {
-		return err
-	}
 	if _, err := s.rt.Networks.Get(ref); err != nil {
 		return netErr(ref, err)
 	}
@@ -332,18 +341,5 @@ func (s *Server) disconnectNetwork(w http.ResponseWriter, r *http.Request) error
 		return ctrErr(req.Container, err)
 	}
 	w.WriteHeader(http.StatusOK)
-	return nil
-}
-
-// notRunning refuses a container that runs: sandbox changes the networks
-// of a container only while it is stopped.
-func (s *Server) notRunning(ref, what string) error {
-	_, st, err := s.state(ref)
-	if err != nil {
-		return err
-	}
-	if st.Running || st.Paused || st.Restarting {
-		return conflict("container %s is running: a running container cannot be %s a network in sandbox; stop it first", ref, what)
-	}
 	return nil
 }

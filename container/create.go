@@ -486,6 +486,9 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	}
 	c.Config = cfg
 	faultinject.Step(faultinject.CreateConfigured)
+	if err := r.namePodOnNetworks(p.flags.netw.join); err != nil {
+		return nil, err
+	}
 	r.record(c, events.Create)
 	return c, nil
 }

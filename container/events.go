@@ -37,3 +37,9 @@ func warnEvent(err error) {
 		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
 	}
 }
+
+// recordNetwork writes a network event: connect or disconnect of c,
+// network the network's name.
+func (r *Runtime) recordNetwork(s events.Status, c *Container, network string) {
+	warnEvent(r.Events.Write(events.Event{Type: events.Network, Status: s, ID: c.ID, Name: c.Name(), Network: network}))
+}

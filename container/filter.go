@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,8 @@ type Filters struct {
 	// no named volumes).
 	Volume []string
 	// Network are network modes (none, host, slirp4netns, pasta,
-	// container:ID): there are no named networks.
+	// container:ID) or user-defined networks (name or id): a container
+	// on several matches each.
 	Network []string
 	// Pod are pods, by name or id prefix: their members and infra.
 	Pod []string
@@ -170,7 +172,9 @@ func (f *Filters) Match(s Summary) bool {
 		matchAny(f.Before, func(r RefFilter) bool { return s.ID != r.ID && s.Created.Before(r.Created) }) &&
 		matchAny(f.Since, func(r RefFilter) bool { return s.ID != r.ID && s.Created.After(r.Created) }) &&
 		matchAny(f.Volume, func(p string) bool { return s.hasBind(p) }) &&
-		matchAny(f.Network, func(m string) bool { return s.NetworkMode == m }) &&
+		matchAny(f.Network, func(m string) bool {
+			return s.NetworkMode == m || slices.Contains(s.Networks, m) || slices.Contains(s.NetworkIDs, m)
+		}) &&
 		matchAny(f.Health, func(h string) bool { return h == "none" }) &&
 		matchAny(f.Pod, func(p string) bool { return s.Pod != "" && (s.PodName == p || strings.HasPrefix(s.Pod, p)) })
 }

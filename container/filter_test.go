@@ -216,3 +216,16 @@ func TestFiltersMore(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterEveryNetwork(t *testing.T) {
+	s := Summary{ID: "d4", NetworkMode: "front", Networks: []string{"front", "back"}, NetworkIDs: []string{"f1d", "b4c"}}
+	for value, want := range map[string]bool{"front": true, "back": true, "b4c": true, "other": false, "slirp4netns": false} {
+		f, err := ParseFilters([]string{"network=" + value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Match(s); got != want {
+			t.Errorf("network=%s on a container on front and back: %v, want %v", value, got, want)
+		}
+	}
+}

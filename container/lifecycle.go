@@ -344,6 +344,9 @@ func (r *Runtime) Rename(ref, name string) error {
 		if err := r.nameOnNetworks(c.Config.Host.Network, c.ID, name); err != nil {
 			return fmt.Errorf("rename %s: %w", ref, err)
 		}
+		if err := r.renameInPod(c); err != nil {
+			return fmt.Errorf("rename %s: %w", ref, err)
+		}
 	}
 	r.record(c, events.Rename)
 	return nil

@@ -41,6 +41,9 @@ type Summary struct {
 	// --network mode.
 	Mounts      []InspectMount
 	NetworkMode string
+	// Networks are the user-defined networks the container is on, by
+	// name, and NetworkIDs their ids.
+	Networks, NetworkIDs []string
 	// Pod and PodName are the pod's id and name ("" for none); IsInfra
 	// marks its infra container.
 	Pod, PodName string
@@ -237,6 +240,9 @@ func summarize(c *Container, st *spec.State, now time.Time) Summary {
 		s.Created = c.Config.Created
 		s.Ports, s.PortList = network.Format(c.Config.Host.Ports), c.Config.Host.Ports
 		s.NetworkMode = c.Config.Host.NetworkMode
+		for _, a := range c.Config.Host.Network.Attachments {
+			s.Networks, s.NetworkIDs = append(s.Networks, a.Network), append(s.NetworkIDs, a.ID)
+		}
 		s.Pod, s.PodName, s.IsInfra = c.Config.Pod, c.Config.PodName, c.Config.Infra
 		// Checked at create: a mount that no longer parses is not listed.
 		if ms, err := inspectMounts(c.Config); err == nil {

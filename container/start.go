@@ -168,6 +168,11 @@ func (r *Runtime) Start(ctx context.Context, c *Container, attach bool) (*Starte
 		Passthrough: h.Log.Driver == spec.LogPassthrough}
 	if len(h.Network.Attachments) > 0 {
 		clone.Network.MemberName = c.Name() // renamed since, perhaps
+		if c.Config.Infra {
+			if clone.Network.MemberNames, err = r.podNetworkNames(c.Config); err != nil {
+				return nil, err
+			}
+		}
 		if err := r.ensureHolder(h.Network.HolderDir); err != nil {
 			return nil, err
 		}

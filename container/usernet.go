@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"sandbox/events"
 	"sandbox/internal/atomicfile"
 	"sandbox/network"
 	"sandbox/network/usernet"
@@ -64,6 +65,14 @@ func (r *Runtime) ensureHolder(dir string) error {
 		Dir:    dir,
 		Binary: r.Self,
 		Env:    append(os.Environ(), userns.ChildEnv()...),
+		// A failure to put another container back is no reason to fail
+		// this one's start.
+		Started: func() error {
+			if err := r.rejoinRunning(dir); err != nil {
+				fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+			}
+			return nil
+		},
 	})
 }
 
@@ -87,48 +96,97 @@ func (r *Runtime) unclaimPrepared(p *prepared, err error) error {
 	return unclaim(p.runDir, err)
 }
 
-// ConnectOptions are network connect's: the container joins Network at
-// its next start.
+// ConnectOptions are network connect's.
 type ConnectOptions struct {
 	Network, Container string
 	Aliases            []string
 	IP                 string
 }
 
-// Connect puts a container that is not running on a user-defined
-// network; it may be on user-defined networks already, not on another
-// mode's.
+// Connect puts a container on a user-defined network; it may be on
+// user-defined networks already, not on another mode's. A stopped
+// container joins at its next start; a running one, already on a
+// user-defined network, at once (the holder adds a veth in its
+// namespace and answers its names there).
 func (r *Runtime) Connect(o ConnectOptions) error {
-	return r.changeNetworks(o.Container, func(c *Container, n *network.Network) error {
+	var joined string
+	var ctr *Container
+	err := r.changeNetworks(o.Container, func(c *Container, pid int, n *network.Network) (func() error, error) {
 		if n.Mode != "" && len(n.Attachments) == 0 && n.Mode != network.Slirp4netns && n.Mode != network.Pasta {
-			return fmt.Errorf("container %s has --network %s: it cannot join a user-defined network", o.Container, n.Mode)
+			return nil, fmt.Errorf("container %s has --network %s: it cannot join a user-defined network", o.Container, n.Mode)
+		}
+		if pid > 0 && len(n.Attachments) == 0 {
+			return nil, fmt.Errorf("container %s is running on --network %s: stop it first to connect it to network %s", o.Container, n.Mode, o.Network)
 		}
 		a, err := r.Networks.Attach(usernet.JoinOptions{Network: o.Network, ContainerID: c.ID, Name: c.Name(), Aliases: o.Aliases, IP: o.IP})
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if pid > 0 {
+			// A holder killed since is started again (putting the
+			// container back on its other networks) first.
+			err := r.ensureHolder(n.HolderDir)
+			if err == nil {
+				err = connectLive(pid, n.HolderDir, c.ID, a)
+			}
+			if err != nil {
+				return nil, errors.Join(err, r.Networks.Detach(a.Network, c.ID))
+			}
 		}
 		if len(n.Attachments) == 0 {
 			*n = network.Network{Mode: a.Network, HolderDir: usernet.HolderDir(r.runRoot), MemberID: c.ID, MemberName: c.Name()}
 		}
 		n.Attachments = append(n.Attachments, a)
-		return nil
+		joined, ctr = a.Network, c
+		return func() error {
+			errs := []error{r.Networks.Detach(a.Network, c.ID)}
+			if pid > 0 {
+				errs = append(errs, usernet.Disconnect(n.HolderDir, c.ID, a))
+			}
+			return errors.Join(errs...)
+		}, nil
 	})
+	if err != nil {
+		return err
+	}
+	r.recordNetwork(events.Connect, ctr, joined)
+	return nil
 }
 
-// Disconnect takes a container that is not running off a user-defined
-// network; off its last, it has no network but its loopback.
+// connectLive puts the running container pid on network a at once.
+func connectLive(pid int, dir, id string, a spec.Attachment) error {
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return fmt.Errorf("the container's network namespace: %w", err)
+	}
+	defer ns.Close()
+	if err := usernet.Connect(dir, ns, id, a); err != nil {
+		return fmt.Errorf("connect to network %s: %w", a.Network, err)
+	}
+	return nil
+}
+
+// Disconnect takes a container off a user-defined network (a running
+// one at once); off its last, it has no network but its loopback.
 func (r *Runtime) Disconnect(net, ref string) error {
-	return r.changeNetworks(ref, func(c *Container, n *network.Network) error {
+	var left string
+	var ctr *Container
+	err := r.changeNetworks(ref, func(c *Container, pid int, n *network.Network) (func() error, error) {
 		rec, err := r.Networks.Get(net)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		i := slices.IndexFunc(n.Attachments, func(a spec.Attachment) bool { return a.ID == rec.ID })
 		if i < 0 {
-			return fmt.Errorf("container %s is not connected to network %s", ref, rec.Name)
+			return nil, fmt.Errorf("container %s is not connected to network %s", ref, rec.Name)
+		}
+		if pid > 0 {
+			if err := usernet.Disconnect(n.HolderDir, c.ID, n.Attachments[i]); err != nil {
+				return nil, fmt.Errorf("disconnect from network %s: %w", rec.Name, err)
+			}
 		}
 		if err := r.Networks.Detach(rec.Name, c.ID); err != nil {
-			return err
+			return nil, err
 		}
 		n.Attachments = slices.Delete(n.Attachments, i, i+1)
 		if len(n.Attachments) == 0 {
@@ -136,40 +194,60 @@ func (r *Runtime) Disconnect(net, ref string) error {
 		} else {
 			n.Mode = n.Attachments[0].Network
 		}
-		return nil
+		left, ctr = rec.Name, c
+		return nil, nil
 	})
+	if err != nil {
+		return err
+	}
+	r.recordNetwork(events.Disconnect, ctr, left)
+	return nil
 }
 
-// changeNetworks changes the network of a container that is not running,
-// under its state's lock.
-func (r *Runtime) changeNetworks(ref string, change func(*Container, *network.Network) error) error {
-	c, st, err := r.lookupState(ref)
+// changeNetworks changes the network of a container under its state's
+// lock; change is given the container's pid when it runs (else 0), and
+// returns how to undo it should the configuration not be saved.
+func (r *Runtime) changeNetworks(ref string, change func(c *Container, pid int, n *network.Network) (func() error, error)) error {
+	c, _, err := r.lookupState(ref)
 	if err != nil {
 		return err
 	}
 	if c.Config == nil {
 		return fmt.Errorf("%w: %s has no configuration", ErrNoSuchContainer, ref)
 	}
-	if up(st) && alive(st.Pid, st.PidStart) {
-		return fmt.Errorf("container %s is running: stop it first (a running container's networks do not change)", ref)
-	}
-	return spec.UpdateState(c.RunDir, func(*spec.State) error {
+	return spec.UpdateState(c.RunDir, func(st *spec.State) error {
+		pid := 0
+		if up(st) && alive(st.Pid, st.PidStart) {
+			pid = st.Pid
+		}
 		cfg := *c.Config
 		n := cfg.Host.Network
 		n.Attachments = slices.Clone(n.Attachments)
-		if err := change(c, &n); err != nil {
-			return err
-		}
-		cfg.Host.Network, cfg.Host.NetworkMode = n, n.Mode
-		cfg.Spec.Network = n.Mode
-		var err error
-		if cfg.Host.Addresses, err = network.AddressesFor(n); err != nil {
-			return err
-		}
-		data, err := json.MarshalIndent(&cfg, "", "  ")
+		undo, err := change(c, pid, &n)
 		if err != nil {
 			return err
 		}
-		return atomicfile.Write(filepath.Join(c.Dir, "config.json"), data, 0o600)
+		if err := saveNetworks(c, cfg, n); err != nil {
+			if undo != nil {
+				err = errors.Join(err, undo())
+			}
+			return err
+		}
+		return nil
 	})
+}
+
+// saveNetworks writes c's configuration cfg with the network n.
+func saveNetworks(c *Container, cfg spec.Config, n network.Network) error {
+	cfg.Host.Network, cfg.Host.NetworkMode = n, n.Mode
+	cfg.Spec.Network = n.Mode
+	var err error
+	if cfg.Host.Addresses, err = network.AddressesFor(n); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(&cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(c.Dir, "config.json"), data, 0o600)
 }

@@ -27,6 +27,7 @@ type Type string
 const (
 	Container Type = "container"
 	Image     Type = "image"
+	Network   Type = "network"
 )
 
 // Status is what happened, in podman's words.
@@ -58,6 +59,10 @@ const (
 	Import   Status = "import"
 	Load     Status = "load"
 	Save     Status = "save"
+	// Connect and Disconnect are a container put on or taken off a
+	// network (Type Network).
+	Connect    Status = "connect"
+	Disconnect Status = "disconnect"
 )
 
 // Event is one line of the journal. The field names and their order are
@@ -77,6 +82,9 @@ type Event struct {
 	// Attributes are a container's labels (an empty map, not null, for a
 	// container: podman's shape); nil for an image.
 	Attributes map[string]string `json:"Attributes"`
+	// Network is the network a container was connected to or
+	// disconnected from (ID and Name are then the container's).
+	Network string `json:"Network,omitempty"`
 }
 
 // String is the event in podman's default line:
@@ -84,6 +92,9 @@ type Event struct {
 // container, TIME image STATUS ID NAME for an image.
 func (e Event) String() string {
 	t := e.Time.Format("2006-01-02 15:04:05.999999999 -0700 MST")
+	if e.Type == Network && e.Network != "" {
+		return fmt.Sprintf("%s %s %s %s (container=%s, name=%s)", t, e.Type, e.Status, e.ID, e.ID, e.Network)
+	}
 	if e.Type != Container {
 		return fmt.Sprintf("%s %s %s %s %s", t, e.Type, e.Status, e.ID, e.Name)
 	}

@@ -25,7 +25,7 @@ func TestParseFilter(t *testing.T) {
 		{[]string{"event=start", "status=die"}, Filter{Statuses: []Status{"start", "die"}}, ""},
 		{[]string{"type=image"}, Filter{Types: []Type{Image}}, ""},
 		{[]string{"label=a=b", "image=busybox"}, Filter{Labels: []string{"a=b"}, Images: []string{"busybox"}}, ""},
-		{[]string{"type=volume"}, Filter{}, "type is container or image"},
+		{[]string{"type=volume"}, Filter{}, "type is container, image or network"},
 		{[]string{"container"}, Filter{}, "KEY=VALUE"},
 		{[]string{"container="}, Filter{}, "KEY=VALUE"},
 		{[]string{"until=1h"}, Filter{}, "keys are"},
@@ -209,5 +209,17 @@ func BenchmarkWrite(b *testing.B) {
 		if err := j.Write(e); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestNetworkEventLine(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := Event{Type: Network, Status: Connect, ID: "c1", Name: "web", Network: "front", Time: at}
+	if got, want := e.String(), "2026-01-02 03:04:05 +0000 UTC network connect c1 (container=c1, name=front)"; got != want {
+		t.Errorf("connect line %q, want %q", got, want)
+	}
+	f, err := ParseFilter([]string{"type=network"})
+	if err != nil || !f.Match(e) || f.Match(Event{Type: Container, Status: Start}) {
+		t.Errorf("type=network: %v", err)
 	}
 }

@@ -38,8 +38,8 @@ func ParseFilter(flags []string) (Filter, error) {
 			f.Statuses = append(f.Statuses, Status(value))
 		case "type":
 			t := Type(value)
-			if t != Container && t != Image {
-				return Filter{}, fmt.Errorf("invalid filter %q: type is container or image", fl)
+			if t != Container && t != Image && t != Network {
+				return Filter{}, fmt.Errorf("invalid filter %q: type is container, image or network", fl)
 			}
 			f.Types = append(f.Types, t)
 		case "label":

@@ -62,6 +62,10 @@ type Target struct {
 	// answers back to its transparent sockets (answer_linux.go) in the
 	// namespace, as it enters it.
 	AnswerRules bool
+	// Follow, when set, is asked before each dial for the namespace to
+	// dial in now: a new one (the user networks' holder restarted) is
+	// entered; nil keeps the one the dialer is in.
+	Follow func() (*os.File, error)
 }
 
 // ForwardTo starts forwarding ports into the network namespace netns, to
@@ -474,6 +478,12 @@ func newNSDialer(netns *os.File, t Target, ports []Port) (*nsDialer, error) {
 		for {
 			select {
 			case r := <-d.reqs:
+				if d.target.Follow != nil {
+					if err := follow(d.target.Follow); err != nil {
+						r.reply <- dialResult{-1, err}
+						continue
+					}
+				}
 				fd, err := dialIn(r.typ, d.target.IP, r.port, r.from)
 				r.reply <- dialResult{fd, err}
 			case <-d.done:
@@ -485,6 +495,20 @@ func newNSDialer(netns *os.File, t Target, ports []Port) (*nsDialer, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// follow enters the namespace that next gives, if any, on the calling
+// (locked) thread.
+func follow(next func() (*os.File, error)) error {
+	ns, err := next()
+	if err != nil || ns == nil {
+		return err
+	}
+	defer ns.Close()
+	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("enter the new network namespace: %w", err)
+	}
+	return nil
 }
 
 // dialIn connects to ip:port on the calling thread's network, from the

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,7 +15,7 @@ import (
 type usernetBackend struct{ n Network }
 
 func (b usernetBackend) Attach(netns *os.File, o AttachOptions) (func() error, error) {
-	req := usernet.Request{ContainerID: b.n.MemberID, Name: b.n.MemberName, Attachments: b.n.Attachments, Ports: o.Ports}
+	req := usernet.Request{ContainerID: b.n.MemberID, Name: b.n.MemberName, Attachments: b.n.Attachments, Ports: o.Ports, Names: b.n.MemberNames}
 	if err := usernet.Join(b.n.HolderDir, netns, req); err != nil {
 		return nil, fmt.Errorf("join network %s: %w", b.n.Attachments[0].Network, err)
 	}
@@ -44,9 +45,39 @@ func (h usernetPorts) Publish(_ *os.File, ports []Port, _ string) (func() error,
 		return nil, err
 	}
 	defer ns.Close()
-	f, err := ForwardTo(ns, ports, Target{IP: ip.As4(), Transparent: true})
+	follow, err := followHolder(h.n.HolderDir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ForwardTo(ns, ports, Target{IP: ip.As4(), Transparent: true, Follow: follow})
 	if err != nil {
 		return nil, err
 	}
 	return f.Close, nil
+}
+
+// followHolder gives the namespace of a holder that replaced the one the
+// forwarder entered (killed, then started again: its members were put
+// back in the new one), nil while the holder is the same one.
+func followHolder(dir string) (func() (*os.File, error), error) {
+	pidFile := usernet.PidPath(dir)
+	last, err := os.ReadFile(pidFile)
+	if err != nil {
+		return nil, fmt.Errorf("network holder: %w", err)
+	}
+	return func() (*os.File, error) {
+		now, err := os.ReadFile(pidFile)
+		if err != nil {
+			return nil, fmt.Errorf("network holder: %w", err)
+		}
+		if bytes.Equal(now, last) {
+			return nil, nil
+		}
+		ns, err := usernet.OpenHolderNetns(dir)
+		if err != nil {
+			return nil, err
+		}
+		last = now
+		return ns, nil
+	}, nil
 }

@@ -25,6 +25,9 @@ type CreateOptions struct {
 	// container's, so the pod's.
 	Publish []string
 	Network string
+	// Aliases are --network-alias: further names of the pod on its
+	// user-defined network (besides its own and its members' names).
+	Aliases []string
 	// Share is --share: a comma list of net, ipc, uts ("": all three).
 	Share string
 	// NoInfra is --infra=false, which sandbox refuses: without an infra
@@ -148,7 +151,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (_ *Pod, retErr e
 		Image:          PauseImage,
 		Pull:           container.PullNever,
 		Name:           p.InfraName,
-		NetworkOptions: container.NetworkOptions{Network: o.Network, Publish: o.Publish},
+		NetworkOptions: container.NetworkOptions{Network: o.Network, Publish: o.Publish, Aliases: o.Aliases},
 		Pod:            container.PodRef{ID: p.ID, Name: p.Name, Infra: true},
 		LogDriver:      "none",
 	}

@@ -23,10 +23,10 @@ const NewPrefix = "new:"
 func (m *Manager) Join(ctx context.Context, o *container.CreateOptions) error {
 	ref := o.Pod.Name
 	if name, ok := strings.CutPrefix(ref, NewPrefix); ok {
-		if _, err := m.Create(ctx, CreateOptions{Name: name, Publish: o.Publish, Network: o.Network}); err != nil {
+		if _, err := m.Create(ctx, CreateOptions{Name: name, Publish: o.Publish, Network: o.Network, Aliases: o.Aliases}); err != nil {
 			return err
 		}
-		ref, o.Publish, o.Network = name, nil, ""
+		ref, o.Publish, o.Network, o.Aliases = name, nil, "", nil
 	}
 	if o.Network != "" {
 		return fmt.Errorf("--pod and --network do not go together: the members of pod %s share its network; give --network to pod create", ref)

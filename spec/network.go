@@ -53,6 +53,10 @@ type Network struct {
 	// the holder knows it (and answers its name), with Attachments.
 	MemberID   string `json:"memberID,omitempty"`
 	MemberName string `json:"memberName,omitempty"`
+	// MemberNames are further names the member answers to on its
+	// networks: a pod's infra answers for its pod and the pod's members.
+	// Set as the container starts, never saved.
+	MemberNames []string `json:"memberNames,omitempty"`
 }
 
 // Attachment is a container's place on a user-defined network: the

@@ -108,5 +108,6 @@ func newPlayKubeCommand(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&o.Down, "down", false, "stop and remove the pods the YAML describes")
 	f.BoolVar(&o.Replace, "replace", false, "remove pods of the same names first")
+	f.StringVar(&o.Network, "network", "", "the pods' network: a network of network create, slirp4netns[:OPTIONS], pasta[:OPTIONS], none or host")
 	return cmd
 }

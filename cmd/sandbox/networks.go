@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sandbox/container"
+	"sandbox/events"
 	"sandbox/network/usernet"
 	"sandbox/spec"
 
@@ -21,6 +22,18 @@ func (g *globals) networks() (usernet.Store, error) {
 		return usernet.Store{}, err
 	}
 	return usernet.Store{Dir: usernet.DirIn(o.GraphRoot)}, nil
+}
+
+// networkEvent records a network's create or remove in the events
+// journal; a journal that cannot be written is a warning.
+func (g *globals) networkEvent(s events.Status, id, name string) {
+	o, err := g.storageOptions()
+	if err == nil {
+		err = g.podman.journal(o.RunRoot).Write(events.Event{Type: events.Network, Status: s, ID: id, Name: name})
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+	}
 }
 
 // newNetworkCommand is the network group; args are the arguments after
@@ -59,6 +72,7 @@ func newNetworkCreateCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			g.networkEvent(events.Create, rec.ID, rec.Name)
 			fmt.Fprintln(cmd.OutOrStdout(), rec.Name)
 			return nil
 		},
@@ -231,6 +245,7 @@ func newNetworkRmCommand(g *globals) *cobra.Command {
 				rec, err := s.Remove(a, removeMember)
 				switch {
 				case err == nil:
+					g.networkEvent(events.Remove, rec.ID, rec.Name)
 					fmt.Fprintln(cmd.OutOrStdout(), rec.Name)
 					continue
 				case errors.Is(err, usernet.ErrNotFound) && code == 0:
@@ -282,7 +297,8 @@ func newNetworkPruneCommand(g *globals) *cobra.Command {
 				return ferr
 			}
 			for _, n := range gone {
-				fmt.Fprintln(cmd.OutOrStdout(), n)
+				g.networkEvent(events.Remove, n.ID, n.Name)
+				fmt.Fprintln(cmd.OutOrStdout(), n.Name)
 			}
 			return err
 		},
@@ -316,7 +332,7 @@ func newNetworkConnectCommand(g *globals) *cobra.Command {
 	var o container.ConnectOptions
 	cmd := &cobra.Command{
 		Use:   "connect [flags] NETWORK CONTAINER",
-		Short: "Put a container that is not running on a user-defined network",
+		Short: "Put a container on a user-defined network (a running one at once)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()
@@ -336,7 +352,7 @@ func newNetworkDisconnectCommand(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "disconnect [flags] NETWORK CONTAINER",
-		Short: "Take a container that is not running off a user-defined network",
+		Short: "Take a container off a user-defined network (a running one at once)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.runtime()

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"sandbox/container"
 	"sandbox/spec"
 	"sandbox/system"
 
@@ -18,7 +19,7 @@ import (
 // systemResources are the resources of other packages (named volumes,
 // networks) that system df, prune and reset cover: each package that owns
 // one adds it here.
-func systemResources(g *globals) []system.Resource { return nil }
+func systemResources(rt *container.Runtime) []system.Resource { return system.Resources(rt) }
 
 func newSystemCommand(g *globals, args []string) *cobra.Command {
 	cmd := newGroup("system", "Manage sandbox: the store's health, size and clean-up")
@@ -117,7 +118,7 @@ func newSystemDFCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			usage, err := system.DF(ctx(cmd), system.DFOptions{Runtime: rt, Extra: systemResources(g)})
+			usage, err := system.DF(ctx(cmd), system.DFOptions{Runtime: rt, Extra: systemResources(rt)})
 			if err != nil {
 				return err
 			}
@@ -231,7 +232,7 @@ func newSystemPruneCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Runtime, o.Extra = rt, systemResources(g)
+			o.Runtime, o.Extra = rt, systemResources(rt)
 			rep, err := system.Prune(ctx(cmd), o)
 			printDeleted("Containers", rep.Containers)
 			for _, r := range o.Extra {
@@ -287,7 +288,7 @@ func newSystemResetCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := system.Reset(ctx(cmd), system.ResetOptions{Runtime: rt, Extra: systemResources(g)})
+			rep, err := system.Reset(ctx(cmd), system.ResetOptions{Runtime: rt, Extra: systemResources(rt)})
 			if rep.KeeperKept > 0 {
 				fmt.Fprintf(os.Stderr, "the keeper stays: %d processes or mounts of another store (--root) still use it\n", rep.KeeperKept)
 			}

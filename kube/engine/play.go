@@ -23,6 +23,10 @@ type PlayOptions struct {
 	// Down removes the pods the YAML describes instead; Replace removes
 	// them first, then plays.
 	Down, Replace bool
+	// Network is --network: the pods' network (a user-defined one puts
+	// each pod there, reachable by its name and its containers' names);
+	// "" is the default.
+	Network string
 }
 
 // ReadYAML reads play kube's FILE ("-": in).
@@ -88,7 +92,7 @@ func Play(ctx context.Context, rt *container.Runtime, o PlayOptions) (_ *PlayRep
 		}
 	}()
 	for _, p := range d.Pods {
-		if _, err := playPod(ctx, rt, pods, p, rep); err != nil {
+		if _, err := playPod(ctx, rt, pods, p, o.Network, rep); err != nil {
 			return nil, fmt.Errorf("pod %s: %w", p.Name, err)
 		}
 	}
@@ -112,7 +116,7 @@ func down(ctx context.Context, pods *pod.Manager, list []plan.Pod) (*PlayReport,
 }
 
 // playPod makes one pod; it is in rep as soon as it exists.
-func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p plan.Pod, rep *PlayReport) (*PlayedPod, error) {
+func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p plan.Pod, network string, rep *PlayReport) (*PlayedPod, error) {
 	var publish []string
 	for _, c := range p.Containers {
 		for _, port := range c.Ports {
@@ -130,7 +134,7 @@ func playPod(ctx context.Context, rt *container.Runtime, pods *pod.Manager, p pl
 	for k, v := range p.Labels {
 		labels = append(labels, k+"="+v)
 	}
-	created, err := pods.Create(ctx, pod.CreateOptions{Name: p.Name, Hostname: p.Hostname, Labels: labels, Publish: publish})
+	created, err := pods.Create(ctx, pod.CreateOptions{Name: p.Name, Hostname: p.Hostname, Labels: labels, Publish: publish, Network: network})
 	if err != nil {
 		return nil, err
 	}

@@ -37,10 +37,14 @@ const (
 
 // Request is a message to the holder.
 type Request struct {
-	// Op is "join", "leave", "name" or "ping".
-	Op          string            `json:"op"`
-	ContainerID string            `json:"containerID,omitempty"`
-	Name        string            `json:"name,omitempty"`
+	// Op is "join", "connect", "disconnect", "leave", "name", "names"
+	// or "ping".
+	Op          string `json:"op"`
+	ContainerID string `json:"containerID,omitempty"`
+	Name        string `json:"name,omitempty"`
+	// Names are further names the member answers to (a pod's infra: its
+	// pod's and its members'), on "join" and "names".
+	Names       []string          `json:"names,omitempty"`
 	Attachments []spec.Attachment `json:"attachments,omitempty"`
 	// Ports are the container's published ports: the holder routes the
 	// container's answers on them back to the forwarder's transparent
@@ -68,6 +72,23 @@ func Join(dir string, netns *os.File, req Request) error {
 	return call(dir, req, netns)
 }
 
+// Connect puts the running container whose network namespace is netns,
+// already on a network of the holder in dir, on network a as well.
+func Connect(dir string, netns *os.File, containerID string, a spec.Attachment) error {
+	return call(dir, Request{Op: "connect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, netns)
+}
+
+// Disconnect takes a running container off network a (its other networks
+// stay). A holder that does not run is no error: the container is on no
+// network of a running holder, and the next one will not put it on a.
+func Disconnect(dir, containerID string, a spec.Attachment) error {
+	err := call(dir, Request{Op: "disconnect", ContainerID: containerID, Attachments: []spec.Attachment{a}}, nil)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	return err
+}
+
 // Leave takes the container off its networks (its veths, names and port
 // rules); a container whose namespace is gone leaves by itself.
 func Leave(dir, containerID string) error {
@@ -80,6 +101,21 @@ func Leave(dir, containerID string) error {
 func SetName(dir, containerID, name string) error {
 	err := call(dir, Request{Op: "name", ContainerID: containerID, Name: name}, nil)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	return err
+}
+
+// SetNames tells the holder in dir the further names a member answers
+// to (see Request.Names); like SetName, no holder is no error.
+func SetNames(dir, containerID string, names []string) error {
+	err := call(dir, Request{Op: "names", ContainerID: containerID, Names: names}, nil)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ECONNREFUSED) {
+		return nil
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "unknown request") {
+		// A holder of an older version, started before an upgrade: it
+		// learns the names when it is next started.
 		return nil
 	}
 	return err
@@ -136,6 +172,10 @@ type HolderOptions struct {
 	// inside the keeper's namespaces already).
 	Binary string
 	Env    []string
+	// Started, if set, is called once a holder this call started is
+	// ready (still under the start lock): a holder that replaces a
+	// killed one must be told the members that still run.
+	Started func() error
 }
 
 // holderReady bounds the holder's start (slirp4netns included).
@@ -207,7 +247,15 @@ func EnsureHolder(o HolderOptions) error {
 		return fmt.Errorf("network holder not ready after %v", holderReady)
 	}
 	// The holder outlives this command; its parent becomes the reaper.
-	return p.Release()
+	if err := p.Release(); err != nil {
+		return err
+	}
+	if o.Started != nil {
+		if err := o.Started(); err != nil {
+			return fmt.Errorf("network holder restarted: %w", err)
+		}
+	}
+	return nil
 }
 
 // WritePid records the holder's pid, its start time, and the thread that
@@ -261,6 +309,9 @@ func OpenHolderNetns(dir string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// PidPath is the holder's pid file in dir (rewritten by each holder).
+func PidPath(dir string) string { return filepath.Join(dir, pidName) }
 
 // SockPath is the holder's socket in dir, for the holder to listen on.
 func SockPath(dir string) string { return filepath.Join(dir, sockName) }

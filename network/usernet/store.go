@@ -266,8 +266,8 @@ func (s Store) Remove(nameOrID string, removeMember func(id string) error) (*Rec
 }
 
 // Prune removes every network without members, whose labels match keep
-// (nil keeps none back); it returns their names.
-func (s Store) Prune(keep func(*Record) bool) ([]string, error) {
+// (nil keeps none back); it returns their records.
+func (s Store) Prune(keep func(*Record) bool) ([]*Record, error) {
 	l, err := s.lock()
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (s Store) Prune(keep func(*Record) bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var gone []string
+	var gone []*Record
 	for _, r := range recs {
 		if len(r.Members) > 0 || (keep != nil && keep(r)) {
 			continue
@@ -285,7 +285,7 @@ func (s Store) Prune(keep func(*Record) bool) ([]string, error) {
 		if err := os.Remove(s.path(r.Name)); err != nil {
 			return gone, fmt.Errorf("remove network %s: %w", r.Name, err)
 		}
-		gone = append(gone, r.Name)
+		gone = append(gone, r)
 	}
 	return gone, nil
 }

@@ -225,10 +225,26 @@ func TestUserNetworks(t *testing.T) {
 }
 
 // TestUserNetworkHolderKilled is not parallel: it kills the holder that
-// the other tests' networks are in.
+// the other tests' networks are in. Two members run while it is killed;
+// the next start on the network starts a holder that puts them back,
+// and their published ports follow.
 func TestUserNetworkHolderKilled(t *testing.T) {
 	n := userNetwork(t, "k")
-	run(t, "--network", n, "busybox", "true") // the holder runs
+	tag := time.Now().UnixNano() % 1e9
+	a, b, c := fmt.Sprintf("ka%d", tag), fmt.Sprintf("kb%d", tag), fmt.Sprintf("kc%d", tag)
+	port := freePorts(t, 1)[0]
+	httpd(t, n, "from-a", "--name", a, "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	httpd(t, n, "from-b", "--name", b)
+	reach := func(from, to, body string) {
+		t.Helper()
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "exec", from, "sh", "-c", httpGet(to, 80)).stdout; !strings.Contains(out, body) {
+				return fmt.Errorf("GET http://%s/ from %s: %q", to, from, out)
+			}
+			return nil
+		})
+	}
+	reach(a, b, "from-b")
 	data, err := os.ReadFile(filepath.Join(env.runroot, "usernet", "holder.pid"))
 	if err != nil {
 		t.Fatal(err)
@@ -240,16 +256,22 @@ func TestUserNetworkHolderKilled(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("srv%d", time.Now().UnixNano()%1e9)
-	httpd(t, n, "after-kill", "--name", name)
-	out := run(t, "--network", n, "busybox", "sh", "-c", httpGet(name, 80))
-	if !strings.Contains(out, "after-kill") {
-		t.Errorf("after the holder was killed, a new pair on the network: %q", out)
-	}
+	httpd(t, n, "from-c", "--name", c)
 	data2, err := os.ReadFile(filepath.Join(env.runroot, "usernet", "holder.pid"))
 	if err != nil || string(data2) == string(data) {
 		t.Errorf("no new holder: %q %v", data2, err)
 	}
+	reach(a, b, "from-b")
+	reach(b, a, "from-a")
+	reach(a, c, "from-c")
+	reach(c, b, "from-b")
+	// a's published port reaches it in the new holder's namespace.
+	eventually(t, 10*time.Second, func() error {
+		if body, err := get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); err != nil || body != "from-a\n" {
+			return fmt.Errorf("GET through -p %d after the holder restarted: %q %v", port, body, err)
+		}
+		return nil
+	})
 }
 
 func TestUserNetworkBadInput(t *testing.T) {
@@ -333,7 +355,7 @@ func TestDefaultNetworkClientAddress(t *testing.T) {
 }
 
 // TestUserNetworkCommands: connect and disconnect a container that is not
-// running, ls's forms, prune.
+// running and one that runs, ls's forms, prune.
 func TestUserNetworkCommands(t *testing.T) {
 	t.Parallel()
 	n := userNetwork(t, "c", "--label", "team=blue")
@@ -343,10 +365,36 @@ func TestUserNetworkCommands(t *testing.T) {
 	ok(t, "network", "connect", "--alias", name+"-a", n, name)
 	fails(t, 125, []string{"already connected"}, "network", "connect", n, name)
 	ok(t, "start", name)
-	fails(t, 125, []string{"running"}, "network", "disconnect", n, name)
 	if out := run(t, "--network", n, "busybox", "sh", "-c", httpGet(name+"-a", 80)); !strings.Contains(out, "joined") {
 		t.Errorf("a connected container by its alias: %q", out)
 	}
+	// A running container on another user network is connected and
+	// disconnected at once; one on the default network is refused.
+	client := detached(t, "--network", userNetwork(t, "e"), "busybox", "sleep", "60")
+	ok(t, "network", "connect", n, client)
+	if out := sb(t, "exec", client, "sh", "-c", httpGet(name+"-a", 80)).stdout; !strings.Contains(out, "joined") {
+		t.Errorf("a running container connected: GET http://%s-a/: %q", name, out)
+	}
+	if out := ok(t, "ps", "-q", "--no-trunc", "--filter", "network="+n); !strings.Contains(out, client) {
+		t.Errorf("ps --filter network=%s (the container's second network): %q", n, out)
+	}
+	ok(t, "network", "disconnect", n, client)
+	if out := sb(t, "exec", client, "sh", "-c", "ip -o link; "+httpGet(name+"-a", 80)).stdout; strings.Contains(out, "joined") || strings.Contains(out, "eth1") {
+		t.Errorf("a running container disconnected still reaches the network: %q", out)
+	}
+	if m, found := inspectNetwork(t, n).Containers[client]; found {
+		t.Errorf("still a member after a running disconnect: %v", m)
+	}
+	evs := ok(t, "events", "--stream=false", "--filter", "type=network")
+	nid := inspectNetwork(t, n).ID
+	for _, want := range []string{"network create " + nid + " " + n, "network connect " + client + " (container=" + client + ", name=" + n + ")",
+		"network disconnect " + client + " (container=" + client + ", name=" + n + ")"} {
+		if !strings.Contains(evs, want) {
+			t.Errorf("events --filter type=network: no %q in\n%s", want, evs)
+		}
+	}
+	plain := detached(t, "busybox", "sleep", "60")
+	fails(t, 125, []string{"stop it first"}, "network", "connect", n, plain)
 	ok(t, "stop", "-t", "0", name)
 	ok(t, "network", "disconnect", n, name)
 	if m, found := inspectNetwork(t, n).Containers[id]; found {
@@ -374,5 +422,51 @@ func TestUserNetworkCommands(t *testing.T) {
 	})
 	if strings.Contains(pruned, other) {
 		t.Errorf("network prune -f removed %s, which has a member: %q", other, pruned)
+	}
+}
+
+// TestPodOnUserNetwork: a pod on a user-defined network is reached there
+// by its name, its alias and its members' names (play kube's too), its
+// published port reaches its member, and another network reaches none.
+func TestPodOnUserNetwork(t *testing.T) {
+	t.Parallel()
+	n, other := userNetwork(t, "p"), userNetwork(t, "q")
+	tag := time.Now().UnixNano() % 1e9
+	podName, member := fmt.Sprintf("pn%d", tag), fmt.Sprintf("pm%d", tag)
+	port := freePorts(t, 1)[0]
+	newPod(t, podName, "--network", n, "--network-alias", podName+"-alias", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
+	detached(t, "--pod", podName, "--name", member, "busybox", "sh", "-c", "echo in-pod > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+	infra := strings.TrimSpace(ok(t, "pod", "inspect", "-f", "{{.InfraContainerID}}", podName))
+	ip := memberIP(t, n, infra)
+	for _, host := range []string{podName, podName + "-alias", member, ip} {
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "run", "--rm", "--network", n, "busybox", "sh", "-c", httpGet(host, 80)).stdout; !strings.Contains(out, "in-pod") {
+				return fmt.Errorf("GET http://%s/ from the pod's network: %q", host, out)
+			}
+			return nil
+		})
+	}
+	if body, err := get(fmt.Sprintf("http://127.0.0.1:%d/index.html", port)); err != nil || body != "in-pod\n" {
+		t.Errorf("GET through the pod's -p %d: %q %v", port, body, err)
+	}
+	out := run(t, "--network", other, "busybox", "sh", "-c", httpGet(member, 80)+"; "+httpGet(ip, 80)+" || echo unreachable")
+	if strings.Contains(out, "in-pod") || !strings.Contains(out, "unreachable") {
+		t.Errorf("a container on another network reached the pod: %q", out)
+	}
+
+	kp := fmt.Sprintf("kp%d", tag)
+	y := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + kp + "\nspec:\n  containers:\n  - name: web\n    image: busybox\n" +
+		"    command: [sh, -c, 'echo played > /tmp/index.html; exec httpd -f -p 80 -h /tmp']\n"
+	if r := sbWith(t, cmdOpts{stdin: y}, "play", "kube", "--network", n, "-"); r.code != 0 {
+		t.Fatalf("play kube --network %s: %s", n, r)
+	}
+	t.Cleanup(func() { sbWith(t, cmdOpts{stdin: y}, "play", "kube", "--down", "-") })
+	for _, host := range []string{kp, kp + "-web"} {
+		eventually(t, 10*time.Second, func() error {
+			if out := sb(t, "run", "--rm", "--network", n, "busybox", "sh", "-c", httpGet(host, 80)).stdout; !strings.Contains(out, "played") {
+				return fmt.Errorf("GET http://%s/ (play kube --network): %q", host, out)
+			}
+			return nil
+		})
 	}
 }

@@ -101,6 +101,18 @@ func attachVeth(br *bridge, veth string, ctr *os.File, i int, a spec.Attachment)
 		}
 	}
 	inner := fmt.Sprintf("eth%d", i)
+	h, err := netlink.NewHandleAt(netns.NsHandle(int(ctr.Fd())))
+	if err != nil {
+		return fmt.Errorf("the container's namespace: %w", err)
+	}
+	defer h.Close()
+	if l, err := h.LinkByName(inner); err == nil {
+		// The end of a veth on the bridge of a holder that was killed,
+		// whose namespace something still holds: the member rejoins.
+		if err := h.LinkDel(l); err != nil {
+			return fmt.Errorf("remove the old %s in the container: %w", inner, err)
+		}
+	}
 	v := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: veth, MasterIndex: br.index},
 		PeerName:      inner,
@@ -122,11 +134,6 @@ func attachVeth(br *bridge, veth string, ctr *os.File, i int, a spec.Attachment)
 	if err := netlink.LinkSetUp(host); err != nil {
 		return fmt.Errorf("%s up: %w", veth, err)
 	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(int(ctr.Fd())))
-	if err != nil {
-		return fmt.Errorf("the container's namespace: %w", err)
-	}
-	defer h.Close()
 	link, err := h.LinkByName(inner)
 	if err != nil {
 		return fmt.Errorf("%s in the container: %w", inner, err)

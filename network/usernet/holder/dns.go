@@ -4,6 +4,7 @@ import (
 	"log"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ func (d *dnsServer) answer(q []byte, from netip.AddrPort) {
 		return
 	}
 	name := strings.ToLower(strings.TrimSuffix(question.Name.String(), "."))
-	ips, known := d.lookup(name)
+	ips, known := d.lookup(name, from.Addr().Unmap().String())
 	if !known {
 		if d.inner {
 			d.reply(hdr, question, nil, dnsmessage.RCodeNameError, from)
@@ -83,21 +84,34 @@ func (d *dnsServer) answer(q []byte, from netip.AddrPort) {
 	d.reply(hdr, question, ips, dnsmessage.RCodeSuccess, from)
 }
 
-// lookup finds the addresses of name on this network: a member's name,
-// alias or short id, with or without the dns.podman domain.
-func (d *dnsServer) lookup(name string) ([][4]byte, bool) {
+// lookup finds the addresses of name on this network and on the other
+// networks of the member that asks (from; its resolv.conf names one
+// network's server): a member's name, alias or short id, with or without
+// the dns.podman domain.
+func (d *dnsServer) lookup(name, from string) ([][4]byte, bool) {
 	name = strings.TrimSuffix(name, ".dns.podman")
 	d.h.mu.Lock()
 	defer d.h.mu.Unlock()
+	nets := map[string]bool{d.id: true}
+	for _, m := range d.h.members {
+		if slices.ContainsFunc(m.atts, func(a spec.Attachment) bool { return a.ID == d.id && a.IP == from }) {
+			for _, a := range m.atts {
+				nets[a.ID] = true
+			}
+		}
+	}
 	var ips [][4]byte
 	for id, m := range d.h.members {
 		for _, a := range m.atts {
-			if a.ID != d.id {
+			if !nets[a.ID] {
 				continue
 			}
 			match := strings.EqualFold(m.name, name) || (len(id) >= 12 && id[:12] == name)
 			for _, al := range a.Aliases {
 				match = match || strings.EqualFold(al, name)
+			}
+			for _, n := range m.extra {
+				match = match || strings.EqualFold(n, name)
 			}
 			if ip, err := netip.ParseAddr(a.IP); match && err == nil {
 				ips = append(ips, ip.As4())

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,13 +79,15 @@ type holder struct {
 	members  map[string]*member    // by container id, guarded by mu
 	dns      map[string]*dnsServer // by network id, guarded by mu
 	// names are containers' names told before they joined (SetName), by
-	// container id, guarded by mu.
+	// container id, guarded by mu; extra their further names (SetNames).
 	names map[string]string
+	extra map[string][]string
 }
 
 // member is an attached container.
 type member struct {
 	id, name string
+	extra    []string // further names: a pod infra's pod and members
 	atts     []spec.Attachment
 	veths    []string
 	rules    []portRule
@@ -96,7 +99,7 @@ func start(dir string) (*holder, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}, names: map[string]string{}}
+	h := &holder{dir: dir, networks: map[string]*bridge{}, members: map[string]*member{}, dns: map[string]*dnsServer{}, names: map[string]string{}, extra: map[string][]string{}}
 	var err error
 	if h.ns, err = newNSThread(); err != nil {
 		return nil, err
@@ -224,7 +227,14 @@ func (h *holder) doInNS(req usernet.Request, netns *os.File) error {
 		return nil
 	case "leave":
 		delete(h.names, req.ContainerID)
+		delete(h.extra, req.ContainerID)
 		return h.leave(req.ContainerID)
+	case "names":
+		h.extra[req.ContainerID] = req.Names
+		if m := h.members[req.ContainerID]; m != nil {
+			m.extra = req.Names
+		}
+		return nil
 	case "name":
 		h.names[req.ContainerID] = req.Name
 		if m := h.members[req.ContainerID]; m != nil {
@@ -237,6 +247,16 @@ func (h *holder) doInNS(req usernet.Request, netns *os.File) error {
 		}
 		h.pruneGone()
 		return h.join(req, netns)
+	case "connect":
+		if netns == nil || len(req.Attachments) != 1 {
+			return errors.New("connect: want a network namespace and one network")
+		}
+		return h.connect(req.ContainerID, req.Attachments[0], netns)
+	case "disconnect":
+		if len(req.Attachments) != 1 {
+			return errors.New("disconnect: want one network")
+		}
+		return h.disconnect(req.ContainerID, req.Attachments[0].ID)
 	}
 	return fmt.Errorf("unknown request %q", req.Op)
 }
@@ -252,6 +272,10 @@ func (h *holder) join(req usernet.Request, netns *os.File) (err error) {
 	if m.name == "" {
 		m.name = h.names[m.id]
 	}
+	if req.Names != nil {
+		h.extra[m.id] = req.Names
+	}
+	m.extra = h.extra[m.id]
 	defer func() {
 		if err != nil {
 			if lerr := h.undo(m); lerr != nil {
@@ -281,6 +305,64 @@ func (h *holder) join(req usernet.Request, netns *os.File) (err error) {
 		}
 	}
 	h.members[m.id] = m
+	return nil
+}
+
+// connect puts a running member on one more network: a veth with the
+// first index its others do not use.
+func (h *holder) connect(id string, a spec.Attachment, netns *os.File) error {
+	m := h.members[id]
+	if m == nil {
+		return fmt.Errorf("container %.12s is not on a network of this holder", id)
+	}
+	for _, have := range m.atts {
+		if have.ID == a.ID {
+			return fmt.Errorf("container %.12s is already on network %s", id, a.Network)
+		}
+	}
+	i := 0
+	for slices.Contains(m.veths, vethName(id, i)) {
+		i++
+	}
+	if i > 9 {
+		return fmt.Errorf("container %.12s is on too many networks", id)
+	}
+	br, err := h.bridgeFor(a)
+	if err != nil {
+		return err
+	}
+	veth := vethName(id, i)
+	if err := attachVeth(br, veth, netns, i, a); err != nil {
+		return fmt.Errorf("network %s: %w", a.Network, err)
+	}
+	m.atts = append(m.atts, a)
+	m.veths = append(m.veths, veth)
+	return nil
+}
+
+// disconnect takes a running member off one network: its veth (and the
+// container's end with it) is removed; the answers of its published
+// ports, which are on its first network, go with that one.
+func (h *holder) disconnect(id, network string) error {
+	m := h.members[id]
+	if m == nil {
+		return nil
+	}
+	i := slices.IndexFunc(m.atts, func(a spec.Attachment) bool { return a.ID == network })
+	if i < 0 {
+		return nil
+	}
+	if err := deleteLink(m.veths[i]); err != nil {
+		return err
+	}
+	if i == 0 {
+		if err := h.forget(m); err != nil {
+			return err
+		}
+		m.rules = nil
+	}
+	m.atts = slices.Delete(slices.Clone(m.atts), i, i+1)
+	m.veths = slices.Delete(m.veths, i, i+1)
 	return nil
 }
 
