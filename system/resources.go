@@ -98,24 +98,8 @@ func volumesResource(rt *container.Runtime) Resource {
 func networksResource(rt *container.Runtime) Resource {
 	return Resource{
 		Type: "Networks",
-		Usage: func(ctx context.Context) (Usage, error) {
-			u := Usage{Type: "Networks"}
-			if rt.Networks.Dir == "" {
-				return u, nil
-			}
-			recs, err := rt.Networks.List()
-			if err != nil {
-				return u, err
-			}
-			for _, r := range recs {
-				u.Total++
-				if len(r.Members) > 0 {
-					u.Active++
-				}
-				u.Items = append(u.Items, UsageItem{ID: r.ID, Name: r.Name, Created: r.Created, Containers: len(r.Members)})
-			}
-			return u, nil
-		},
+		// No row in system df: networks take no space (docker and podman
+		// show none either).
 		Prune: func(ctx context.Context, all bool) ([]string, int64, error) {
 			if rt.Networks.Dir == "" {
 				return nil, 0, nil

@@ -13,6 +13,7 @@ import (
 
 	"sandbox/container"
 	"sandbox/spec"
+	"sandbox/storage"
 	"sandbox/userns"
 
 	cstorage "go.podman.io/storage"
@@ -131,8 +132,30 @@ func DF(ctx context.Context, o DFOptions) ([]Usage, error) {
 			}
 		}
 	}
+	// The images of build's steps are its layer cache (docker's "Build
+	// Cache" row): their layers that no other image holds count there.
+	cache := Usage{Type: "Build Cache"}
+	inImages := map[string]bool{}
+	for _, img := range imgs {
+		if !buildStep(img) {
+			for _, id := range chains[img.ID] {
+				inImages[id] = true
+			}
+		}
+	}
 	counted := map[string]bool{}
 	for _, img := range imgs {
+		if buildStep(img) {
+			cache.Total++
+			for _, id := range chains[img.ID] {
+				if !inImages[id] && !counted[id] {
+					counted[id] = true
+					cache.Size += layerSize[id]
+					cache.Reclaimable += layerSize[id]
+				}
+			}
+			continue
+		}
 		images.Total++
 		var size int64
 		for _, id := range chains[img.ID] {
@@ -167,7 +190,13 @@ func DF(ctx context.Context, o DFOptions) ([]Usage, error) {
 		u.Type = r.Type
 		out = append(out, u)
 	}
-	return out, nil
+	return append(out, cache), nil
+}
+
+// buildStep reports whether img is the image of a build step (build's
+// layer cache), which images does not list.
+func buildStep(img cstorage.Image) bool {
+	return len(img.Names) == 0 && storage.ParseBuildMeta(img.Metadata).Intermediate
 }
 
 // PruneOptions are the flags of system prune.

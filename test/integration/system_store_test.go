@@ -136,16 +136,21 @@ func TestSystemDFPruneReset(t *testing.T) {
 	t.Parallel()
 	s := newStoreCmd(t)
 	s.ok(t, "run", "--name", "wrote", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1024", "count=1024")
-	s.ok(t, "run", "-d", "--name", "up", "busybox", "sleep", "1000")
+	s.ok(t, "run", "-d", "--name", "up", "-v", "kept:/k", "busybox", "sleep", "1000")
+	// A volume no container uses, with 100 KiB in it, and a network.
+	s.ok(t, "run", "--rm", "-v", "spare:/s", "busybox", "dd", "if=/dev/zero", "of=/s/f", "bs=1024", "count=100")
+	s.ok(t, "network", "create", "spare-net")
 	df := s.ok(t, "system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}} {{.RawSize}} {{.RawReclaimable}}")
 	lines := strings.Split(strings.TrimSpace(df), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 4 {
 		t.Fatalf("system df: %q", df)
 	}
 	var typ string
 	var total, active int
 	var size, reclaim int64
 	for _, l := range lines {
+		l = strings.Replace(l, "Local Volumes", "Local-Volumes", 1)
+		l = strings.Replace(l, "Build Cache", "Build-Cache", 1)
 		if _, err := fmt.Sscan(l, &typ, &total, &active, &size, &reclaim); err != nil {
 			t.Fatalf("system df line %q: %v", l, err)
 		}
@@ -158,6 +163,14 @@ func TestSystemDFPruneReset(t *testing.T) {
 			// The exited container wrote 1 MiB: that is what prune frees.
 			if total != 2 || active != 1 || reclaim < 1<<20 || size < reclaim {
 				t.Errorf("containers: %q", l)
+			}
+		case "Local-Volumes":
+			if total != 2 || active != 1 || reclaim < 100<<10 || size < reclaim {
+				t.Errorf("volumes: %q", l)
+			}
+		case "Build-Cache":
+			if total != 0 || size != 0 {
+				t.Errorf("build cache: %q", l)
 			}
 		default:
 			t.Errorf("system df row %q", l)
@@ -173,13 +186,23 @@ func TestSystemDFPruneReset(t *testing.T) {
 	if !strings.Contains(out, "Deleted Containers") || strings.Contains(out, "Deleted Images") || !strings.Contains(out, "Total reclaimed space:") {
 		t.Errorf("system prune -f:\n%s", out)
 	}
+	// Networks without containers go; volumes only with --volumes.
+	if nets := s.ok(t, "network", "ls", "-q", "--filter", "name=spare-net"); strings.TrimSpace(nets) != "" || !strings.Contains(out, "spare-net") {
+		t.Errorf("system prune -f left the network: %q\n%s", nets, out)
+	}
+	if vols := s.ok(t, "volume", "ls", "-q"); strings.Join(strings.Fields(vols), " ") != "kept spare" {
+		t.Errorf("volumes after prune without --volumes: %q", vols)
+	}
 	if ps := s.ok(t, "ps", "-a", "--format", "{{.Names}}"); strings.TrimSpace(ps) != "up" {
 		t.Errorf("after prune: %q", ps)
 	}
 	s.ok(t, "stop", "-t", "0", "up")
-	out = s.ok(t, "system", "prune", "-a", "-f")
-	if !strings.Contains(out, "Deleted Images") {
-		t.Errorf("system prune -a -f:\n%s", out)
+	out = s.ok(t, "system", "prune", "-a", "-f", "--volumes")
+	if !strings.Contains(out, "Deleted Images") || !strings.Contains(out, "spare") {
+		t.Errorf("system prune -a -f --volumes:\n%s", out)
+	}
+	if vols := s.ok(t, "volume", "ls", "-q"); strings.TrimSpace(vols) != "" {
+		t.Errorf("volumes after prune --volumes: %q", vols)
 	}
 	if imgs := s.ok(t, "images", "-q"); strings.TrimSpace(imgs) != "" {
 		t.Errorf("images after prune -a: %q", imgs)
@@ -189,7 +212,8 @@ func TestSystemDFPruneReset(t *testing.T) {
 	}
 
 	s.ok(t, "import", env.tarball, "busybox")
-	s.ok(t, "run", "-d", "--name", "again", "busybox", "sleep", "1000")
+	s.ok(t, "run", "-d", "--name", "again", "-v", "again:/a", "busybox", "sleep", "1000")
+	s.ok(t, "network", "create", "again-net")
 	s.ok(t, "system", "reset", "-f")
 	for _, dir := range []string{s.root, s.runroot()} {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -204,5 +228,11 @@ func TestSystemDFPruneReset(t *testing.T) {
 	}
 	if imgs := s.ok(t, "images", "-q"); strings.TrimSpace(imgs) != "" {
 		t.Errorf("images after reset: %q", imgs)
+	}
+	if vols := s.ok(t, "volume", "ls", "-q"); strings.TrimSpace(vols) != "" {
+		t.Errorf("volumes after reset: %q", vols)
+	}
+	if nets := s.ok(t, "network", "ls", "-q"); strings.TrimSpace(nets) != "" {
+		t.Errorf("networks after reset: %q", nets)
 	}
 }
