@@ -12,6 +12,7 @@ import (
 
 	"sandbox/attach"
 	"sandbox/container"
+	"sandbox/network/usernet"
 	"sandbox/spec"
 
 	ctrtypes "github.com/moby/moby/api/types/container"
@@ -30,12 +31,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var flags []string
-	for _, k := range sortedKeys(args) {
-		for _, v := range sortedKeys(args[k]) {
-			flags = append(flags, k+"="+v)
-		}
-	}
+	flags := filterFlags(args)
 	o := container.ListOptions{All: boolParam(r, "all"), Size: boolParam(r, "size")}
 	if len(flags) > 0 {
 		if o.Filters, err = container.ParseFilters(flags); err != nil {
@@ -77,7 +73,28 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		if isNoSuchImage(err) {
 			return notFound("No such image: %s", o.Image)
 		}
+		if errors.Is(err, usernet.ErrNotFound) {
+			// Not 404: the docker client takes a 404 of create for a
+			// missing image, and pulls.
+			return badRequest("network %s not found", o.Network)
+		}
 		return err
+	}
+	for _, name := range sortedKeys(extraEndpoints(&req, o)) {
+		aliases, ip, err := endpointOptions(req.NetworkingConfig.EndpointsConfig[name])
+		if err == nil {
+			err = s.rt.Connect(container.ConnectOptions{Network: name, Container: c.ID, Aliases: aliases, IP: ip})
+		}
+		if err != nil {
+			// Nothing half made: the container goes.
+			if rerr := s.rt.Remove(context.Background(), c.ID, container.RemoveOptions{Force: true, Volumes: true}); rerr != nil {
+				s.log.Printf("create: remove %s after a failed connect: %v", c.ID, rerr)
+			}
+			if errors.Is(err, usernet.ErrNotFound) {
+				return badRequest("network %s not found", name)
+			}
+			return err
+		}
 	}
 	if err := s.rt.MarkCreated(c); err != nil {
 		return err
@@ -504,7 +521,7 @@ func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
 	if boolParam(r, "link") {
 		return badRequest("link: links are not supported")
 	}
-	err = s.rt.Remove(r.Context(), c.ID, container.RemoveOptions{Force: boolParam(r, "force")})
+	err = s.rt.Remove(r.Context(), c.ID, container.RemoveOptions{Force: boolParam(r, "force"), Volumes: boolParam(r, "v")})
 	if errors.Is(err, container.ErrRunning) {
 		return conflict("You cannot remove a running container %s. Stop the container before attempting removal or force remove", c.ID)
 	}

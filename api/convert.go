@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	ctrtypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	nettypes "github.com/moby/moby/api/types/network"
 )
 
 // createOptions turns a create request into the options of the CLI's
@@ -56,8 +59,27 @@ func createOptions(name string, req *ctrtypes.CreateRequest) (*container.CreateO
 	}
 	sort.Strings(o.Labels)
 	o.Volumes = append(o.Volumes, h.Binds...)
+	// Config.Volumes are anonymous volumes, where no bind, mount or tmpfs
+	// of the request is (docker's rule; compose sends both).
+	taken := map[string]bool{}
+	for _, b := range h.Binds {
+		parts := strings.Split(b, ":")
+		if len(parts) == 1 {
+			taken[path.Clean(parts[0])] = true
+		} else {
+			taken[path.Clean(parts[1])] = true
+		}
+	}
+	for _, m := range h.Mounts {
+		taken[path.Clean(m.Target)] = true
+	}
+	for dst := range h.Tmpfs {
+		taken[path.Clean(dst)] = true
+	}
 	for _, v := range sortedKeys(cfg.Volumes) {
-		o.Volumes = append(o.Volumes, v)
+		if !taken[path.Clean(v)] {
+			o.Volumes = append(o.Volumes, v)
+		}
 	}
 	for _, m := range h.Mounts {
 		s, err := mountSpec(m)
@@ -73,17 +95,8 @@ func createOptions(name string, req *ctrtypes.CreateRequest) (*container.CreateO
 		}
 		o.Tmpfs = append(o.Tmpfs, t)
 	}
-	switch mode := string(h.NetworkMode); mode {
-	case "", "default", "bridge":
-	default:
-		o.Network = mode
-	}
-	if nc := req.NetworkingConfig; nc != nil {
-		for name := range nc.EndpointsConfig {
-			if !isDefaultNetwork(name) && name != string(h.NetworkMode) {
-				return nil, notFound("network %s not found", name)
-			}
-		}
+	if err := networkOptions(req, o); err != nil {
+		return nil, err
 	}
 	for port, bindings := range h.PortBindings {
 		for _, b := range bindings {
@@ -144,6 +157,65 @@ func createOptions(name string, req *ctrtypes.CreateRequest) (*container.CreateO
 		o.Ulimits = append(o.Ulimits, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
 	}
 	return o, resourceOptions(&h.Resources, &o.Resources)
+}
+
+// networkOptions set the network of a create request: HostConfig's
+// NetworkMode, or the one user-defined network of NetworkingConfig when
+// the mode is the default, with that network's aliases and address. The
+// other networks of NetworkingConfig are joined after the create
+// (extraEndpoints).
+func networkOptions(req *ctrtypes.CreateRequest, o *container.CreateOptions) error {
+	mode := ""
+	if req.HostConfig != nil {
+		mode = string(req.HostConfig.NetworkMode)
+	}
+	var eps map[string]*nettypes.EndpointSettings
+	if req.NetworkingConfig != nil {
+		eps = req.NetworkingConfig.EndpointsConfig
+	}
+	if mode == "" || mode == "default" || mode == defaultNetwork {
+		mode = ""
+		var user []string
+		for name := range eps {
+			if !isDefaultNetwork(name) {
+				user = append(user, name)
+			}
+		}
+		if len(user) == 1 {
+			mode = user[0]
+		}
+	}
+	o.Network = mode
+	for name, ep := range eps {
+		if name != mode && !isDefaultNetwork(name) {
+			continue
+		}
+		aliases, ip, err := endpointOptions(ep)
+		if err != nil {
+			return err
+		}
+		if name == mode {
+			o.Aliases, o.IP = aliases, ip
+		} else if len(aliases) > 0 || ip != "" {
+			return badRequest("NetworkingConfig: aliases and addresses are for user-defined networks, not %s", name)
+		}
+	}
+	return nil
+}
+
+// extraEndpoints are the user-defined networks of a create request
+// besides its network mode's, by name.
+func extraEndpoints(req *ctrtypes.CreateRequest, o *container.CreateOptions) map[string]*nettypes.EndpointSettings {
+	if req.NetworkingConfig == nil {
+		return nil
+	}
+	out := map[string]*nettypes.EndpointSettings{}
+	for name, ep := range req.NetworkingConfig.EndpointsConfig {
+		if name != o.Network && !isDefaultNetwork(name) {
+			out[name] = ep
+		}
+	}
+	return out
 }
 
 // resourceOptions turns docker's resources into the limit flags' values.
@@ -272,8 +344,27 @@ func mountSpec(m mount.Mount) (string, error) {
 			}
 		}
 		return s, nil
+	case mount.TypeVolume:
+		if o := m.VolumeOptions; o != nil {
+			switch {
+			case o.NoCopy:
+				return "", badRequest("Mounts: VolumeOptions.NoCopy is not supported")
+			case o.Subpath != "":
+				return "", badRequest("Mounts: VolumeOptions.Subpath is not supported")
+			case o.DriverConfig != nil && o.DriverConfig.Name != "" && o.DriverConfig.Name != "local":
+				return "", badRequest("Mounts: volume driver %q is not supported: want local", o.DriverConfig.Name)
+			}
+		}
+		s := "type=volume,target=" + m.Target
+		if m.Source != "" {
+			s = "type=volume,source=" + m.Source + ",target=" + m.Target
+		}
+		if m.ReadOnly {
+			s += ",readonly"
+		}
+		return s, nil
 	}
-	return "", badRequest("Mounts: type %q is not supported: want bind or tmpfs", m.Type)
+	return "", badRequest("Mounts: type %q is not supported: want bind, volume or tmpfs", m.Type)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -301,6 +392,23 @@ func inspectResponse(in *container.Inspect) (*ctrtypes.InspectResponse, error) {
 	}
 	if out.HostConfig != nil && out.HostConfig.NetworkMode == "" {
 		out.HostConfig.NetworkMode = "bridge"
+	}
+	// On a user-defined network the container answers to its short id
+	// too (the networks' DNS does): docker lists it among the aliases,
+	// and compose looks for it there.
+	if ns := out.NetworkSettings; ns != nil && len(in.Id) >= 12 {
+		short := in.Id[:12]
+		for name, ep := range ns.Networks {
+			if ep == nil {
+				continue
+			}
+			if !slices.Contains(ep.Aliases, short) {
+				ep.Aliases = append(ep.Aliases, short)
+			}
+			ep.DNSNames = []string{strings.TrimPrefix(out.Name, "/"), short}
+			ep.EndpointID = endpointID(ep.NetworkID, in.Id)
+			ns.Networks[name] = ep
+		}
 	}
 	return &out, nil
 }

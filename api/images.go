@@ -10,9 +10,9 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"sandbox/container"
+	"sandbox/imagetools"
 	"sandbox/storage"
 
 	imagetypes "github.com/moby/moby/api/types/image"
@@ -238,12 +238,19 @@ func (s *Server) imageGet(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case strings.HasSuffix(rest, "/history"):
 		ref := strings.TrimSuffix(rest, "/history")
-		in, err := s.rt.Store.InspectImage(r.Context(), ref)
+		steps, err := imagetools.History(r.Context(), s.rt, ref)
 		if err != nil {
 			return imgErr(ref, err)
 		}
-		created, _ := time.Parse(time.RFC3339Nano, in.Created)
-		writeJSON(w, http.StatusOK, []imagetypes.HistoryResponseItem{{ID: in.Id, Created: created.Unix(), Size: in.Size, Tags: in.RepoTags, Comment: in.Comment}})
+		out := make([]imagetypes.HistoryResponseItem, 0, len(steps))
+		for _, st := range steps {
+			id := st.ID
+			if id != "<missing>" && !strings.HasPrefix(id, "sha256:") {
+				id = "sha256:" + id
+			}
+			out = append(out, imagetypes.HistoryResponseItem{ID: id, Created: st.Created.Unix(), CreatedBy: st.CreatedBy, Size: st.Size, Tags: st.Tags, Comment: st.Comment})
+		}
+		writeJSON(w, http.StatusOK, out)
 		return nil
 	case strings.HasSuffix(rest, "/get"):
 		return s.saveImage(w, r, []string{strings.TrimSuffix(rest, "/get")})

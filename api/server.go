@@ -154,11 +154,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.URL.Path = m[2]
 		r.URL.RawPath = ""
+		r = r.WithContext(context.WithValue(r.Context(), versionKey{}, m[1]))
 	}
 	w.Header().Set("Server", "sandbox/"+s.version)
 	w.Header().Set("Api-Version", MaxVersion)
 	w.Header().Set("Ostype", "linux")
 	s.mux.ServeHTTP(w, r)
+}
+
+// versionKey is the context key of the API version a request asked for.
+type versionKey struct{}
+
+// requestVersion is the API version of r's path; MaxVersion for an
+// unversioned path.
+func requestVersion(r *http.Request) string {
+	if v, ok := r.Context().Value(versionKey{}).(string); ok {
+		return v
+	}
+	return MaxVersion
 }
 
 // checkVersion refuses a version outside MinVersion..MaxVersion, in
@@ -347,8 +360,27 @@ func (s *Server) routes() {
 	s.handle("POST /images/{rest...}", s.imagePost)
 	s.handle("DELETE /images/{rest...}", s.removeImage)
 
+	s.handle("GET /volumes", s.listVolumes)
+	s.handle("POST /volumes/create", s.createVolume)
+	s.handle("POST /volumes/prune", s.pruneVolumes)
+	s.handle("GET /volumes/{name}", s.inspectVolume)
+	s.handle("DELETE /volumes/{name}", s.removeVolume)
+
 	s.handle("GET /networks", s.listNetworks)
+	s.handle("POST /networks/create", s.createNetwork)
+	s.handle("POST /networks/prune", s.pruneNetworks)
 	s.handle("GET /networks/{id}", s.inspectNetwork)
+	s.handle("DELETE /networks/{id}", s.removeNetwork)
+	s.handle("POST /networks/{id}/connect", s.connectNetwork)
+	s.handle("POST /networks/{id}/disconnect", s.disconnectNetwork)
+
+	s.handle("GET /containers/{id}/archive", s.getArchive)
+	s.handle("HEAD /containers/{id}/archive", s.statArchive)
+	s.handle("PUT /containers/{id}/archive", s.putArchive)
+	s.handle("GET /containers/{id}/export", s.exportContainer)
+	s.handle("GET /containers/{id}/changes", s.containerChanges)
+	s.handle("POST /commit", s.commitContainer)
+	s.handle("POST /build", s.buildImage)
 
 	for _, p := range []string{"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"} {
 		s.handle(p, s.noSwarm)

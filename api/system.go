@@ -18,6 +18,7 @@ import (
 	eventtypes "github.com/moby/moby/api/types/events"
 	imagetypes "github.com/moby/moby/api/types/image"
 	systypes "github.com/moby/moby/api/types/system"
+	voltypes "github.com/moby/moby/api/types/volume"
 )
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request) error {
@@ -256,7 +257,7 @@ type diskUsageResponse struct {
 	LayersSize int64
 	Images     []imagetypes.Summary
 	Containers []ctrtypes.Summary
-	Volumes    []any
+	Volumes    []voltypes.Volume
 	BuildCache []any
 }
 
@@ -269,7 +270,24 @@ func (s *Server) diskUsage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp := diskUsageResponse{Images: imgs, Volumes: []any{}, BuildCache: []any{}}
+	vols, users, err := s.volumeList(r, nil)
+	if err != nil {
+		return err
+	}
+	resp := diskUsageResponse{Images: imgs, Volumes: []voltypes.Volume{}, BuildCache: []any{}}
+	var volSize, active, reclaimable int64
+	for _, v := range vols {
+		doc := volumeDoc(v, len(users[v.Name]))
+		resp.Volumes = append(resp.Volumes, doc)
+		size := max(doc.UsageData.Size, 0)
+		volSize += size
+		if len(users[v.Name]) > 0 {
+			active++
+		} else {
+			reclaimable += size
+		}
+	}
+	resp.VolumeUsage = &voltypes.DiskUsage{TotalCount: int64(len(vols)), ActiveCount: active, TotalSize: volSize, Reclaimable: reclaimable, Items: resp.Volumes}
 	var imgSize, ctrSize int64
 	for _, i := range imgs {
 		imgSize += i.Size

@@ -160,7 +160,9 @@ func (f *Filters) Match(s Summary) bool {
 	}
 	return matchAny(f.Status, func(v string) bool { return s.State == v }) &&
 		matchAny(f.Name, func(re *regexp.Regexp) bool { return re.MatchString(s.Name) || re.MatchString("/"+s.Name) }) &&
-		matchAny(f.Label, func(l LabelFilter) bool {
+		// Labels are all to match (docker's rule, and podman's one
+		// exception to "any value of a key").
+		matchAll(f.Label, func(l LabelFilter) bool {
 			v, ok := s.Labels[l.Key]
 			return ok && (!l.HasValue || v == l.Value)
 		}) &&
@@ -189,6 +191,16 @@ func (s Summary) hasBind(p string) bool {
 }
 
 // matchAny is true for no values, else when one of them matches.
+// matchAll: every value matches (none given: all do).
+func matchAll[T any](values []T, match func(T) bool) bool {
+	for _, v := range values {
+		if !match(v) {
+			return false
+		}
+	}
+	return true
+}
+
 func matchAny[T any](values []T, match func(T) bool) bool {
 	if len(values) == 0 {
 		return true

@@ -11,8 +11,8 @@
 // A stopped container's root filesystem is mounted for the operation and
 // unmounted after it.
 //
-// It is imported by cmd/sandbox only; container and storage must not
-// import it.
+// It is imported by cmd/sandbox and by the Docker API (package api)
+// only; container and storage must not import it.
 package imagetools
 
 import (

@@ -31,7 +31,8 @@ import (
 	"sandbox/container"
 	"sandbox/events"
 	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
-	_ "sandbox/prerun"         // the pre-runtime hook: reports the keeper's namespaces, which this process inherits
+	"sandbox/network/usernet"
+	_ "sandbox/prerun" // the pre-runtime hook: reports the keeper's namespaces, which this process inherits
 	"sandbox/storage"
 	"sandbox/userns"
 
@@ -91,6 +92,7 @@ func run(logger *log.Logger) error {
 		return err
 	}
 	rt.Self, rt.CgroupManager, rt.Version, rt.Events = *self, m, *version, store.Events
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(so.GraphRoot)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := api.New(api.Options{Runtime: rt, Version: *version, Log: logger, Idle: time.Duration(*idle) * time.Second})

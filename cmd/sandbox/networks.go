@@ -153,7 +153,7 @@ func newNetworkLsCommand(g *globals) *cobra.Command {
 			}
 			var rows []any
 			for _, r := range recs {
-				ok, err := networkMatches(r, filters)
+				ok, err := usernet.Match(r, filters)
 				if err != nil {
 					return err
 				}
@@ -183,42 +183,6 @@ func newNetworkLsCommand(g *globals) *cobra.Command {
 	f.StringVar(&format, "format", "", "json, or a Go template ({{.Name}}, {{.ID}}, {{.Driver}}, {{.Labels}})")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "name=, id=, driver=, label=KEY[=VALUE]")
 	return cmd
-}
-
-// networkMatches applies ls's filters: every key must match, any value
-// of a repeated key.
-func networkMatches(r *usernet.Record, filters []string) (bool, error) {
-	by := map[string][]string{}
-	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return false, fmt.Errorf("invalid filter %q: want KEY=VALUE", f)
-		}
-		by[k] = append(by[k], v)
-	}
-	for k, vs := range by {
-		hit := false
-		for _, v := range vs {
-			switch k {
-			case "name":
-				hit = hit || strings.Contains(r.Name, v)
-			case "id":
-				hit = hit || strings.HasPrefix(r.ID, v)
-			case "driver":
-				hit = hit || r.Driver == v
-			case "label":
-				lk, lv, withValue := strings.Cut(v, "=")
-				got, has := r.Labels[lk]
-				hit = hit || (has && (!withValue || got == lv))
-			default:
-				return false, fmt.Errorf("invalid filter %q: want name, id, driver or label", k)
-			}
-		}
-		if !hit {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 func newNetworkInspectCommand(g *globals) *cobra.Command {
@@ -323,7 +287,7 @@ func newNetworkPruneCommand(g *globals) *cobra.Command {
 			}
 			var ferr error
 			gone, err := s.Prune(func(r *usernet.Record) bool {
-				ok, err := networkMatches(r, filters)
+				ok, err := usernet.Match(r, filters)
 				if err != nil {
 					ferr = err
 				}

@@ -54,8 +54,8 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
-		name:   "only commands import imagetools (it sits on the engine)",
-		from:   allOf(ours, not(path("sandbox/cmd", "sandbox/imagetools"))),
+		name:   "only commands and the API import imagetools (it sits on the engine)",
+		from:   allOf(ours, not(path("sandbox/cmd", "sandbox/imagetools", "sandbox/api"))),
 		forbid: path("sandbox/imagetools"),
 	},
 	{

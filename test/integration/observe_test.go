@@ -449,7 +449,9 @@ func TestPsFilters(t *testing.T) {
 		{[]string{"-a", "--filter", "name=^/psf-exit$"}, "psf-exit"},
 		{[]string{"-a", "--filter", mine, "--filter", "label=tier"}, "psf-exit psf-run"},
 		{[]string{"-a", "--filter", mine, "--filter", "label=tier=db"}, "psf-exit"},
-		{[]string{"-a", "--filter", mine, "--filter", "label=tier=db", "--filter", "label=tier=web"}, "psf-exit psf-run"},
+		// Label filters are all to match, as docker's and podman's.
+		{[]string{"-a", "--filter", mine, "--filter", "label=tier=db", "--filter", "label=tier=web"}, ""},
+		{[]string{"-a", "--filter", mine, "--filter", "label=tier", "--filter", "label=tier=db"}, "psf-exit"},
 		{[]string{"-a", "--filter", mine, "--filter", "label=psf"}, "psf-other"}, // the image's label
 		{[]string{"-a", "--filter", mine, "--filter", "ancestor=psf/img:1"}, "psf-other"},
 		{[]string{"-a", "--filter", mine, "--filter", "ancestor=" + otherImage}, "psf-other"},
