@@ -273,21 +273,9 @@ func (s *Store) Commit(ctx context.Context, ctr string, o CommitOptions) (*Image
 // DockerImageConfig is ImageConfig with docker's additions to the OCI
 // configuration (Healthcheck, OnBuild, Shell), which a build carries on.
 func (s *Store) DockerImageConfig(id string) (*dockerspec.DockerOCIImage, error) {
-	m, err := s.ImageBigData(id, cstorage.ImageDigestBigDataKey)
-	if err != nil {
-		return nil, fmt.Errorf("image %s manifest: %w", id, err)
-	}
-	key, err := configKey(m)
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", id, err)
-	}
-	data, err := s.ImageBigData(id, key)
-	if err != nil {
-		return nil, fmt.Errorf("image %s configuration: %w", id, err)
-	}
 	var cfg dockerspec.DockerOCIImage
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("image %s configuration: %w", id, err)
+	if err := s.decodeConfig(id, &cfg); err != nil {
+		return nil, err
 	}
 	return &cfg, nil
 }

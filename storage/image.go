@@ -82,23 +82,31 @@ func (s *Store) ResolveImage(ref string) (*Image, error) {
 // containers/image converts it too. Reading it here keeps containers/image
 // out of the sandbox binary, whose every start would pay for its packages.
 func (s *Store) ImageConfig(ctx context.Context, id string) (*v1.Image, error) {
+	var cfg v1.Image
+	if err := s.decodeConfig(id, &cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// decodeConfig decodes image id's configuration blob into cfg.
+func (s *Store) decodeConfig(id string, cfg any) error {
 	m, err := s.ImageBigData(id, cstorage.ImageDigestBigDataKey)
 	if err != nil {
-		return nil, fmt.Errorf("image %s manifest: %w", id, err)
+		return fmt.Errorf("image %s manifest: %w", id, err)
 	}
 	key, err := configKey(m)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", id, err)
+		return fmt.Errorf("image %s: %w", id, err)
 	}
 	data, err := s.ImageBigData(id, key)
 	if err != nil {
-		return nil, fmt.Errorf("image %s configuration: %w", id, err)
+		return fmt.Errorf("image %s configuration: %w", id, err)
 	}
-	var cfg v1.Image
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("image %s configuration: %w", id, err)
+	if err := json.Unmarshal(data, cfg); err != nil {
+		return fmt.Errorf("image %s configuration: %w", id, err)
 	}
-	return &cfg, nil
+	return nil
 }
 
 // configKey is the digest of the configuration blob that an image
