@@ -21,6 +21,7 @@ import (
 	"sandbox/events"
 
 	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/lockfile"
 	"go.podman.io/storage/types"
 )
 
@@ -158,6 +159,11 @@ func openWith(opts Options, name string) (*Store, error) {
 	if opts.SingleID {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, prefix+".ignore_chown_errors=true")
 	}
+	if so.GraphDriverName == DriverOverlay {
+		if err := cleanStaleProbes(opts.GraphRoot, opts.RunRoot); err != nil {
+			return nil, err
+		}
+	}
 	s, err := cstorage.GetStore(so)
 	if err != nil {
 		return nil, err
@@ -185,11 +191,18 @@ func usesMountProgram(graphRoot string) bool {
 }
 
 // Status reports the driver's own key/value status (backing filesystem,
-// d_type support, ...), for info.
+// d_type support, ...), for info. The overlay driver's status may run its
+// volatile probe, which must hold the graph lock (cleanStaleProbes).
 func (s *Store) Status() ([][2]string, error) {
 	d, err := s.GraphDriver()
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockfile.GetLockFile(filepath.Join(s.GraphRoot(), "storage.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("open the store's graph lock: %w", err)
+	}
+	lock.Lock()
+	defer lock.Unlock()
 	return d.Status(), nil
 }

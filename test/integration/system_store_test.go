@@ -71,7 +71,9 @@ func TestSystemCheckRepair(t *testing.T) {
 	s.ok(t, "unshare", "sh", "-c", "echo '{garbage' >"+cfg)
 	// The probe containers/storage mounts to learn whether overlay takes
 	// "volatile", as a command killed between its mount and unmount
-	// leaves it.
+	// leaves it, once the probe's answer is recorded (by this run --rm):
+	// before that, the next command removes such a probe itself.
+	s.ok(t, "run", "--rm", "busybox", "true")
 	td := filepath.Join(s.root, "overlay", "volatile-check1234")
 	probe := filepath.Join(td, "merged")
 	s.ok(t, "unshare", "sh", "-c", "mkdir -p "+td+"/lower "+td+"/upper "+td+"/work "+probe+
