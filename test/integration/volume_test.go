@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // volumeNames lists the volumes of this run's store.
@@ -262,12 +263,24 @@ func TestVolumeAnonymous(t *testing.T) {
 		t.Error("rm without -v removed the anonymous volume")
 	}
 	ok(t, "volume", "rm", kept[0].Name)
-	// run --rm removes them.
-	before := volumeNames(t)
-	run(t, "-v", "/scratch", "vanon/img:1", "true")
-	for n := range volumeNames(t) {
-		if !before[n] {
-			t.Errorf("run --rm left the anonymous volume %s", n)
+	// run --rm removes them. Other tests make volumes meanwhile: this
+	// container's are named by its inspect while it runs.
+	id3 := strings.TrimSpace(ok(t, "run", "-d", "--rm", "-v", "/scratch", "vanon/img:1", "sleep", "1000"))
+	var made []struct{ Name string }
+	if err := json.Unmarshal([]byte(ok(t, "inspect", "--format", "{{json .Mounts}}", id3)), &made); err != nil || len(made) != 2 {
+		t.Fatalf("inspect Mounts of the --rm container: %v %v", made, err)
+	}
+	ok(t, "stop", "-t", "0", id3)
+	eventually(t, 10*time.Second, func() error {
+		if r := sbRaw(nil, "container", "exists", id3); r.code == 0 {
+			return fmt.Errorf("the --rm container is still there")
+		}
+		return nil
+	})
+	all = volumeNames(t)
+	for _, m := range made {
+		if all[m.Name] {
+			t.Errorf("run --rm left the anonymous volume %s", m.Name)
 		}
 	}
 }
