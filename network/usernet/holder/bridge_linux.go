@@ -48,7 +48,7 @@ func makeBridge(a spec.Attachment) (*bridge, error) {
 	if l, err := netlink.LinkByName(name); err == nil {
 		// Made by this holder for a network since removed and made again
 		// under the same id: never; keep it simple and start afresh.
-		if err := netlink.LinkDel(l); err != nil {
+		if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
 			return nil, fmt.Errorf("remove stale bridge %s: %w", name, err)
 		}
 	}
@@ -96,7 +96,8 @@ func prefixLen(subnet string) string {
 func attachVeth(br *bridge, veth string, ctr *os.File, i int, a spec.Attachment) error {
 	if l, err := netlink.LinkByName(veth); err == nil {
 		// Left by a namespace the kernel has not finished destroying.
-		if err := netlink.LinkDel(l); err != nil {
+		// ENODEV: the kernel finished meanwhile.
+		if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
 			return fmt.Errorf("remove stale %s: %w", veth, err)
 		}
 	}
