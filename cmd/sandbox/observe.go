@@ -19,6 +19,17 @@ import (
 	"golang.org/x/term"
 )
 
+// logsWindow sets o's Tail, Since and Until from --tail, --since and
+// --until (of logs and pod logs).
+func logsWindow(o *container.LogsOfOptions, tail, since, until string) error {
+	var err error
+	if o.Tail, err = container.ParseTail(tail); err != nil {
+		return err
+	}
+	o.Since, o.Until, err = timeRange(since, until)
+	return err
+}
+
 func newLogsCommand(g *globals) *cobra.Command {
 	var o container.LogsOfOptions
 	var tail, since, until string
@@ -27,11 +38,7 @@ func newLogsCommand(g *globals) *cobra.Command {
 		Short: "Show containers' output",
 		Args:  atLeastOne("specify at least one container name or ID to log"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.Tail, err = container.ParseTail(tail); err != nil {
-				return err
-			}
-			if o.Since, o.Until, err = timeRange(since, until); err != nil {
+			if err := logsWindow(&o, tail, since, until); err != nil {
 				return err
 			}
 			rt, err := g.runtime()

@@ -367,11 +367,7 @@ func newPodLogsCommand(g *globals) *cobra.Command {
 		Short: "Show the output of a pod's containers",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.Tail, err = container.ParseTail(tail); err != nil {
-				return err
-			}
-			if o.Since, o.Until, err = timeRange(since, until); err != nil {
+			if err := logsWindow(&o, tail, since, until); err != nil {
 				return err
 			}
 			m, err := g.pods()
