@@ -139,7 +139,16 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) error {
 	if err := refuseBuildParams(r); err != nil {
 		return err
 	}
-	dir, remove, err := build.ContextFromStream(r.Body)
+	tr, err := build.Begin(r.Context(), s.rt)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := tr.End(); err != nil {
+			s.log.Printf("build: %v", err)
+		}
+	}()
+	dir, remove, err := build.ContextFromStream(s.rt.Store, r.Body)
 	if err != nil {
 		return badRequest("the build context: %v", err)
 	}

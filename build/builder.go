@@ -13,6 +13,7 @@ import (
 
 	"sandbox/build/buildopt"
 	"sandbox/container"
+	"sandbox/internal/faultinject"
 	"sandbox/storage"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -72,8 +73,20 @@ type stage struct {
 	step, steps int
 }
 
+// Begin removes what killed builds left (their RUN steps' containers,
+// then, through the store's recovery of killed transfers, their layers,
+// pending images and mounts) and records this build as a transfer, so
+// that a kill of it is recovered from the same way. The caller ends the
+// transfer when the build is over, and calls Build in between.
+func Begin(ctx context.Context, rt *container.Runtime) (*storage.Transfer, error) {
+	if _, err := rt.RemoveOrphanBuildContainers(ctx); err != nil {
+		return nil, err
+	}
+	return rt.Store.BeginTransfer("build")
+}
+
 // Build builds an image from a Dockerfile (see buildopt.Options) and
-// returns it.
+// returns it. The caller holds a transfer record (Begin).
 func Build(ctx context.Context, rt *container.Runtime, o buildopt.Options) (_ *Result, retErr error) {
 	args, err := check(&o)
 	if err != nil {
@@ -143,6 +156,7 @@ func Build(ctx context.Context, rt *container.Runtime, o buildopt.Options) (_ *R
 	if b.cache, err = b.readCache(); err != nil {
 		return nil, err
 	}
+	faultinject.Step(faultinject.BuildBegun)
 	var last *stage
 	for i, idx := range order {
 		b.nth = i + 1
@@ -243,7 +257,7 @@ func (b *builder) readCache() (map[digest.Digest]string, error) {
 	sort.Slice(imgs, func(i, j int) bool { return imgs[i].Created.Before(imgs[j].Created) })
 	cache := map[digest.Digest]string{}
 	for _, img := range imgs {
-		if m := storage.ParseBuildMeta(img.Metadata); m.CacheKey != "" {
+		if m := storage.ParseBuildMeta(img.Metadata); m.CacheKey != "" && !m.Pending {
 			cache[digest.Digest(m.CacheKey)] = img.ID // the newest wins
 		}
 	}
@@ -437,7 +451,7 @@ func (b *builder) commitLayer(st *stage, layer, createdBy string) error {
 	cfg.Created = &now
 	img, err := b.store.CreateImageFrom(storage.NewImageOptions{
 		TopLayer: layer, Config: cfg,
-		Metadata: storage.BuildMeta{CacheKey: st.key.String(), Intermediate: true}.String(),
+		Meta: storage.BuildMeta{CacheKey: st.key.String(), Intermediate: true},
 	})
 	if err != nil {
 		if derr := b.store.DeleteLayer(layer); derr != nil {
@@ -445,6 +459,7 @@ func (b *builder) commitLayer(st *stage, layer, createdBy string) error {
 		}
 		return err
 	}
+	faultinject.Step(faultinject.BuildStep)
 	st.image, st.top = img.ID, layer
 	b.cache[st.key] = img.ID
 	b.idLine(img.ID)
@@ -506,6 +521,7 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 					return "", fmt.Errorf("name image %.12s: %w", id, err)
 				}
 			}
+			faultinject.Step(faultinject.BuildNamed)
 		}
 	}
 	if id == "" {
@@ -513,7 +529,8 @@ func (b *builder) finish(st *stage, names []string) (string, error) {
 		cfg.Created = &now
 		img, err := b.store.CreateImageFrom(storage.NewImageOptions{
 			TopLayer: st.top, Config: cfg, Names: names,
-			Metadata: storage.BuildMeta{CacheKey: key.String()}.String(),
+			Meta:        storage.BuildMeta{CacheKey: key.String()},
+			WrittenStep: faultinject.BuildImage, NamedStep: faultinject.BuildNamed,
 		})
 		if err != nil {
 			return "", err

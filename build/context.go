@@ -11,17 +11,21 @@ import (
 	"path"
 	"path/filepath"
 
+	"sandbox/storage"
+
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"go.podman.io/storage/pkg/archive"
 )
 
 // ContextFromStream makes a context directory of `build -`'s standard
 // input: a tar archive (plain or compressed) of the context, or else a
-// Dockerfile alone (an empty context). remove deletes the directory.
-func ContextFromStream(r io.Reader) (dir string, remove func() error, err error) {
-	dir, err = os.MkdirTemp("", "sandbox-build-context-")
+// Dockerfile alone (an empty context), in a scratch directory of the
+// store (storage.ScratchDir: the caller holds the build's transfer
+// record). remove deletes the directory.
+func ContextFromStream(s *storage.Store, r io.Reader) (dir string, remove func() error, err error) {
+	dir, err = s.ScratchDir("context-")
 	if err != nil {
-		return "", nil, fmt.Errorf("context directory: %w", err)
+		return "", nil, err
 	}
 	remove = func() error { return os.RemoveAll(dir) }
 	defer func() {

@@ -16,6 +16,8 @@ import (
 
 	"sandbox/container"
 	"sandbox/internal/cleanup"
+	"sandbox/internal/faultinject"
+	"sandbox/storage"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/go-digest"
@@ -83,6 +85,7 @@ func (b *builder) copy(ctx context.Context, st *stage, r copyRequest) (retErr er
 			}
 		}
 	}()
+	faultinject.Step(faultinject.BuildCopying)
 	w, err := newWriter(mnt, r, fromContext)
 	if err == nil {
 		w.b = b
@@ -102,7 +105,7 @@ func (b *builder) copy(ctx context.Context, st *stage, r copyRequest) (retErr er
 		return fmt.Errorf("unmount layer: %w", err)
 	}
 	mounted = false
-	frozen, err := b.store.FreezeLayer(ctx, layer.ID)
+	frozen, err := b.store.FreezeLayer(ctx, layer.ID, storage.FreezeOptions{BufferedStep: faultinject.BuildDiff, StoredStep: faultinject.BuildLayer})
 	if err != nil {
 		return err
 	}

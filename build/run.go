@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"sandbox/container"
+	"sandbox/internal/faultinject"
+	"sandbox/storage"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"golang.org/x/sys/unix"
@@ -91,6 +93,7 @@ func (b *builder) runContainer(ctx context.Context, st *stage, argv []string, te
 		Workdir:     st.config.Config.WorkingDir,
 		User:        st.config.Config.User,
 		Labels:      []string{"sandbox.build=true"},
+		Build:       true,
 		Progress:    b.errw,
 		Interactive: false,
 	}
@@ -107,6 +110,7 @@ func (b *builder) runContainer(ctx context.Context, st *stage, argv []string, te
 	if err != nil {
 		return "", err
 	}
+	faultinject.Step(faultinject.BuildContainer)
 	stop := context.AfterFunc(ctx, func() {
 		// Interrupted: end the container, so that the attach ends.
 		if kerr := b.rt.Kill(context.Background(), c.ID, unix.SIGKILL); kerr != nil {
@@ -124,7 +128,10 @@ func (b *builder) runContainer(ctx context.Context, st *stage, argv []string, te
 	if code != 0 {
 		return "", &runError{step: text, code: code}
 	}
-	l, err := b.store.FreezeLayer(ctx, c.LayerID, runMountTargets...)
+	faultinject.Step(faultinject.BuildRan)
+	l, err := b.store.FreezeLayer(ctx, c.LayerID, storage.FreezeOptions{
+		Drop: runMountTargets, BufferedStep: faultinject.BuildDiff, StoredStep: faultinject.BuildLayer,
+	})
 	if err != nil {
 		return "", err
 	}

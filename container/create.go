@@ -76,6 +76,9 @@ type CreateOptions struct {
 	// NetworkOptions are --network, -p, -P, --dns... (network.go).
 	NetworkOptions
 	Labels []string
+	// Build marks a container that a build (this process) runs a RUN
+	// step in (Config.BuildPid).
+	Build bool
 	// StopSignal ("" means the image's, else SIGTERM) and StopTimeout in
 	// seconds (nil means 10) are what stop uses.
 	StopSignal  string
@@ -472,6 +475,11 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		Pod:     o.Pod.ID,
 		PodName: o.Pod.Name,
 		Infra:   o.Pod.Infra,
+	}
+	if o.Build {
+		if cfg.BuildPid, cfg.BuildStart, err = buildOwner(); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.RunDir, p.uidMap, p.gidMap); err != nil {
 		return nil, err

@@ -73,6 +73,9 @@ type ListOptions struct {
 	Size bool
 	// Sort is one of SortKeys; "" keeps the newest first.
 	Sort string
+	// External lists the containers that builds run their RUN steps in
+	// too (ps --external); they are not the user's.
+	External bool
 }
 
 // ListWith returns the containers that ps shows with o, newest first.
@@ -125,6 +128,9 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 			podPorts[c.Config.Pod] = network.Format(c.Config.Host.Ports)
 		}
 		if !all && !up(st) {
+			continue
+		}
+		if IsBuildContainer(c.Config) && !o.External {
 			continue
 		}
 		s := summarize(c, st, now)

@@ -3,10 +3,12 @@ package container
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"sandbox/cgroupv2"
 	"sandbox/events"
+	"sandbox/internal/proc"
 	"sandbox/spec"
 )
 
@@ -28,7 +30,15 @@ func up(st *spec.State) bool {
 
 // Pause freezes every process of a running container (cgroup.freeze).
 // The container's state says paused once the kernel reports it frozen.
-func (r *Runtime) Pause(ref string) error {
+func (r *Runtime) Pause(ref string) error { return r.pause(ref, false) }
+
+// PauseFor pauses a running container for this process's own work
+// (commit --pause), which unpauses it when done. If this process is
+// killed first, the next command that reads the container's state thaws
+// it (State).
+func (r *Runtime) PauseFor(ref string) error { return r.pause(ref, true) }
+
+func (r *Runtime) pause(ref string, owned bool) error {
 	c, st, err := r.lookupState(ref)
 	if err != nil {
 		return err
@@ -48,6 +58,14 @@ func (r *Runtime) Pause(ref string) error {
 	if err := spec.UpdateState(c.RunDir, func(s *spec.State) error {
 		if s.Status != spec.StatusRunning || s.Pid != st.Pid {
 			return fmt.Errorf("%w: %s", ErrNotRunning, ref)
+		}
+		if owned {
+			pid := os.Getpid()
+			start, err := proc.StartTime(pid)
+			if err != nil {
+				return fmt.Errorf("pause %s: %w", ref, err)
+			}
+			s.PausedBy, s.PausedByStart = pid, start
 		}
 		if err := l.Freeze(freezeTimeout); err != nil {
 			return fmt.Errorf("pause %s: %w", ref, err)
@@ -96,7 +114,8 @@ func (r *Runtime) thaw(c *Container, st *spec.State, ref string) error {
 		if s.Status == spec.StatusPaused {
 			s.Status = spec.StatusRunning
 		}
-		st.Status = s.Status
+		s.PausedBy, s.PausedByStart = 0, 0
+		st.Status, st.PausedBy, st.PausedByStart = s.Status, 0, 0
 		return nil
 	})
 }

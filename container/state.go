@@ -72,6 +72,12 @@ func (r *Runtime) State(c *Container) (*spec.State, error) {
 		return nil, r.removeLeftover(c)
 	case spec.StatusRunning, spec.StatusPaused:
 		if alive(st.Pid, st.PidStart) {
+			if st.Status == spec.StatusPaused && st.PausedBy != 0 && !alive(st.PausedBy, st.PausedByStart) {
+				// Paused by a commit --pause that was killed.
+				if err := r.thaw(c, st, c.ID); err != nil {
+					return nil, err
+				}
+			}
 			return st, nil
 		}
 		if alive(st.MonitorPid, st.MonitorStart) {

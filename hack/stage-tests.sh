@@ -10,7 +10,8 @@
 #               the test binaries integration.test, conformance.test and
 #               testcontainers.test (the Docker API's client test), the
 #               static testhelper that tests bind into containers, and in
-#               bin/faultinject/ sandbox's fault-injection build
+#               bin/faultinject/ the fault-injection build of sandbox and
+#               its helpers
 #   hack/       mkimage-busybox.sh, and vm/guest-tests.sh and vm/smoke.sh for
 #               the VM tier
 #   test/integration/, network/conformance/
@@ -34,13 +35,15 @@ mkdir -p "$dir/bin" "$dir/hack/vm" "$dir/test/integration" "$dir/network/conform
 # (test/testcontainers), run by TestAPITestcontainers.
 (cd test/testcontainers && "$GO" test -c -o "$dir/bin/testcontainers.test" .)
 # The fault-injection build (tag faultinject, package internal/faultinject):
-# sandbox and sandbox-image that kill themselves at the step SANDBOX_FAULT
-# names, for the tests of a kill at every step. The release binaries above
-# have no such code.
+# the binaries that do the work of a named step (sandbox; sandbox-image for
+# pull and import; sandbox-build for build) kill themselves at the step
+# SANDBOX_FAULT names, for the tests of a kill at every step. The release
+# binaries above have no such code.
 mkdir -p "$dir/bin/faultinject"
-CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/sandbox" ./cmd/sandbox
-CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/sandbox-image" ./cmd/sandbox-image
-cp bin/sandbox-monitor bin/sandbox-nsenter bin/sandbox-kube bin/sandbox-build bin/sandbox-service "$dir/bin/faultinject/"
+for b in sandbox sandbox-image sandbox-build; do
+	CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/$b" "./cmd/$b"
+done
+cp bin/sandbox-monitor bin/sandbox-nsenter bin/sandbox-kube bin/sandbox-service "$dir/bin/faultinject/"
 # A static helper that tests bind into busybox containers.
 CGO_ENABLED=0 "$GO" build -o "$dir/bin/testhelper" ./test/helper
 for b in $BINARIES; do cp "bin/$b" "$dir/bin/"; done

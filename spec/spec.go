@@ -32,6 +32,12 @@ type Config struct {
 	Pod     string `json:"pod,omitempty"`
 	PodName string `json:"podName,omitempty"`
 	Infra   bool   `json:"infra,omitempty"`
+	// BuildPid and BuildStart, for a container that a build runs a RUN
+	// step in, are the build's process (its start time in clock ticks):
+	// once that process is gone the container is a killed build's
+	// leftover. ps lists such containers only with --external.
+	BuildPid   int    `json:"buildPid,omitempty"`
+	BuildStart uint64 `json:"buildStart,omitempty"`
 	// Remove: the monitor removes the container when it exits (--rm).
 	Remove bool `json:"remove,omitempty"`
 	// Storage is how the sandbox command opened storage, so that cleanup

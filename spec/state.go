@@ -53,6 +53,12 @@ type State struct {
 	// OOMKilled: the kernel killed a process of the last run for exceeding
 	// the memory limit.
 	OOMKilled bool `json:"oomKilled,omitempty"`
+	// PausedBy and PausedByStart, while paused, name the process that
+	// paused the container for its own work (commit --pause) and thaws it
+	// when done: once that process is gone, it was killed, and the next
+	// reader of the state thaws the container.
+	PausedBy      int    `json:"pausedBy,omitempty"`
+	PausedByStart uint64 `json:"pausedByStart,omitempty"`
 }
 
 // StateFile and LockFile are the names of the files in a container's run

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"sandbox/internal/faultinject"
+
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/archive"
 
@@ -35,8 +37,12 @@ type NewImageOptions struct {
 	Config dockerspec.DockerOCIImage
 	// Names are the image's names, normalized (NormalizeName).
 	Names []string
-	// Metadata is kept with the image; build keeps its cache key there.
-	Metadata string
+	// Meta is kept with the image; build keeps its cache key there.
+	Meta BuildMeta
+	// WrittenStep and NamedStep are the fault-injection steps (package
+	// faultinject) passed once the image is written and once it is
+	// named ("": none).
+	WrittenStep, NamedStep string
 }
 
 // CreateImageFrom writes an OCI image (configuration and manifest) whose
@@ -44,6 +50,11 @@ type NewImageOptions struct {
 // destination would, so pull, push, save and run read it as any other.
 // Layers that were pulled keep their compressed digest in the manifest;
 // layers made here are listed uncompressed.
+//
+// An image that is not a build step's is written pending (BuildMeta),
+// then named, then its metadata is set: until then images does not list
+// it, and if the command is killed before that, the recovery of its
+// transfer record (BeginTransfer) removes it. No one sees it half-named.
 func (s *Store) CreateImageFrom(o NewImageOptions) (*Image, error) {
 	chain, err := s.layerChain(o.TopLayer)
 	if err != nil {
@@ -86,7 +97,9 @@ func (s *Store) CreateImageFrom(o NewImageOptions) (*Image, error) {
 	mDigest := digest.FromBytes(mData)
 	// Names go on afterwards: AddNames takes them from an image that has
 	// them (a rebuild's tag moves), where CreateImage would refuse.
-	img, err := s.CreateImage(cfgDigest.Encoded(), nil, o.TopLayer, o.Metadata, &cstorage.ImageOptions{
+	meta := o.Meta
+	meta.Pending = !meta.Intermediate
+	img, err := s.CreateImage(cfgDigest.Encoded(), nil, o.TopLayer, meta.String(), &cstorage.ImageOptions{
 		CreationDate: *cfg.Created,
 		Digest:       mDigest,
 		BigData: []cstorage.ImageBigDataOption{
@@ -102,13 +115,21 @@ func (s *Store) CreateImageFrom(o NewImageOptions) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create image: %w", err)
 	}
+	faultinject.Step(o.WrittenStep)
 	if len(o.Names) > 0 {
 		if err := s.AddNames(img.ID, o.Names); err != nil {
 			return nil, fmt.Errorf("name image %.12s: %w", img.ID, err)
 		}
-		if img, err = s.Image(img.ID); err != nil {
+	}
+	faultinject.Step(o.NamedStep)
+	if ParseBuildMeta(img.Metadata).Pending {
+		// Ours, or one a killed command left: it is whole now.
+		if err := s.SetMetadata(img.ID, o.Meta.String()); err != nil {
 			return nil, fmt.Errorf("image %.12s: %w", img.ID, err)
 		}
+	}
+	if img, err = s.Image(img.ID); err != nil {
+		return nil, fmt.Errorf("image %.12s: %w", img.ID, err)
 	}
 	return &Image{img}, nil
 }
@@ -138,19 +159,36 @@ func (s *Store) layerChain(top string) ([]*cstorage.Layer, error) {
 	return chain, nil
 }
 
+// FreezeOptions say what FreezeLayer leaves out, and name its steps.
+type FreezeOptions struct {
+	// Drop are paths (relative, like "etc/hosts") left out of the new
+	// layer: a runtime's mount targets.
+	Drop []string
+	// BufferedStep and StoredStep are the fault-injection steps (package
+	// faultinject) passed once the changes are in the buffer and once
+	// the new layer is stored ("": none).
+	BufferedStep, StoredStep string
+}
+
+// layerBufferPattern names FreezeLayer's buffers in the run root. Only a
+// command that holds a transfer record (BeginTransfer) freezes layers:
+// one left once no transfer runs is a killed command's.
+const layerBufferPattern = "sandbox-layer-*.tar"
+
 // FreezeLayer turns a writable layer (a container's, or one made with
 // CreateLayer) into a read-only image layer on the same parent: its
 // changes, as a tar stream, become a new layer with a digest. The writable
-// layer is left as it was. The paths in drop (relative, like
-// "etc/hosts") are left out of the new layer: a runtime's mount targets.
-func (s *Store) FreezeLayer(ctx context.Context, writable string, drop ...string) (*cstorage.Layer, error) {
+// layer is left as it was. The caller holds a transfer record
+// (BeginTransfer), whose recovery removes what a kill leaves.
+func (s *Store) FreezeLayer(ctx context.Context, writable string, o FreezeOptions) (*cstorage.Layer, error) {
 	l, err := s.Layer(writable)
 	if err != nil {
 		return nil, fmt.Errorf("layer %.12s: %w", writable, err)
 	}
+	drop := o.Drop
 	// The diff holds the layer store's lock until it is closed, and
 	// PutLayer takes it to write: the changes go through a file.
-	tmp, err := os.CreateTemp(s.RunRoot(), "sandbox-layer-*.tar")
+	tmp, err := os.CreateTemp(s.RunRoot(), layerBufferPattern)
 	if err != nil {
 		return nil, fmt.Errorf("layer buffer: %w", err)
 	}
@@ -171,10 +209,12 @@ func (s *Store) FreezeLayer(ctx context.Context, writable string, drop ...string
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("layer buffer: %w", err)
 	}
+	faultinject.Step(o.BufferedStep)
 	layer, _, err := s.PutLayer("", l.Parent, nil, "", false, nil, ctxReader{ctx, tmp})
 	if err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
+	faultinject.Step(o.StoredStep)
 	return layer, nil
 }
 
@@ -235,7 +275,18 @@ type CommitOptions struct {
 
 // Commit makes an image of a container: its image's layers plus the
 // container's changes as one new layer. ctr is the container's storage id.
-func (s *Store) Commit(ctx context.Context, ctr string, o CommitOptions) (*Image, error) {
+// It is recorded as a transfer (BeginTransfer): what a kill leaves goes
+// with the next transfer's recovery.
+func (s *Store) Commit(ctx context.Context, ctr string, o CommitOptions) (_ *Image, retErr error) {
+	tr, err := s.BeginTransfer("commit")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := tr.End(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	c, err := s.Container(ctr)
 	if err != nil {
 		return nil, fmt.Errorf("container %.12s: %w", ctr, err)
@@ -248,7 +299,7 @@ func (s *Store) Commit(ctx context.Context, ctr string, o CommitOptions) (*Image
 		}
 		names = append(names, named.String())
 	}
-	layer, err := s.FreezeLayer(ctx, c.LayerID)
+	layer, err := s.FreezeLayer(ctx, c.LayerID, FreezeOptions{BufferedStep: faultinject.CommitDiff, StoredStep: faultinject.CommitLayer})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +311,8 @@ func (s *Store) Commit(ctx context.Context, ctr string, o CommitOptions) (*Image
 		h.Created = &now
 	}
 	cfg.History = append(append([]v1.History(nil), cfg.History...), h)
-	img, err := s.CreateImageFrom(NewImageOptions{TopLayer: layer.ID, Config: cfg, Names: names})
+	img, err := s.CreateImageFrom(NewImageOptions{TopLayer: layer.ID, Config: cfg, Names: names,
+		WrittenStep: faultinject.CommitImage, NamedStep: faultinject.CommitNamed})
 	if err != nil {
 		if derr := s.DeleteLayer(layer.ID); derr != nil {
 			err = fmt.Errorf("%w (and removing the new layer: %v)", err, derr)
@@ -286,10 +338,17 @@ type BuildMeta struct {
 	CacheKey string `json:"sandbox.build.cacheKey,omitempty"`
 	// Intermediate marks a build step's image, which images does not list.
 	Intermediate bool `json:"sandbox.build.intermediate,omitempty"`
+	// Pending marks an image of a commit or a build that is not named
+	// yet (CreateImageFrom): images does not list it, and the recovery
+	// of a killed commit or build removes it.
+	Pending bool `json:"sandbox.pending,omitempty"`
 }
 
-// String is the metadata as stored.
+// String is the metadata as stored ("" for none).
 func (m BuildMeta) String() string {
+	if m == (BuildMeta{}) {
+		return ""
+	}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return ""

@@ -161,8 +161,8 @@ func (s *Store) ListImages(all bool) ([]ImageSummary, error) {
 	}
 	var out []ImageSummary
 	for _, img := range imgs {
-		if !all && len(img.Names) == 0 && ParseBuildMeta(img.Metadata).Intermediate {
-			continue // a build step's image: layer cache, not for listing
+		if m := ParseBuildMeta(img.Metadata); !all && len(img.Names) == 0 && (m.Intermediate || m.Pending) {
+			continue // a build step's image (layer cache), or one not named yet
 		}
 		size := s.LayersSize(img.TopLayer)
 		base := ImageSummary{ID: img.ID, Created: img.Created, Size: size, Names: img.Names, Digest: img.Digest.String()}

@@ -17,16 +17,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A transfer (pull, import, load) that is killed half-way can leave what
-// containers/image had stored so far: layers that no image refers to yet,
-// or an image whose name was not given yet. Each transfer therefore
+// A transfer (pull, import, load, and commit and build, which make images
+// too) that is killed half-way can leave what it had stored so far:
+// layers that no image refers to yet, an image whose name was not given
+// yet, a build's image mounts, a layer buffer. Each transfer therefore
 // writes an intent in GraphRoot/sandbox-transfers/ before it begins, with
 // the images and layers there were then, and removes it when it ends.
 // While it runs it holds a shared lock on that directory's lock file; the
 // lock (flock) goes with the process, however it ends. An intent left
 // behind once nobody holds the lock is a transfer that was killed: what it
 // added and left unnamed or unreferenced is removed (RecoverTransfers), by
-// the next transfer before it begins and by system check --repair.
+// the next transfer before it begins and by system check --repair. What
+// is whole stays: a build step's image is valid cache, and an image of a
+// commit or build is removed only while it is pending (BuildMeta), so
+// that an image without a name that another command finished meanwhile
+// is not taken for the killed one's.
 
 const transfersDir = "sandbox-transfers"
 
@@ -175,6 +180,10 @@ func (s *Store) RecoverTransfers() ([]string, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", lock.Name(), err)
 	}
+	// No transfer runs: every layer buffer is a killed one's.
+	if err := s.removeStaleBuffers(); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("transfer records: %w", err)
@@ -215,6 +224,15 @@ func (s *Store) recoverIntent(path string) ([]string, error) {
 	for _, id := range append(in.Images, in.Layers...) {
 		before[id] = true
 	}
+	if in.Op == "build" {
+		// A COPY --from mounts an image while it copies.
+		if err := s.unmountImages(); err != nil {
+			return nil, err
+		}
+	}
+	// What a commit or build writes is pending until named; pull, import
+	// and load do not mark theirs.
+	makesPending := in.Op == "commit" || in.Op == "build"
 	cs, err := s.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -229,8 +247,19 @@ func (s *Store) recoverIntent(path string) ([]string, error) {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
 	for _, img := range imgs {
+		if m := ParseBuildMeta(img.Metadata); m.Pending && len(img.Names) > 0 {
+			// Killed once it was named: it is whole.
+			m.Pending = false
+			if err := s.SetMetadata(img.ID, m.String()); err != nil {
+				return removed, fmt.Errorf("image %.12s: %w", img.ID, err)
+			}
+			continue
+		}
 		if before[img.ID] || len(img.Names) > 0 || used[img.ID] {
 			continue
+		}
+		if m := ParseBuildMeta(img.Metadata); m.Intermediate || (makesPending && !m.Pending) {
+			continue // build cache, or finished by another command
 		}
 		if _, err := s.DeleteImage(img.ID, true); err != nil && !errors.Is(err, cstorage.ErrImageUnknown) {
 			return removed, fmt.Errorf("remove the half-made image %.12s: %w", img.ID, err)
@@ -291,4 +320,69 @@ func isParent(parent map[string]string, id string) bool {
 		}
 	}
 	return false
+}
+
+// scratchDir holds transfers' scratch directories (ScratchDir).
+const scratchDir = "sandbox-scratch"
+
+// ScratchDir makes a directory for a transfer's own files (a build's
+// context read from standard input), under the graph root. The caller
+// holds a transfer record (BeginTransfer) until it has removed the
+// directory: one left once no transfer runs is a killed command's, and
+// recovery removes it.
+func (s *Store) ScratchDir(prefix string) (string, error) {
+	parent := filepath.Join(s.GraphRoot(), scratchDir)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", fmt.Errorf("scratch directory: %w", err)
+	}
+	dir, err := os.MkdirTemp(parent, prefix)
+	if err != nil {
+		return "", fmt.Errorf("scratch directory: %w", err)
+	}
+	return dir, nil
+}
+
+// removeStaleBuffers removes the layer buffers (FreezeLayer) and scratch
+// directories that killed commands left. The caller holds the transfer
+// lock exclusively.
+func (s *Store) removeStaleBuffers() error {
+	stale, err := filepath.Glob(filepath.Join(s.RunRoot(), layerBufferPattern))
+	if err != nil {
+		return fmt.Errorf("layer buffers: %w", err)
+	}
+	for _, p := range stale {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the layer buffer a killed command left: %w", err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(s.GraphRoot(), scratchDir)); err != nil {
+		return fmt.Errorf("remove the scratch directories killed commands left: %w", err)
+	}
+	return nil
+}
+
+// unmountImages unmounts the images a killed build left mounted: only a
+// build mounts images, and the caller holds the transfer lock
+// exclusively, so no build runs.
+func (s *Store) unmountImages() error {
+	imgs, err := s.Images()
+	if err != nil {
+		return fmt.Errorf("list images: %w", err)
+	}
+	for _, img := range imgs {
+		if img.TopLayer == "" {
+			continue
+		}
+		l, err := s.Layer(img.TopLayer)
+		if err != nil {
+			return fmt.Errorf("layer %.12s: %w", img.TopLayer, err)
+		}
+		if l.MountCount == 0 {
+			continue
+		}
+		if _, err := s.UnmountImage(img.ID, true); err != nil {
+			return fmt.Errorf("unmount image %.12s a killed build left mounted: %w", img.ID, err)
+		}
+	}
+	return nil
 }

@@ -206,6 +206,20 @@ func checkContainers(ctx context.Context, rt *container.Runtime, o StoreCheckOpt
 			owned[c.LayerID] = !p.Repaired
 			continue
 		}
+		if container.OrphanBuildContainer(c.Config) {
+			// No one's data: a killed build's RUN container.
+			p := Problem{Kind: "container", ID: c.ID, What: fmt.Sprintf("a build container whose build (pid %d) was killed", c.Config.BuildPid)}
+			if o.Repair {
+				if err := rt.Remove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !errors.Is(err, container.ErrNoSuchContainer) {
+					return nil, fmt.Errorf("remove build container %.12s: %w", c.ID, err)
+				}
+				p.Repaired = true
+			} else {
+				owned[c.LayerID] = true // its mount is part of the same problem
+			}
+			rep.Problems = append(rep.Problems, p)
+			continue
+		}
 		st, err := rt.State(c)
 		if errors.Is(err, container.ErrNoSuchContainer) {
 			continue
@@ -320,7 +334,7 @@ func checkTransfers(rt *container.Runtime, o StoreCheckOptions, rep *StoreReport
 		return err
 	}
 	for _, path := range intents {
-		rep.Problems = append(rep.Problems, Problem{Kind: "transfer", ID: path, What: "a pull, import or load was killed: what it left unnamed or unreferenced is removed by --repair, or by the next pull", Repaired: o.Repair})
+		rep.Problems = append(rep.Problems, Problem{Kind: "transfer", ID: path, What: "a pull, import, load, commit or build was killed: what it left unnamed or unreferenced is removed by --repair, or by the next of them", Repaired: o.Repair})
 	}
 	if o.Repair && len(intents) > 0 {
 		if _, err := rt.Store.RecoverTransfers(); err != nil {

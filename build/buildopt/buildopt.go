@@ -110,11 +110,11 @@ func Launch(ctx context.Context, req Request) error {
 	err = cmd.Wait()
 	var ee *osexec.ExitError
 	if errors.As(err, &ee) {
-		code := ee.ExitCode()
-		if code < 0 {
-			code = spec.ExitSandbox
+		if code := ee.ExitCode(); code >= 0 {
+			return spec.NewExitError(code, nil)
 		}
-		return spec.NewExitError(code, nil)
+		// Killed: it could not say so itself.
+		return spec.NewExitError(spec.ExitSandbox, fmt.Errorf("build helper: %w", err))
 	}
 	if err != nil {
 		return fmt.Errorf("build helper: %w", err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"sandbox/container"
+	"sandbox/internal/faultinject"
 	"sandbox/storage"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -68,7 +69,8 @@ func Commit(ctx context.Context, rt *container.Runtime, o Options) (string, erro
 		cfg.Author = o.Author
 	}
 	if o.Pause {
-		if err := rt.Pause(c.ID); err == nil {
+		if err := rt.PauseFor(c.ID); err == nil {
+			faultinject.Step(faultinject.CommitPaused)
 			defer func() {
 				if uerr := rt.Unpause(c.ID); uerr != nil {
 					fmt.Printf("WARN: unpause %.12s: %v\n", c.ID, uerr)

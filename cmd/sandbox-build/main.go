@@ -50,7 +50,7 @@ func main() {
 	}
 }
 
-func run(arg string) error {
+func run(arg string) (retErr error) {
 	var req buildopt.Request
 	if err := json.Unmarshal([]byte(arg), &req); err != nil {
 		return fmt.Errorf("build helper request: %w", err)
@@ -75,8 +75,17 @@ func run(arg string) error {
 	rt.CgroupManager, rt.Version, rt.Events = systemd.Manager(req.CgroupManager), req.Version, s.Events
 	o := req.Options
 	o.Out, o.Err = os.Stdout, os.Stderr
+	tr, err := build.Begin(ctx, rt)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := tr.End(); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	if o.ContextDir == "-" {
-		dir, remove, err := build.ContextFromStream(os.Stdin)
+		dir, remove, err := build.ContextFromStream(s, os.Stdin)
 		if err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func newPsCommand(g *globals) *cobra.Command {
 	f.BoolVar(&noHeading, "noheading", false, "do not print the header row")
 	f.BoolVarP(&o.Size, "size", "s", false, "show the size of each container's writable layer, and with its image's (virtual)")
 	f.StringVar(&o.Sort, "sort", "", "sort by "+strings.Join(container.SortKeys, ", ")+" (default: the newest first)")
-	f.Bool("external", false, "also list containers of other tools in the store (sandbox lists none: accepted for compatibility)")
+	f.BoolVar(&o.External, "external", false, "also list the containers that builds run their RUN steps in")
 	f.StringVar(&format, "format", "", "format: table, json, a Go template, or table TEMPLATE")
 	return cmd
 }

@@ -42,6 +42,22 @@ const (
 	ImportBlob   = "import.blob"
 	ImportCommit = "import.commit"
 	ImportStored = "import.stored"
+	// commit (in sandbox)
+	CommitPaused = "commit.paused" // --pause: the container is frozen
+	CommitDiff   = "commit.diff"   // its changes are in the layer buffer, no layer yet
+	CommitLayer  = "commit.layer"  // the new layer is stored, no image holds it
+	CommitImage  = "commit.image"  // the image is written, not named yet
+	CommitNamed  = "commit.named"  // the image is named; --pause: not thawed yet
+	// build (in sandbox-build)
+	BuildBegun     = "build.begun"     // the Dockerfile is read, the build recorded, nothing made
+	BuildCopying   = "build.copying"   // a COPY's work layer (and --from's image) is mounted, files being placed
+	BuildContainer = "build.container" // a RUN's container runs
+	BuildRan       = "build.ran"       // the RUN's command is done, its changes not read
+	BuildDiff      = "build.diff"      // a step's changes are in the layer buffer, no layer yet
+	BuildLayer     = "build.layer"     // a step's layer is stored, no image holds it
+	BuildStep      = "build.step"      // a step's image (cache for later builds) is written
+	BuildImage     = "build.image"     // the final image is written, not named yet
+	BuildNamed     = "build.named"     // the final image is named, nothing printed yet
 )
 
 // Steps lists every step.
@@ -51,6 +67,9 @@ var Steps = []string{
 	StopRequested, StopSignalled, RmKilled, RmUnmounted, RmDeleted,
 	PullBegun, PullBlob, PullCommit, PullStored,
 	ImportBegun, ImportBlob, ImportCommit, ImportStored,
+	CommitPaused, CommitDiff, CommitLayer, CommitImage, CommitNamed,
+	BuildBegun, BuildCopying, BuildContainer, BuildRan, BuildDiff, BuildLayer,
+	BuildStep, BuildImage, BuildNamed,
 }
 
 // progressSteps maps a line of containers/image's progress to the step

@@ -51,10 +51,11 @@ func multiStageContext(t *testing.T) string {
 	return dir
 }
 
-// buildContainers lists the build containers left in the store.
+// buildContainers lists the build containers left in the store (ps
+// lists them only with --external).
 func buildContainers(t *testing.T) []string {
 	t.Helper()
-	return strings.Fields(ok(t, "ps", "-aq", "--filter", "label=sandbox.build=true"))
+	return strings.Fields(ok(t, "ps", "-aq", "--external", "--filter", "label=sandbox.build=true"))
 }
 
 var imageIDLine = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
