@@ -191,6 +191,9 @@ func (k killer) kill(t *testing.T, c faultCase) time.Duration {
 	start := time.Now()
 	ps := s.ok(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}")
 	took := time.Since(start)
+	if took > time.Second {
+		t.Errorf("ps -a took %v after the kill, want it within a second", took)
+	}
 	// No half-named image: the transfer's image is there with
 	// its name, or not at all (what it left goes with the retry).
 	if imgs := s.ok(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); strings.Contains(imgs, "<none>") {
@@ -347,5 +350,39 @@ func TestCgroupKilledCommitPaused(t *testing.T) {
 	commit := []string{"commit", "--pause", victim, "committed"}
 	for _, step := range []string{faultinject.CommitPaused, faultinject.CommitNamed} {
 		t.Run(step, func(t *testing.T) { k.kill(t, faultCase{step, changed, commit, commit, ""}) })
+	}
+}
+
+// TestKilledBuildKeepsOthersImages kills a build while a commit without
+// a name finishes beside it: the recovery of the killed build, by the
+// next build, removes what the build left, and not the commit's image,
+// which has no name either.
+func TestKilledBuildKeepsOthersImages(t *testing.T) {
+	t.Parallel()
+	faultBin := filepath.Join(filepath.Dir(env.bin), "faultinject", "sandbox")
+	s := newStoreCmd(t)
+	s.ok(t, "run", "-d", "--name", "src", "busybox", "sh", "-c", "echo x > /x; exec sleep 1000")
+	t.Cleanup(func() { s.sb(t, "rm", "-f", "src") })
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN sleep 3\n"})
+	killed := make(chan result, 1)
+	go func() {
+		killed <- sbWith(t, cmdOpts{bin: faultBin, env: []string{faultinject.Env + "=" + faultinject.BuildRan}}, append(append([]string{}, s.args...), "build", "-q", dir)...)
+	}()
+	eventually(t, 10*time.Second, func() error {
+		if ids := strings.Fields(s.ok(t, "ps", "-q", "--external", "--filter", "label=sandbox.build=true")); len(ids) == 0 {
+			return errors.New("no RUN container yet")
+		}
+		return nil
+	})
+	id := strings.TrimSpace(s.ok(t, "commit", "src"))
+	if r := <-killed; r.code != 125 || !strings.Contains(r.stderr, "build helper: signal: killed") {
+		t.Fatalf("want the build killed at %s\n%s", faultinject.BuildRan, r)
+	}
+	s.ok(t, "build", "-q", dir)
+	if imgs := s.ok(t, "images", "-a", "-q", "--no-trunc"); !strings.Contains(imgs, id) {
+		t.Errorf("the commit's image %s went with the killed build's recovery: images -a lists\n%s", id, imgs)
+	}
+	if ids := strings.Fields(s.ok(t, "ps", "-aq", "--external")); len(ids) != 1 {
+		t.Errorf("containers after the rebuild: %v, want only src", ids)
 	}
 }
