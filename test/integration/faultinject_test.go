@@ -386,3 +386,23 @@ func TestKilledBuildKeepsOthersImages(t *testing.T) {
 		t.Errorf("containers after the rebuild: %v, want only src", ids)
 	}
 }
+
+// TestKilledBuildRepaired kills a build once its RUN's changes are in the
+// layer buffer: system check names what it left (its container, the
+// killed transfer), --repair removes it, and no build is needed for that.
+func TestKilledBuildRepaired(t *testing.T) {
+	t.Parallel()
+	faultBin := filepath.Join(filepath.Dir(env.bin), "faultinject", "sandbox")
+	s := newStoreCmd(t)
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo a > /a\n"})
+	r := sbWith(t, cmdOpts{bin: faultBin, env: []string{faultinject.Env + "=" + faultinject.BuildDiff}}, append(append([]string{}, s.args...), "build", "-q", dir)...)
+	if r.code != 125 || !strings.Contains(r.stderr, "build helper: signal: killed") {
+		t.Fatalf("want the build killed at %s\n%s", faultinject.BuildDiff, r)
+	}
+	check := s.sb(t, "system", "check", "--max", "0s")
+	if check.code != 1 || !strings.Contains(check.stdout, "a build container whose build (pid ") || !strings.Contains(check.stdout, "was killed") {
+		t.Errorf("system check after the kill: want the build container and the killed build named\n%s", check)
+	}
+	s.sb(t, "system", "check", "--repair", "--max", "0s")
+	assertStoreClean(t, s)
+}
