@@ -23,6 +23,22 @@ chmod 0755 "$stage"
 hack/stage-tests.sh "$stage"
 args="-test.v=test2json -test.timeout=20m"
 
+# logged CMD...: run CMD with its output kept in the stage too; when it
+# fails, end with the failing tests and their first messages
+# (hack/test-summary.sh), so that the tail of a CI log names them.
+logged() {
+	{
+		rc=0
+		"$@" || rc=$?
+		echo "$rc" >"$stage/rc"
+	} 2>&1 | tee "$stage/test.log"
+	rc=$(cat "$stage/rc")
+	if [ "$rc" -ne 0 ]; then
+		hack/test-summary.sh "$stage/test.log" >&2
+	fi
+	return "$rc"
+}
+
 # as_user USER ARGS...: run the test binary as USER in a login-like environment.
 as_user() {
 	as_user_bin integration "$@"
@@ -86,26 +102,26 @@ skip_here() {
 
 if [ "$(id -u)" -eq 0 ]; then
 	# shellcheck disable=SC2086
-	as_user_bin conformance "$TEST_USER" $args ${TEST_ARGS:-}
+	logged as_user_bin conformance "$TEST_USER" $args ${TEST_ARGS:-}
 	if [ -n "${TEST_ARGS:-}" ]; then
 		# shellcheck disable=SC2086
-		as_user "$TEST_USER" $args $TEST_ARGS
+		logged as_user "$TEST_USER" $args $TEST_ARGS
 		exit
 	fi
 	skip=$(skip_here "$TEST_USER")
 	# shellcheck disable=SC2086
-	as_user "$TEST_USER" $args -test.skip "$skip"
+	logged as_user "$TEST_USER" $args -test.skip "$skip"
 	# shellcheck disable=SC2086
-	as_user "$NOSUB_USER" $args -test.run '^TestSingleID$'
+	logged as_user "$NOSUB_USER" $args -test.run '^TestSingleID$'
 	exit
 fi
 # shellcheck disable=SC2086
-here_bin conformance $args ${TEST_ARGS:-}
+logged here_bin conformance $args ${TEST_ARGS:-}
 if [ -n "${TEST_ARGS:-}" ]; then
 	# shellcheck disable=SC2086
-	here_bin integration $args $TEST_ARGS
+	logged here_bin integration $args $TEST_ARGS
 	exit
 fi
 skip=$(skip_here "$(id -un)")
 # shellcheck disable=SC2086
-here_bin integration $args -test.skip "$skip"
+logged here_bin integration $args -test.skip "$skip"

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // reference is rootless podman with runc, run as the test user with a
@@ -38,6 +39,16 @@ func newReference(t *testing.T) *reference {
 	p := &reference{bin: bin, store: podmanStoreArgs(root, runroot)}
 	t.Cleanup(func() {
 		p.run("rm", "-a", "-f", "-t", "0")
+		// podman's conmon and its "container cleanup" finish after rm
+		// returns, and may still write into the store: wait for them
+		// (their command lines name the store's root).
+		for deadline := time.Now().Add(10 * time.Second); len(storeProcesses(root)) > 0; {
+			if time.Now().After(deadline) {
+				t.Errorf("podman's processes outlived rm -a -f by 10 s: %q", storeProcesses(root))
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		// Files of subordinate ids: removed from inside podman's namespace,
 		// in the same process as the unmount of the overlay driver's bind
 		// mount of its directory (a podman that opens the store mounts it).
