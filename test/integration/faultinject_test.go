@@ -191,8 +191,14 @@ func (k killer) kill(t *testing.T, c faultCase) time.Duration {
 	start := time.Now()
 	ps := s.ok(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}")
 	took := time.Since(start)
-	if took > time.Second {
-		t.Errorf("ps -a took %v after the kill, want it within a second", took)
+	// Within a second; in the cgroup v2 VM, whose CPU is emulated (TCG)
+	// and about ten times slower, within ten.
+	limit := time.Second
+	if inVM() {
+		limit = 10 * time.Second
+	}
+	if took > limit {
+		t.Errorf("ps -a took %v after the kill, want it within %v", took, limit)
 	}
 	// No half-named image: the transfer's image is there with
 	// its name, or not at all (what it left goes with the retry).
