@@ -436,7 +436,13 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 			}
 		})
 	}
+	shed := time.AfterFunc(shedAfter, func() {
+		if err := shedStartup(); err != nil {
+			log.Printf("%v", err)
+		}
+	})
 	status, err := init.wait()
+	shed.Stop()
 	if timeout != nil {
 		timeout.Stop()
 	}
