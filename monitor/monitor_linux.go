@@ -331,7 +331,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	if err := init.begin(m.goAhead.ConfigPath); err != nil {
 		return m.failed(syncPipe, 125, err)
 	}
-	cfg, err := spec.ReadConfig(m.goAhead.ConfigPath)
+	cfg, err := readConfig(m.goAhead.ConfigPath)
 	if err != nil {
 		init.kill()
 		return m.failed(syncPipe, 125, err)
