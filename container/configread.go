@@ -48,7 +48,7 @@ func readConfigHead(path string, buf *[]byte) (*spec.Config, error) {
 	}
 	*buf = data[:0]
 	var h configHead
-	if err := configJSON.Unmarshal(data, &h); err != nil {
+	if err := configJSON.Unmarshal(withoutSpec(data), &h); err != nil {
 		return nil, fmt.Errorf("container config %s: %w", path, err)
 	}
 	return &h.Config, nil
