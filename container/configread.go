@@ -2,10 +2,10 @@ package container
 
 import (
 	"fmt"
-	"os"
 
 	jsoniter "github.com/json-iterator/go"
 
+	"sandbox/internal/atomicfile"
 	"sandbox/spec"
 )
 
@@ -19,7 +19,7 @@ var configJSON = jsoniter.ConfigCompatibleWithStandardLibrary
 
 // readConfig is spec.ReadConfig through configJSON.
 func readConfig(path string) (*spec.Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read container config: %w", err)
 	}
@@ -28,4 +28,28 @@ func readConfig(path string) (*spec.Config, error) {
 		return nil, fmt.Errorf("container config %s: %w", path, err)
 	}
 	return &c, nil
+}
+
+// configHead is a container's configuration as ps reads it: without the
+// runtime spec, whose object (most of the file: the seccomp filter) is
+// skipped, not decoded. Spec, a field of its own, hides Config's.
+type configHead struct {
+	spec.Config
+	Spec struct{} `json:"spec"`
+}
+
+// readConfigHead is readConfig without the runtime spec: Config.Spec is
+// left zero. The file is read into *buf, which keeps the array for the
+// next (nothing decoded refers to it).
+func readConfigHead(path string, buf *[]byte) (*spec.Config, error) {
+	data, err := atomicfile.ReadFileTo(*buf, path)
+	if err != nil {
+		return nil, fmt.Errorf("read container config: %w", err)
+	}
+	*buf = data[:0]
+	var h configHead
+	if err := configJSON.Unmarshal(withoutSpec(data), &h); err != nil {
+		return nil, fmt.Errorf("container config %s: %w", path, err)
+	}
+	return &h.Config, nil
 }

@@ -47,3 +47,42 @@ func TestReadConfigAsStandardLibrary(t *testing.T) {
 		t.Error("a missing file reads without error")
 	}
 }
+
+// TestReadConfigHead: ps's reading decodes all of a configuration but its
+// runtime spec, which it leaves zero, and the buffer it is given serves
+// the next file.
+func TestReadConfigHead(t *testing.T) {
+	path := filepath.Join("testdata", "config.json")
+	full, err := readConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for i := 0; i < 2; i++ {
+		head, err := readConfigHead(path, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(head.Spec, full.Spec) {
+			t.Fatal("the runtime spec was decoded")
+		}
+		want := *full
+		want.Spec = spec.Spec{}
+		if !reflect.DeepEqual(*head, want) {
+			t.Fatalf("read %d: decodes\n%+v\nwant\n%+v", i, *head, want)
+		}
+		if cap(buf) == 0 {
+			t.Fatal("the buffer was not kept")
+		}
+		// What was decoded does not share the buffer, which the next read fills.
+		for j := range buf[:cap(buf)] {
+			buf[:cap(buf)][j] = 'x'
+		}
+		if !reflect.DeepEqual(*head, want) {
+			t.Fatalf("read %d: the decoded configuration changed with the buffer", i)
+		}
+	}
+	if _, err := readConfigHead(filepath.Join(t.TempDir(), "missing.json"), &buf); err == nil {
+		t.Error("a missing file reads without error")
+	}
+}

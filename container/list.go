@@ -109,8 +109,9 @@ func (r *Runtime) ListWith(o ListOptions) ([]Summary, error) {
 	// A pod's ports are its infra's; ps shows them on every member too,
 	// as podman does.
 	podPorts := map[string]string{}
+	var buf []byte
 	for i := range cs {
-		c, err := r.load(&cs[i])
+		c, err := r.loadHead(&cs[i], &buf)
 		if errors.Is(err, cstorage.ErrContainerUnknown) {
 			continue // removed since the list was read
 		}

@@ -180,6 +180,26 @@ func noSuchContainer(ref string) error {
 }
 
 func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
+	return r.loadWith(c, readConfig)
+}
+
+// loadHead is load without the configuration's runtime spec (Config.Spec
+// is zero): what ps shows, and what State needs. The directory is named
+// from the store's layout, without the store's lock; a configuration not
+// found there (a container being created or removed) is looked for as
+// load does, which tells a container that is gone. buf is the buffer
+// the file is read into, kept from one container to the next.
+func (r *Runtime) loadHead(c *cstorage.Container, buf *[]byte) (*Container, error) {
+	dir := r.Store.ContainerDataDir(c.ID)
+	read := func(path string) (*spec.Config, error) { return readConfigHead(path, buf) }
+	cfg, err := read(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return r.loadWith(c, read)
+	}
+	return &Container{Container: c, Dir: dir, RunDir: r.runDir(c.ID), Config: cfg}, nil
+}
+
+func (r *Runtime) loadWith(c *cstorage.Container, read func(string) (*spec.Config, error)) (*Container, error) {
 	dir, err := r.Store.ContainerDirectory(c.ID)
 	if errors.Is(err, cstorage.ErrContainerUnknown) {
 		return nil, fmt.Errorf("%w: %.12s: %w", ErrNoSuchContainer, c.ID, err)
@@ -188,7 +208,7 @@ func (r *Runtime) load(c *cstorage.Container) (*Container, error) {
 		return nil, fmt.Errorf("container %.12s directory: %w", c.ID, err)
 	}
 	out := &Container{Container: c, Dir: dir, RunDir: r.runDir(c.ID)}
-	cfg, err := readConfig(filepath.Join(dir, "config.json"))
+	cfg, err := read(filepath.Join(dir, "config.json"))
 	if err == nil {
 		out.Config = cfg
 	}

@@ -331,7 +331,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	if err := init.begin(m.goAhead.ConfigPath); err != nil {
 		return m.failed(syncPipe, 125, err)
 	}
-	cfg, err := spec.ReadConfig(m.goAhead.ConfigPath)
+	cfg, err := readConfig(m.goAhead.ConfigPath)
 	if err != nil {
 		init.kill()
 		return m.failed(syncPipe, 125, err)
@@ -436,7 +436,13 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 			}
 		})
 	}
+	shed := time.AfterFunc(shedAfter, func() {
+		if err := shedStartup(); err != nil {
+			log.Printf("%v", err)
+		}
+	})
 	status, err := init.wait()
+	shed.Stop()
 	if timeout != nil {
 		timeout.Stop()
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -72,7 +71,7 @@ const (
 // ReadState reads dir/state.json. A missing file is reported with
 // fs.ErrNotExist.
 func ReadState(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	data, err := atomicfile.ReadFile(filepath.Join(dir, StateFile))
 	if err != nil {
 		return nil, err
 	}

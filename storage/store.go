@@ -206,3 +206,13 @@ func (s *Store) Status() ([][2]string, error) {
 	defer lock.Unlock()
 	return d.Status(), nil
 }
+
+// ContainerDataDir is the directory that ContainerDirectory returns for
+// the container with the full id, as containers/storage lays its graph
+// root out (DRIVER-containers/ID/userdata), without the containers' lock
+// that ContainerDirectory takes and the look-up it makes: for reading
+// many containers' files at once (ps), where a file that is not there
+// sends the reader back to ContainerDirectory. Nothing is created.
+func (s *Store) ContainerDataDir(id string) string {
+	return filepath.Join(s.GraphRoot(), s.GraphDriverName()+"-containers", id, "userdata")
+}
