@@ -90,11 +90,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg, err := spec.ReadConfig(begin.Config)
+	s, err := spec.ReadSpec(begin.Config)
 	if err != nil {
 		return err
 	}
-	if err := preserveFds(cfg.Spec.Process.PreserveFDs); err != nil {
+	if err := preserveFds(s.Process.PreserveFDs); err != nil {
 		return err
 	}
 	// The thread is locked: the new mount namespace is its, and execve
@@ -103,7 +103,6 @@ func run() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("new mount namespace: %w", err)
 	}
-	s := &cfg.Spec
 	joinsUTS := false
 	if begin.JoinNetns != nil {
 		if err := joinNetns(begin.JoinNetns); err != nil {
