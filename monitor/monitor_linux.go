@@ -15,7 +15,8 @@
 //	      a systemd scope, Clone.Cgroup.Systemd: after the go-ahead, which
 //	      comes once the command has had systemd move the monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
-//	      is created; end of file without it means abandon (no cleanup)
+//	      is created, read up to its newline; end of file without it means
+//	      abandon (no cleanup)
 //	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
 //	      container's command runs or could not be started; then closed
 //	fd 4  optional: a stream socket to an attached client (package attach)
@@ -38,6 +39,7 @@
 package monitor
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -330,16 +332,21 @@ func closeInherited(preserve int) {
 	}
 }
 
-// readGo reads the go-ahead; its absence is an error.
+// readGo reads the go-ahead; its absence is an error. It returns at the
+// line's end, not at the pipe's: the container's start waits for this,
+// and the command's close of the pipe, right after its write, would be
+// one more wake-up of the monitor on the way (a scheduler's slice when
+// the machine is busy).
 func readGo(f *os.File) (Go, error) {
 	defer f.Close()
 	var g Go
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return g, fmt.Errorf("read go-ahead: %w", err)
-	}
-	if len(data) == 0 {
+	data, err := bufio.NewReader(f).ReadBytes('\n')
+	if errors.Is(err, io.EOF) && len(data) == 0 {
 		return g, errors.New("abandoned")
+	}
+	if err != nil {
+		// A part of a line: the command died while it wrote.
+		return g, fmt.Errorf("read go-ahead: %w", err)
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
 		return g, fmt.Errorf("go-ahead: %w", err)
