@@ -16,7 +16,9 @@
 //	      comes once the command has had systemd move the monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
 //	      is created, read up to its newline; end of file without it means
-//	      abandon (no cleanup)
+//	      abandon (no cleanup). An init cloned before the go-ahead gets the
+//	      pipe (nsinit.Begin.GoPipe), starts on the line and forwards it
+//	      here, so that the monitor's wake-up is not on the way.
 //	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
 //	      container's command runs or could not be started; then closed
 //	fd 4  optional: a stream socket to an attached client (package attach)
@@ -243,13 +245,28 @@ func Run(opts Options) int {
 		}
 	}
 	catchSignals()
-	if m.goAhead, err = readGo(os.NewFile(goFd, "go")); err != nil {
+	if init != nil {
+		// The init reads the go-ahead itself, and forwards it here: the
+		// container's start does not wait for this process to wake up.
+		goPipe := os.NewFile(goFd, "go")
+		err = init.beginAtGo(goFd)
+		goPipe.Close()
+		if err == nil {
+			m.goAhead, err = init.goAhead()
+		}
+	} else {
+		m.goAhead, err = readGo(os.NewFile(goFd, "go"))
+	}
+	if err != nil {
 		// Abandoned: the command failed to make the container, or died; it
 		// (or the next command, for a dead one) removes what there is.
 		if init != nil {
 			init.kill()
 		}
 		m.leaf.close()
+		if err != errAbandoned {
+			log.Printf("no go-ahead: %v", err)
+		}
 		return 125
 	}
 	var code int
@@ -332,7 +349,10 @@ func closeInherited(preserve int) {
 	}
 }
 
-// readGo reads the go-ahead; its absence is an error. It returns at the
+// errAbandoned is the end of the go pipe without a go-ahead.
+var errAbandoned = errors.New("abandoned")
+
+// readGo reads the go-ahead; its absence is an error (errAbandoned). It returns at the
 // line's end, not at the pipe's: the container's start waits for this,
 // and the command's close of the pipe, right after its write, would be
 // one more wake-up of the monitor on the way (a scheduler's slice when
@@ -342,7 +362,7 @@ func readGo(f *os.File) (Go, error) {
 	var g Go
 	data, err := bufio.NewReader(f).ReadBytes('\n')
 	if errors.Is(err, io.EOF) && len(data) == 0 {
-		return g, errors.New("abandoned")
+		return g, errAbandoned
 	}
 	if err != nil {
 		// A part of a line: the command died while it wrote.
