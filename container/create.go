@@ -692,7 +692,12 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 		uid, gid := userns.HostIDs()
 		userSpec = fmt.Sprintf("%d:%d", uid, gid)
 	}
-	user, err := resolveUser(rootfs, userSpec)
+	// The new container's files are its image's (imageusers.go).
+	passwd, group, err := r.imageUserFilesCached(cfg.ImageID, rootfs)
+	if err != nil {
+		return err
+	}
+	user, err := ResolveUser(userSpec, ParsePasswd(passwd), ParseGroup(group))
 	if err != nil {
 		return err
 	}

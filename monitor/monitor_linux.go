@@ -15,7 +15,10 @@
 //	      a systemd scope, Clone.Cgroup.Systemd: after the go-ahead, which
 //	      comes once the command has had systemd move the monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
-//	      is created; end of file without it means abandon (no cleanup)
+//	      is created, read up to its newline; end of file without it means
+//	      abandon (no cleanup). An init cloned before the go-ahead gets the
+//	      pipe (nsinit.Begin.GoPipe), starts on the line and forwards it
+//	      here, so that the monitor's wake-up is not on the way.
 //	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
 //	      container's command runs or could not be started; then closed
 //	fd 4  optional: a stream socket to an attached client (package attach)
@@ -38,6 +41,7 @@
 package monitor
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,10 +169,32 @@ const (
 	firstPreservedFd = 6
 )
 
+// containerConfig is what the monitor reads of the container's
+// config.json (spec.Config's fields of the same JSON names): decoding the
+// whole of it costs the monitor of every start about half a millisecond
+// more (spec.ReadConfigInto).
+type containerConfig struct {
+	ID     string            `json:"id"`
+	Name   string            `json:"name"`
+	Image  string            `json:"image"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Remove bool              `json:"remove,omitempty"`
+	Host   struct {
+		Restart spec.RestartPolicy `json:"restart"`
+		Log     spec.LogConfig     `json:"log"`
+		Timeout uint               `json:"timeout,omitempty"`
+	} `json:"host"`
+	Spec struct {
+		Process struct {
+			Terminal bool `json:"terminal,omitempty"`
+		} `json:"process"`
+	} `json:"spec"`
+}
+
 type monitor struct {
 	opts    Options
 	goAhead Go
-	cfg     *spec.Config
+	cfg     *containerConfig
 	log     *LogWriter
 
 	mu      sync.Mutex
@@ -219,13 +245,28 @@ func Run(opts Options) int {
 		}
 	}
 	catchSignals()
-	if m.goAhead, err = readGo(os.NewFile(goFd, "go")); err != nil {
+	if init != nil {
+		// The init reads the go-ahead itself, and forwards it here: the
+		// container's start does not wait for this process to wake up.
+		goPipe := os.NewFile(goFd, "go")
+		err = init.beginAtGo(goFd)
+		goPipe.Close()
+		if err == nil {
+			m.goAhead, err = init.goAhead()
+		}
+	} else {
+		m.goAhead, err = readGo(os.NewFile(goFd, "go"))
+	}
+	if err != nil {
 		// Abandoned: the command failed to make the container, or died; it
 		// (or the next command, for a dead one) removes what there is.
 		if init != nil {
 			init.kill()
 		}
 		m.leaf.close()
+		if err != errAbandoned {
+			log.Printf("no go-ahead: %v", err)
+		}
 		return 125
 	}
 	var code int
@@ -308,16 +349,24 @@ func closeInherited(preserve int) {
 	}
 }
 
-// readGo reads the go-ahead; its absence is an error.
+// errAbandoned is the end of the go pipe without a go-ahead.
+var errAbandoned = errors.New("abandoned")
+
+// readGo reads the go-ahead; its absence is an error (errAbandoned). It returns at the
+// line's end, not at the pipe's: the container's start waits for this,
+// and the command's close of the pipe, right after its write, would be
+// one more wake-up of the monitor on the way (a scheduler's slice when
+// the machine is busy).
 func readGo(f *os.File) (Go, error) {
 	defer f.Close()
 	var g Go
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return g, fmt.Errorf("read go-ahead: %w", err)
+	data, err := bufio.NewReader(f).ReadBytes('\n')
+	if errors.Is(err, io.EOF) && len(data) == 0 {
+		return g, errAbandoned
 	}
-	if len(data) == 0 {
-		return g, errors.New("abandoned")
+	if err != nil {
+		// A part of a line: the command died while it wrote.
+		return g, fmt.Errorf("read go-ahead: %w", err)
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
 		return g, fmt.Errorf("go-ahead: %w", err)
@@ -331,7 +380,8 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 	if err := init.begin(m.goAhead.ConfigPath); err != nil {
 		return m.failed(syncPipe, 125, err)
 	}
-	cfg, err := readConfig(m.goAhead.ConfigPath)
+	cfg := &containerConfig{}
+	err := spec.ReadConfigInto(m.goAhead.ConfigPath, cfg)
 	if err != nil {
 		init.kill()
 		return m.failed(syncPipe, 125, err)

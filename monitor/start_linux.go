@@ -38,6 +38,8 @@ type pendingInit struct {
 	join *spec.ProcessRef
 	// leaf is the container's cgroup the init was cloned into, or nil.
 	leaf *leaf
+	// begun: the init has its Begin (beginAtGo).
+	begun bool
 }
 
 // kill ends an init that will not be started.
@@ -170,18 +172,76 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 }
 
 // begin gives the init the container's configuration; it goes on by
-// itself while the monitor does the rest of its set-up.
+// itself while the monitor does the rest of its set-up. An init that
+// took the command's go-ahead itself (beginAtGo) has begun already.
 func (p *pendingInit) begin(configPath string) error {
-	data, err := json.Marshal(nsinit.Begin{Config: configPath, JoinNetns: p.join, HoldExec: p.leaf.holdsExec()})
-	if err != nil {
+	if p.begun {
+		return nil
+	}
+	if err := p.sendBegin(nsinit.Begin{Config: configPath, JoinNetns: p.join, HoldExec: p.leaf.holdsExec()}, -1); err != nil {
 		p.kill()
 		return err
 	}
-	if err := unix.Sendmsg(int(p.sock.Fd()), data, nil, nil, 0); err != nil {
-		p.kill()
+	return nil
+}
+
+// beginAtGo hands the init the go-ahead pipe goFd (nsinit.Begin.GoPipe):
+// the init starts as soon as the command writes the go-ahead, and
+// forwards it (goAhead). On error the init is left to the caller to kill.
+func (p *pendingInit) beginAtGo(goFd int) error {
+	if err := p.sendBegin(nsinit.Begin{GoPipe: true, JoinNetns: p.join, HoldExec: p.leaf.holdsExec()}, goFd); err != nil {
+		return err
+	}
+	p.begun = true
+	return nil
+}
+
+// sendBegin sends b, with fd attached when fd >= 0.
+func (p *pendingInit) sendBegin(b nsinit.Begin, fd int) error {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	if err := unix.Sendmsg(int(p.sock.Fd()), data, oob, nil, 0); err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
 	return nil
+}
+
+// goAhead waits for the go-ahead the init forwards (beginAtGo). An init
+// that ends without it was abandoned: it found the pipe's end.
+func (p *pendingInit) goAhead() (Go, error) {
+	var g Go
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, _, _, err := unix.Recvmsg(int(p.sock.Fd()), buf, nil, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return g, fmt.Errorf("read from init: %w", err)
+		}
+		var msg nsinit.Message
+		if n > 0 {
+			if err := json.Unmarshal(buf[:n], &msg); err != nil {
+				return g, fmt.Errorf("message from init: %w", err)
+			}
+		}
+		if msg.GoAhead == nil {
+			if msg.Error != "" {
+				return g, fmt.Errorf("%w (the init: %s)", errAbandoned, msg.Error)
+			}
+			return g, errAbandoned
+		}
+		if err := json.Unmarshal(msg.GoAhead, &g); err != nil {
+			return g, fmt.Errorf("go-ahead: %w", err)
+		}
+		return g, nil
+	}
 }
 
 // started waits until the container's command runs (the init's socket

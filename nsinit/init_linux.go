@@ -3,7 +3,9 @@
 // cgroup namespaces (and a user namespace of its own for --userns=keep-id)
 // before the container's root filesystem exists, so that its start-up
 // overlaps the work of storage; it then waits for the path of the
-// container's configuration on its socket. Then, in order:
+// container's configuration: on its socket, or on the pipe of the
+// command's go-ahead, which the monitor hands it (Begin.GoPipe). Then, in
+// order:
 //
 //  0. a new mount namespace for its thread (unshare: one made at clone time
 //     would miss the root filesystem mounted since);
@@ -25,16 +27,19 @@
 //     (rlimit_linux.go); then execve.
 //
 // It talks to the monitor over the SOCK_SEQPACKET socket on fd 3: first a
-// Begin from the monitor, then Messages from the init; the socket closes on
-// execve, which is how the monitor learns the command started. It runs in
+// Begin from the monitor, then Messages from the init (the first, with
+// Begin.GoPipe, the go-ahead it forwards); the socket closes on execve,
+// which is how the monitor learns the command started. It runs in
 // a lean binary: standard library, x/sys/unix, securejoin and
 // moby/sys/capability only; the seccomp program comes compiled.
 package nsinit
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,6 +63,15 @@ type Begin struct {
 	// HoldExec: report Message{Exec} just before execve and wait for the
 	// monitor's reply (hold_linux.go).
 	HoldExec bool `json:"holdExec,omitempty"`
+	// GoPipe: Config is not known yet. The message carries (SCM_RIGHTS)
+	// the read end of the pipe on which the command that starts the
+	// container writes its go-ahead to the monitor, one JSON line with the
+	// configuration's path as "config", once the container is made (see
+	// package monitor). The init reads that line itself and forwards it
+	// to the monitor (Message.GoAhead) before anything else: the go-ahead
+	// reaches the init without waking the monitor first. End of file
+	// without a line means there will be no container: the init exits.
+	GoPipe bool `json:"goPipe,omitempty"`
 }
 
 // Message is what the init sends the monitor before it execs.
@@ -72,6 +86,9 @@ type Message struct {
 	// Exec: the command is about to start; the init waits for a reply
 	// (Begin.HoldExec).
 	Exec bool `json:"exec,omitempty"`
+	// GoAhead is the command's go-ahead line as the init read it
+	// (Begin.GoPipe), for the monitor: the first message, when there is one.
+	GoAhead json.RawMessage `json:"goAhead,omitempty"`
 }
 
 // Run is the init role. It does not return when the command starts.
@@ -90,11 +107,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg, err := spec.ReadConfig(begin.Config)
+	s, err := spec.ReadSpec(begin.Config)
 	if err != nil {
 		return err
 	}
-	if err := preserveFds(cfg.Spec.Process.PreserveFDs); err != nil {
+	if err := preserveFds(s.Process.PreserveFDs); err != nil {
 		return err
 	}
 	// The thread is locked: the new mount namespace is its, and execve
@@ -103,7 +120,6 @@ func run() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("new mount namespace: %w", err)
 	}
-	s := &cfg.Spec
 	joinsUTS := false
 	if begin.JoinNetns != nil {
 		if err := joinNetns(begin.JoinNetns); err != nil {
@@ -157,11 +173,13 @@ func run() error {
 	return execProcess(&s.Process, filter)
 }
 
-// receiveBegin waits for the monitor's go-ahead.
+// receiveBegin waits for the monitor's go-ahead, and with Begin.GoPipe
+// for the command's.
 func receiveBegin() (*Begin, error) {
 	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4))
 	for {
-		n, _, _, _, err := unix.Recvmsg(syncFd, buf, nil, 0)
+		n, oobn, _, _, err := unix.Recvmsg(syncFd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
@@ -175,8 +193,49 @@ func receiveBegin() (*Begin, error) {
 		if err := json.Unmarshal(buf[:n], &b); err != nil {
 			return nil, fmt.Errorf("message from the monitor: %w", err)
 		}
+		if b.GoPipe {
+			if b.Config, err = commandGoAhead(oob[:oobn]); err != nil {
+				return nil, err
+			}
+		}
 		return &b, nil
 	}
+}
+
+// commandGoAhead reads the command's go-ahead from the pipe that came in
+// oob (Begin.GoPipe), forwards it to the monitor and returns the
+// configuration's path. A monitor that cannot be told is gone: the
+// container does not start without one.
+func commandGoAhead(oob []byte) (string, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil || len(msgs) != 1 {
+		return "", fmt.Errorf("the go-ahead's pipe from the monitor: %d control messages (%v)", len(msgs), err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return "", fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
+	}
+	line, err := readLine(fds[0])
+	unix.Close(fds[0])
+	if err != nil {
+		// End of file without a line: abandoned (the monitor, which
+		// sees this process go, ends too).
+		return "", fmt.Errorf("no go-ahead: %w", err)
+	}
+	data, err := json.Marshal(Message{GoAhead: line})
+	if err != nil {
+		return "", err
+	}
+	if err := unix.Sendmsg(syncFd, data, nil, nil, 0); err != nil {
+		return "", fmt.Errorf("forward the go-ahead to the monitor: %w", err)
+	}
+	var g struct {
+		Config string `json:"config"`
+	}
+	if err := json.Unmarshal(line, &g); err != nil || g.Config == "" {
+		return "", fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
+	}
+	return g.Config, nil
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
@@ -195,6 +254,37 @@ func sendTo(sock int, m Message, fd int) {
 	if err := unix.Sendmsg(sock, data, oob, nil, 0); err != nil {
 		// The monitor is gone: stderr is all that is left to tell.
 		fmt.Fprintf(os.Stderr, "sandbox-init: report to monitor: %v\n", err)
+	}
+}
+
+// readLine reads fd up to a newline, on this thread: read(2), and
+// poll(2) if the pipe is non-blocking; never the runtime's poller, which
+// would hand the locked thread's wait to another thread.
+func readLine(fd int) ([]byte, error) {
+	var line []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, -1); err != nil && err != unix.EINTR {
+				return nil, err
+			}
+			continue
+		case err != nil:
+			return nil, err
+		case n == 0:
+			return nil, io.ErrUnexpectedEOF
+		}
+		line = append(line, buf[:n]...)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			return line[:i+1], nil
+		}
+		if len(line) > 1<<20 {
+			return nil, errors.New("a line of more than 1 MiB")
+		}
 	}
 }
 

@@ -262,13 +262,37 @@ type IDMap struct {
 
 // ReadConfig reads a config.json.
 func ReadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read container config: %w", err)
-	}
 	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("container config %s: %w", path, err)
+	if err := ReadConfigInto(path, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
+}
+
+// ReadSpec reads the Spec of a config.json alone: what the init needs. A
+// process that decodes a type for the first time pays for reflecting on
+// it, and the rest of Config doubles that on the init's path to the
+// container's start (about 0.4 ms of its 0.8).
+func ReadSpec(path string) (*Spec, error) {
+	var c struct {
+		Spec Spec `json:"spec"`
+	}
+	if err := ReadConfigInto(path, &c); err != nil {
+		return nil, err
+	}
+	return &c.Spec, nil
+}
+
+// ReadConfigInto decodes a config.json into v: a Config, or a type that
+// names only the fields its reader needs (with Config's JSON names), whose
+// decoding skips the rest.
+func ReadConfigInto(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read container config: %w", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("container config %s: %w", path, err)
+	}
+	return nil
 }
