@@ -149,7 +149,11 @@ func call(dir string, req Request, fd *os.File) error {
 		return fmt.Errorf("network holder: %w", err)
 	}
 	buf := make([]byte, 64<<10)
-	n, _, _, _, err := unix.Recvmsg(s, buf, nil, 0)
+	var n int
+	err = untilDone(func() (err error) {
+		n, _, _, _, err = unix.Recvmsg(s, buf, nil, 0)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("network holder: no answer: %w", err)
 	}
@@ -161,6 +165,17 @@ func call(dir string, req Request, fd *os.File) error {
 		return errors.New(rep.Error)
 	}
 	return nil
+}
+
+// untilDone calls f again while a signal interrupts it: a receive on a
+// socket with a timeout (SO_RCVTIMEO) is not restarted after a signal,
+// and the Go runtime sends its threads signals of its own (preemption).
+func untilDone(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 // HolderOptions start the holder.
