@@ -55,6 +55,9 @@ func run(arg string) error {
 	if err := json.Unmarshal([]byte(arg), &req); err != nil {
 		return fmt.Errorf("build helper request: %w", err)
 	}
+	if err := storage.LibraryLogFromEnv(); err != nil {
+		return err
+	}
 	// ctrl-c reaches this process with the terminal's group: the build
 	// removes its container, then ends.
 	ctx, stop := signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
