@@ -50,11 +50,18 @@ func main() {
 	}
 }
 
-func run(arg string) error {
+func run(arg string) (retErr error) {
 	var req buildopt.Request
 	if err := json.Unmarshal([]byte(arg), &req); err != nil {
 		return fmt.Errorf("build helper request: %w", err)
 	}
+	// A full disk is said in one line, with the store it is in, as
+	// sandbox says it.
+	defer func() {
+		if storage.IsDiskFull(retErr) && !errors.Is(retErr, storage.ErrDiskFull) {
+			retErr = storage.DiskFullError(req.Storage.GraphRoot, retErr)
+		}
+	}()
 	if err := storage.LibraryLogFromEnv(); err != nil {
 		return err
 	}
