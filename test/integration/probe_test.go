@@ -2,7 +2,7 @@
 // kill during containers/storage's first open of a store leaves: its probe
 // of overlay's "volatile" option, a directory and a mount in the keeper's
 // namespace. The next ordinary command removes them, once no open holds
-// the store's graph lock.
+// the store's graph lock, and probes itself.
 
 package integration
 
@@ -81,7 +81,13 @@ func TestKilledVolatileProbe(t *testing.T) {
 	if left, err := filepath.Glob(filepath.Join(s.root, "overlay", "volatile-check*")); err != nil || len(left) > 0 {
 		t.Errorf("probe directories left: %v %v", left, err)
 	}
-	// The next probe, of this run, records its answer and leaves nothing.
+	// The open that cleaned also probed, in the same hold of the lock, and
+	// recorded the answer: no later command probes, so no probe killed
+	// after another command's clean can stay behind the answer.
+	if answers, err := filepath.Glob(filepath.Join(s.runroot(), "overlay", "volatile-*")); err != nil || len(answers) != 1 {
+		t.Errorf("the open that cleaned recorded no probe answer: %v %v", answers, err)
+	}
+	// A run after it mounts a volatile layer and leaves nothing.
 	s.ok(t, "run", "--rm", "busybox", "true")
 	if r := s.sb(t, "system", "check"); r.code != 0 {
 		t.Errorf("system check after the next command:\n%s", r)
