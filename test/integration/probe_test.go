@@ -23,13 +23,17 @@ func TestKilledVolatileProbe(t *testing.T) {
 	s.ok(t, "run", "-d", "--name", "keep", "busybox", "sleep", "1000")
 	// What a command killed between the probe's mount and unmount leaves:
 	// the probe mounted, and no recorded answer, so the next open is a
-	// first open again.
+	// first open again. The driver's other probes leave the same: here
+	// the idmapped one's directory, with its mount.
 	td := filepath.Join(s.root, "overlay", "volatile-check4242")
 	probe := filepath.Join(td, "merged")
+	compat := filepath.Join(s.root, "overlay", "compat4242")
+	compatMount := filepath.Join(compat, "lower-mapped")
 	if out := s.ok(t, "unshare", "sh", "-c", "mkdir -p "+td+"/lower "+td+"/upper "+td+"/work "+probe+
 		" && mount -t overlay -o volatile,userxattr,lowerdir="+td+"/lower,upperdir="+td+"/upper,workdir="+td+"/work overlay "+probe+
-		" && cat /proc/self/mountinfo"); !strings.Contains(out, " "+probe+" ") {
-		t.Fatalf("the probe is not mounted:\n%s", out)
+		" && mkdir -p "+compatMount+" "+compat+"/merged && mount -t tmpfs none "+compatMount+
+		" && cat /proc/self/mountinfo"); !strings.Contains(out, " "+probe+" ") || !strings.Contains(out, " "+compatMount+" ") {
+		t.Fatalf("the probes are not mounted:\n%s", out)
 	}
 	answers, err := filepath.Glob(filepath.Join(s.runroot(), "overlay", "volatile-*"))
 	if err != nil {
@@ -80,6 +84,12 @@ func TestKilledVolatileProbe(t *testing.T) {
 	}
 	if left, err := filepath.Glob(filepath.Join(s.root, "overlay", "volatile-check*")); err != nil || len(left) > 0 {
 		t.Errorf("probe directories left: %v %v", left, err)
+	}
+	if hasMount(s.mounts(t), compatMount) {
+		t.Errorf("the stale idmapped probe is still mounted after ps -a")
+	}
+	if _, err := os.Stat(compat); err == nil {
+		t.Errorf("the stale idmapped probe's directory %s is still there after ps -a", compat)
 	}
 	// The open that cleaned also probed, in the same hold of the lock, and
 	// recorded the answer: no later command probes, so no probe killed
