@@ -126,6 +126,12 @@ func (b *builder) runContainer(ctx context.Context, st *stage, argv []string, te
 		return "", err
 	}
 	if code != 0 {
+		// A RUN that failed on a full store is told as the full store,
+		// as run tells it; a store that cannot be measured leaves the
+		// RUN's own status.
+		if err := b.rt.ExitStatus(code); errors.Is(err, storage.ErrDiskFull) {
+			return "", fmt.Errorf("building at STEP \"%s\": %w", text, err)
+		}
 		return "", &runError{step: text, code: code}
 	}
 	faultinject.Step(faultinject.BuildRan)

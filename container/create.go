@@ -306,6 +306,10 @@ type prepared struct {
 	uidMap, gidMap []userns.IDMap // a user namespace of its own, or nil
 	img            *storage.Image
 	imgCfg         *v1.Image
+	// launch is Run's monitor, launched in runDir while the container is
+	// made; nil for create. make's rollback abandons it before it removes
+	// runDir, where the monitor may still be writing.
+	launch *launching
 }
 
 // prepare checks the options and claims a new container. A command that
@@ -405,6 +409,9 @@ func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, err
 func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *Container, retErr error) {
 	defer func() {
 		if retErr != nil {
+			if p.launch != nil {
+				retErr = p.launch.abandon(retErr)
+			}
 			if err := r.deleteStorage(p.id, true); err != nil {
 				retErr = fmt.Errorf("%w (and removing the half-created container: %v)", retErr, err)
 			}

@@ -12,6 +12,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/faultinject"
 	"sandbox/spec"
+	"sandbox/storage"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,6 +23,34 @@ var ErrNotRunning = errors.New("container is not running")
 // ErrAlreadyRunning is a start of a container that runs: docker and podman
 // start nothing and succeed.
 var ErrAlreadyRunning = errors.New("container is already running")
+
+// ExitStatus is the error a command attached to a container (run, start
+// -a, attach) ends with for the container's status code: nil for 0, else
+// the status, with no message of its own. A command that failed (1 to
+// 125, not a signal's 128+N) while the store's file system is full most
+// likely failed on its own writes, to its writable layer there: that is
+// the store's fault and sandbox's to say, in one line and with 125, as for
+// every other full disk. The status stays in inspect.
+func (r *Runtime) ExitStatus(code int) error {
+	if code == 0 {
+		return nil
+	}
+	status := spec.NewExitError(code, nil)
+	if code > spec.ExitSandbox || r.Store == nil {
+		return status
+	}
+	room, err := r.Store.Room()
+	if err != nil {
+		// The store that cannot be measured is no evidence of a full
+		// disk: the command's own status stands, with why it was kept.
+		return spec.NewExitError(code, fmt.Errorf("the container's command failed (status %d); is its store full? %w", code, err))
+	}
+	if !room.Full {
+		return status
+	}
+	return storage.DiskFullError(r.Store.Options.GraphRoot,
+		fmt.Errorf("the container's command failed (status %d) with %d KiB free: its writes found no room", code, room.Free>>10))
+}
 
 // running reports whether a state is a container that runs (or is
 // paused) or is about to run again.

@@ -56,6 +56,7 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 		clone.UserNS = &spec.UserNS{UIDMap: toSpecMap(p.uidMap), GIDMap: toSpecMap(p.gidMap)}
 	}
 	l := r.launchAsync(p.runDir, clone, attach)
+	p.launch = l
 	undo.Add(func() { retErr = l.abandon(retErr) })
 	// The scope is made while the image is looked for; begin waits for it.
 	if p.flags.scope {
@@ -103,6 +104,8 @@ type launching struct {
 	done chan struct{}
 	mon  *launched // once done: the monitor, or nil with err
 	err  error
+	// abandoned: abandon has run; it runs once.
+	abandoned bool
 }
 
 // launchAsync launches a container's monitor (launch) in the background:
@@ -129,8 +132,13 @@ func (l *launching) wait() (*launched, error) {
 }
 
 // abandon abandons the monitor once launched, for err; a launch that
-// failed too adds its own error to err, unless err is that failure.
+// failed too adds its own error to err, unless err is that failure. Once
+// abandoned, it returns err as it is.
 func (l *launching) abandon(err error) error {
+	if l.abandoned {
+		return err
+	}
+	l.abandoned = true
 	mon, lerr := l.wait()
 	if lerr != nil {
 		if errors.Is(err, lerr) {

@@ -89,3 +89,33 @@ func (s *Store) FreeingSpace(remove func() error) error {
 	s.EnsureReserve()
 	return nil
 }
+
+// fullSlack is the free space under which a file system counts as full:
+// a write that needs a block of data and one of metadata fails with less.
+const fullSlack = 64 << 10
+
+// Room is the free space of the store's file system as its user sees it.
+type Room struct {
+	// Free is the bytes an unprivileged writer may still use.
+	Free uint64
+	// Full is true when a write there fails for want of room: fewer than
+	// fullSlack bytes free, or no inode free (on file systems that count
+	// them).
+	Full bool
+}
+
+// roomOf reads a statfs answer.
+func roomOf(st *unix.Statfs_t) Room {
+	free := st.Bavail * uint64(st.Bsize)
+	return Room{Free: free, Full: free < fullSlack || (st.Files > 0 && st.Ffree == 0)}
+}
+
+// Room says how much room the store's file system has left: the graph
+// root's, where the containers' writable layers are.
+func (s *Store) Room() (Room, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(s.Options.GraphRoot, &st); err != nil {
+		return Room{}, fmt.Errorf("statfs %s: %w", s.Options.GraphRoot, err)
+	}
+	return roomOf(&st), nil
+}

@@ -38,3 +38,23 @@ func TestDiskFullError(t *testing.T) {
 		t.Errorf("DiskFullError: %q", msg)
 	}
 }
+
+func TestRoomOf(t *testing.T) {
+	tests := []struct {
+		name string
+		st   unix.Statfs_t
+		want Room
+	}{
+		{"room", unix.Statfs_t{Bsize: 4096, Bavail: 1000, Files: 100, Ffree: 50}, Room{Free: 4096000}},
+		{"no block", unix.Statfs_t{Bsize: 4096, Bavail: 0, Bfree: 20, Files: 100, Ffree: 50}, Room{Full: true}},
+		{"under the slack", unix.Statfs_t{Bsize: 4096, Bavail: 15, Files: 100, Ffree: 50}, Room{Free: 61440, Full: true}},
+		{"at the slack", unix.Statfs_t{Bsize: 4096, Bavail: 16, Files: 100, Ffree: 50}, Room{Free: 65536}},
+		{"no inode", unix.Statfs_t{Bsize: 4096, Bavail: 1000, Files: 100, Ffree: 0}, Room{Free: 4096000, Full: true}},
+		{"inodes not counted", unix.Statfs_t{Bsize: 4096, Bavail: 1000, Files: 0, Ffree: 0}, Room{Free: 4096000}},
+	}
+	for _, tt := range tests {
+		if got := roomOf(&tt.st); got != tt.want {
+			t.Errorf("%s: roomOf = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}

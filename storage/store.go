@@ -159,7 +159,7 @@ func openWith(opts Options, name string) (*Store, error) {
 	if opts.SingleID {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, prefix+".ignore_chown_errors=true")
 	}
-	if so.GraphDriverName == DriverOverlay {
+	if name == DriverFuse {
 		if err := cleanStaleProbes(opts.GraphRoot, opts.RunRoot); err != nil {
 			return nil, err
 		}
@@ -177,6 +177,14 @@ func openWith(opts Options, name string) (*Store, error) {
 		return nil, fmt.Errorf("native overlay is not supported here: %w", errNativeOverlay)
 	}
 	st := &Store{Store: s, Options: opts, DriverName: name, Events: events.Journal{Path: events.DefaultPath(opts.RunRoot)}}
+	if name == DriverOverlay {
+		if err := st.settleProbes(); err != nil {
+			if _, serr := s.Shutdown(false); serr != nil {
+				err = fmt.Errorf("%w (and closing the store: %v)", err, serr)
+			}
+			return nil, err
+		}
+	}
 	st.EnsureReserve()
 	return st, nil
 }
@@ -192,7 +200,7 @@ func usesMountProgram(graphRoot string) bool {
 
 // Status reports the driver's own key/value status (backing filesystem,
 // d_type support, ...), for info. The overlay driver's status may run its
-// volatile probe, which must hold the graph lock (cleanStaleProbes).
+// volatile probe, which must hold the graph lock (settleProbes).
 func (s *Store) Status() ([][2]string, error) {
 	d, err := s.GraphDriver()
 	if err != nil {

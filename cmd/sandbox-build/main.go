@@ -55,6 +55,16 @@ func run(arg string) (retErr error) {
 	if err := json.Unmarshal([]byte(arg), &req); err != nil {
 		return fmt.Errorf("build helper request: %w", err)
 	}
+	// A full disk is said in one line, with the store it is in, as
+	// sandbox says it.
+	defer func() {
+		if storage.IsDiskFull(retErr) && !errors.Is(retErr, storage.ErrDiskFull) {
+			retErr = storage.DiskFullError(req.Storage.GraphRoot, retErr)
+		}
+	}()
+	if err := storage.LibraryLogFromEnv(); err != nil {
+		return err
+	}
 	// ctrl-c reaches this process with the terminal's group: the build
 	// removes its container, then ends.
 	ctx, stop := signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM, unix.SIGHUP)

@@ -53,6 +53,9 @@ func run(arg string) (*storage.TransferResult, error) {
 	if err := json.Unmarshal([]byte(arg), &req); err != nil {
 		return nil, fmt.Errorf("image helper request: %w", err)
 	}
+	if err := storage.LibraryLogFromEnv(); err != nil {
+		return nil, err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, err := storage.Open(req.Storage)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"sandbox/events"
+	"sandbox/storage"
 
 	"github.com/spf13/pflag"
 )
@@ -66,9 +67,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// apply carries out the flags once checked: --noout sends standard output
-// to /dev/null.
-func (p *podmanGlobals) apply() error {
+// apply carries out the flags once checked: --log-level, when given, lets
+// the storage and image libraries' log lines through at that level
+// (storage.SetLibraryLog; without it sandbox's own lines say their errors);
+// --noout sends standard output to /dev/null.
+func (p *podmanGlobals) apply(logLevelSet bool) error {
+	level := ""
+	if logLevelSet {
+		level = p.logLevel
+	}
+	if err := storage.SetLibraryLog(level); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
 	if !p.noout {
 		return nil
 	}

@@ -53,7 +53,7 @@ func newStartCommand(g *globals) *cobra.Command {
 					return err
 				}
 				p := c.Config.Spec.Process
-				return attachStreams(started.Conn, container.AttachOptions{Stdin: interactive && p.Stdin, TTY: p.Terminal, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
+				return attachStreams(rt, started.Conn, container.AttachOptions{Stdin: interactive && p.Stdin, TTY: p.Terminal, Pid: started.Pid, PidStart: started.PidStart}, detachKeys)
 			}
 			return actOn(rt, args, t, func(ref string) error {
 				_, _, err := rt.StartContainer(cmd.Context(), ref, false)
@@ -90,7 +90,7 @@ func newAttachCommand(g *globals) *cobra.Command {
 				return err
 			}
 			p := c.Config.Spec.Process
-			return attachStreams(conn, container.AttachOptions{Stdin: p.Stdin && !noStdin, TTY: p.Terminal, Pid: st.Pid, PidStart: st.PidStart}, detachKeys)
+			return attachStreams(rt, conn, container.AttachOptions{Stdin: p.Stdin && !noStdin, TTY: p.Terminal, Pid: st.Pid, PidStart: st.PidStart}, detachKeys)
 		},
 	}
 	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach standard input")

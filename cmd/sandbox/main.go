@@ -91,7 +91,7 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 	pf.StringVar(&g.driver, "storage-driver", "", "storage driver: overlay, fuse-overlayfs or vfs (default: the first that works)")
 	pf.StringVar(&g.cgroupManager, "cgroup-manager", string(systemd.Auto), "how containers' cgroups are found: auto, systemd (a transient scope from your systemd) or cgroupfs (a subtree of your own cgroup)")
 	g.podman.addFlags(pf)
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		m, err := systemd.ParseManager(g.cgroupManager)
 		if err != nil {
 			return spec.NewExitError(spec.ExitSandbox, err)
@@ -104,7 +104,7 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 		for _, n := range notices {
 			fmt.Fprintln(os.Stderr, "DEBU:", n)
 		}
-		return g.podman.apply()
+		return g.podman.apply(c.Flags().Changed("log-level"))
 	}
 	// The pre-runtime hook skips the same flags' values on its own
 	// (prerun.GlobalValueFlags): a flag added here goes there too.

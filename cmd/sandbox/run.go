@@ -205,7 +205,9 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if !a.streams.Stderr {
 		stdio.Err = io.Discard
 	}
-	err = attachStdio(started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin && o.LogDriver != spec.LogPassthrough, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
+	// The status is read before a --rm removal, which frees what the
+	// container wrote: a full disk is told while it is full.
+	err = attachStdio(rt, started.Conn, stdio, container.AttachOptions{Stdin: o.Interactive && a.streams.Stdin && o.LogDriver != spec.LogPassthrough, TTY: o.TTY, Pid: started.Pid, PidStart: started.PidStart}, a.keys)
 	if o.Remove {
 		// The container's status stands; a removal that fails leaves a
 		// container that the next command to meet it removes.
@@ -217,13 +219,13 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 }
 
 // attachStreams attaches this command's terminal or streams and ends with
-// the container's status (or 0 when detached).
-func attachStreams(conn *os.File, o container.AttachOptions, detachKeys string) error {
-	return attachStdio(conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o, detachKeys)
+// the container's status (or 0 when detached), as rt.ExitStatus tells it.
+func attachStreams(rt *container.Runtime, conn *os.File, o container.AttachOptions, detachKeys string) error {
+	return attachStdio(rt, conn, container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, o, detachKeys)
 }
 
 // attachStdio is attachStreams with the container's streams going to stdio.
-func attachStdio(conn *os.File, stdio container.Stdio, o container.AttachOptions, detachKeys string) error {
+func attachStdio(rt *container.Runtime, conn *os.File, stdio container.Stdio, o container.AttachOptions, detachKeys string) error {
 	keys, err := container.ParseDetachKeys(detachKeys)
 	if err != nil {
 		return err
@@ -236,10 +238,7 @@ func attachStdio(conn *os.File, stdio container.Stdio, o container.AttachOptions
 	if err != nil {
 		return err
 	}
-	if code != 0 {
-		return spec.NewExitError(code, nil)
-	}
-	return nil
+	return rt.ExitStatus(code)
 }
 
 // terminalSize is the window size of the terminal on standard input or

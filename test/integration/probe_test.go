@@ -2,7 +2,7 @@
 // kill during containers/storage's first open of a store leaves: its probe
 // of overlay's "volatile" option, a directory and a mount in the keeper's
 // namespace. The next ordinary command removes them, once no open holds
-// the store's graph lock.
+// the store's graph lock, and probes itself.
 
 package integration
 
@@ -23,13 +23,17 @@ func TestKilledVolatileProbe(t *testing.T) {
 	s.ok(t, "run", "-d", "--name", "keep", "busybox", "sleep", "1000")
 	// What a command killed between the probe's mount and unmount leaves:
 	// the probe mounted, and no recorded answer, so the next open is a
-	// first open again.
+	// first open again. The driver's other probes leave the same: here
+	// the idmapped one's directory, with its mount.
 	td := filepath.Join(s.root, "overlay", "volatile-check4242")
 	probe := filepath.Join(td, "merged")
+	compat := filepath.Join(s.root, "overlay", "compat4242")
+	compatMount := filepath.Join(compat, "lower-mapped")
 	if out := s.ok(t, "unshare", "sh", "-c", "mkdir -p "+td+"/lower "+td+"/upper "+td+"/work "+probe+
 		" && mount -t overlay -o volatile,userxattr,lowerdir="+td+"/lower,upperdir="+td+"/upper,workdir="+td+"/work overlay "+probe+
-		" && cat /proc/self/mountinfo"); !strings.Contains(out, " "+probe+" ") {
-		t.Fatalf("the probe is not mounted:\n%s", out)
+		" && mkdir -p "+compatMount+" "+compat+"/merged && mount -t tmpfs none "+compatMount+
+		" && cat /proc/self/mountinfo"); !strings.Contains(out, " "+probe+" ") || !strings.Contains(out, " "+compatMount+" ") {
+		t.Fatalf("the probes are not mounted:\n%s", out)
 	}
 	answers, err := filepath.Glob(filepath.Join(s.runroot(), "overlay", "volatile-*"))
 	if err != nil {
@@ -81,7 +85,19 @@ func TestKilledVolatileProbe(t *testing.T) {
 	if left, err := filepath.Glob(filepath.Join(s.root, "overlay", "volatile-check*")); err != nil || len(left) > 0 {
 		t.Errorf("probe directories left: %v %v", left, err)
 	}
-	// The next probe, of this run, records its answer and leaves nothing.
+	if hasMount(s.mounts(t), compatMount) {
+		t.Errorf("the stale idmapped probe is still mounted after ps -a")
+	}
+	if _, err := os.Stat(compat); err == nil {
+		t.Errorf("the stale idmapped probe's directory %s is still there after ps -a", compat)
+	}
+	// The open that cleaned also probed, in the same hold of the lock, and
+	// recorded the answer: no later command probes, so no probe killed
+	// after another command's clean can stay behind the answer.
+	if answers, err := filepath.Glob(filepath.Join(s.runroot(), "overlay", "volatile-*")); err != nil || len(answers) != 1 {
+		t.Errorf("the open that cleaned recorded no probe answer: %v %v", answers, err)
+	}
+	// A run after it mounts a volatile layer and leaves nothing.
 	s.ok(t, "run", "--rm", "busybox", "true")
 	if r := s.sb(t, "system", "check"); r.code != 0 {
 		t.Errorf("system check after the next command:\n%s", r)
