@@ -162,6 +162,13 @@ func TestRmiAfterRunRm(t *testing.T) {
 			syscall.Kill(pids.MonitorPid, syscall.SIGCONT)
 		}
 	}()
+	// The monitor stops when it next runs: until then, a command killed
+	// now could still be reaped by it, and never be seen a zombie.
+	for deadline := time.Now().Add(10 * time.Second); procState(pids.MonitorPid) != 'T'; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("monitor %d did not stop (state %q)", pids.MonitorPid, procState(pids.MonitorPid))
+		}
+	}
 	if err := syscall.Kill(pids.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +196,19 @@ func TestRmiAfterRunRm(t *testing.T) {
 }
 
 // zombie reports whether process pid has exited and waits to be reaped.
-func zombie(pid int) bool {
+func zombie(pid int) bool { return procState(pid) == 'Z' }
+
+// procState is process pid's state as /proc/PID/stat gives it ('R', 'S',
+// 'T', 'Z'...), or 0 if there is no such process.
+func procState(pid int) byte {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return false
+		return 0
 	}
 	// The state follows the command name, which is in parentheses.
 	i := bytes.LastIndexByte(data, ')')
-	return i > 0 && i+2 < len(data) && data[i+2] == 'Z'
+	if i <= 0 || i+2 >= len(data) {
+		return 0
+	}
+	return data[i+2]
 }
