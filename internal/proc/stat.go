@@ -1,6 +1,8 @@
 // Package proc reads what sandbox needs of /proc/PID/stat: a process's
 // state and start time, which with its pid name one process across pid
 // reuse. Reading is kept apart from parsing, which is a pure function.
+// Whether such a process has ended is the kernel's word, through a pidfd
+// (alive_linux.go).
 package proc
 
 import (
@@ -55,27 +57,6 @@ func ParseStat(data []byte) (Stat, error) {
 		return Stat{}, fmt.Errorf("proc stat: start time: %w", err)
 	}
 	return Stat{State: fields[0][0], StartTime: start}, nil
-}
-
-// Alive reports whether pid is the process that started at start and has
-// not ended. A thread-group leader that reads as a zombie is not enough to
-// call it ended: while a thread other than the leader runs execve (a Go
-// program's syscall.Exec runs on whichever thread its goroutine is on),
-// the kernel kills the leader first, and until the executing thread takes
-// over its pid the leader reads 'Z'. The process then still has a live
-// thread in /proc/PID/task; one that has ended has none.
-func Alive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	st, err := ReadStat(pid)
-	if err != nil || st.StartTime != start {
-		return false
-	}
-	if st.State != 'Z' && st.State != 'X' {
-		return true
-	}
-	return liveThread(pid)
 }
 
 // liveThread reports whether a thread of pid is neither dead nor a zombie.
