@@ -50,8 +50,13 @@ type Image struct {
 // ResolveImage finds an image by id, unique id prefix, or name.
 func (s *Store) ResolveImage(ref string) (*Image, error) {
 	if IsIDPrefix(ref) {
-		if img, err := s.Image(strings.TrimPrefix(ref, "sha256:")); err == nil {
+		id := strings.TrimPrefix(ref, "sha256:")
+		if img, err := s.Image(id); err == nil {
 			return &Image{img}, nil
+		}
+		if len(id) == 64 {
+			// A whole id can be no name: it names no image here.
+			return nil, fmt.Errorf("%w: %s", ErrNoSuchImage, ref)
 		}
 	}
 	named, err := NormalizeName(ref)

@@ -103,6 +103,10 @@ var compatTable = []compatRow{
 	{line: "rmi nothere", msg: "nothere"},
 	{line: "rmi -i nothere", out: outExact},
 	{line: "rmi --ignore nothere", out: outExact},
+	// A whole id that names nothing is a missing image, not a bad name.
+	{line: "rmi " + strings.Repeat("0", 64), msg: "image not known"},
+	{line: "image exists " + strings.Repeat("0", 64), out: outExact},
+	{line: "history " + strings.Repeat("0", 64), msg: "image not known"},
 	{line: "rmi", msg: "image name or ID must be specified"},
 
 	// save, load, import
