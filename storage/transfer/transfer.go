@@ -47,11 +47,16 @@ type IO struct {
 	Progress io.Writer
 }
 
+// recorded reports whether a transfer of op holds a transfer record while
+// it runs (storage.BeginTransfer): those that add to the store.
+func recorded(op string) bool {
+	return op == storage.OpPull || op == storage.OpLoad || op == storage.OpImport
+}
+
 // Run performs one request against an open store.
 func Run(ctx context.Context, s *storage.Store, req *storage.TransferRequest, tio IO) (*storage.TransferResult, error) {
 	t := &transfer{store: s, req: req, io: tio}
-	switch req.Op {
-	case storage.OpPull, storage.OpLoad, storage.OpImport:
+	if recorded(req.Op) {
 		// What they add to the store must not outlive their kill.
 		tr, err := s.BeginTransfer(string(req.Op))
 		if err != nil {
@@ -141,7 +146,7 @@ func policy() (*signature.PolicyContext, error) {
 	return signature.NewPolicyContext(p)
 }
 
-func (t *transfer) copy(ctx context.Context, dest, src types.ImageReference, srcSys, destSys *types.SystemContext) error {
+func (t *transfer) copy(ctx context.Context, dest, src types.ImageReference, srcSys, destSys *types.SystemContext) (err error) {
 	pc, err := policy()
 	if err != nil {
 		return err
@@ -152,11 +157,29 @@ func (t *transfer) copy(ctx context.Context, dest, src types.ImageReference, src
 	if err := os.MkdirAll(cache, 0o700); err != nil {
 		return fmt.Errorf("blob info cache: %w", err)
 	}
+	// The temporary files of a transfer into the store (a layer being
+	// stored, an archive's blobs) go in a scratch directory of the store
+	// rather than /var/tmp: one that a killed pull, load or import leaves
+	// is removed by the next of them or system check --repair
+	// (storage.ScratchDir). A push or save holds no transfer record (Run),
+	// so its files stay in containers/image's default place.
+	scratch := ""
+	if recorded(t.req.Op) {
+		if scratch, err = t.store.ScratchDir("copy-"); err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := os.RemoveAll(scratch); rerr != nil && err == nil {
+				err = fmt.Errorf("remove the transfer's scratch directory: %w", rerr)
+			}
+		}()
+	}
 	for _, sys := range []**types.SystemContext{&srcSys, &destSys} {
 		if *sys == nil {
 			*sys = &types.SystemContext{}
 		}
 		(*sys).BlobInfoCacheDir = cache
+		(*sys).BigFilesTemporaryDir = scratch
 	}
 	faultinject.Step(t.step("begun"))
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{

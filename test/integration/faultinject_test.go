@@ -188,6 +188,14 @@ func (k killer) kill(t *testing.T, c faultCase) time.Duration {
 	if r.code != -1 && !helper {
 		t.Fatalf("want the command killed at %s\n%s", c.step, r)
 	}
+	if strings.HasSuffix(c.step, ".blob") || strings.HasSuffix(c.step, ".commit") {
+		// A transfer killed while it copies leaves its temporary files
+		// in the store's scratch space, for the next transfer to remove,
+		// not in /var/tmp, where nothing would.
+		if left, _ := filepath.Glob(filepath.Join(s.root, "sandbox-scratch", "copy-*")); len(left) == 0 {
+			t.Errorf("no scratch directory of the killed %s in the store", c.step)
+		}
+	}
 	start := time.Now()
 	ps := s.ok(t, "ps", "-a", "--format", "{{.Names}} {{.Status}}")
 	took := time.Since(start)
