@@ -128,7 +128,9 @@ func FuzzMergeResources(f *testing.F) {
 		if _, err := cgroupv2.SwapLimit(r.Memory, r.MemorySwap); err != nil {
 			t.Fatalf("swap of checked resources %+v: %v", r, err)
 		}
-		if mem != "" && r.Memory < 6<<20 || r.NanoCpus > 0 && cgroupv2.QuotaForCPUs(r.NanoCpus) < cgroupv2.MinCPUQuota {
+		// A memory of 0 is no limit (podman's --memory=0); any other
+		// must leave a container room to start.
+		if mem != "" && r.Memory != 0 && r.Memory < 6<<20 || r.NanoCpus > 0 && cgroupv2.QuotaForCPUs(r.NanoCpus) < cgroupv2.MinCPUQuota {
 			t.Fatalf("resources %+v from %+v", r, o)
 		}
 	})
