@@ -198,6 +198,10 @@ func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
 			r.record(c, events.Cleanup)
 			r.record(c, events.Remove)
 		}
+		// The removal is over: the commands waiting for it go on.
+		if err := os.Remove(spec.RemovalMark(r.runDir(id))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			verr = errors.Join(verr, fmt.Errorf("remove the mark of the removal: %w", err))
+		}
 		return verr
 	}
 	if err := r.unmount(id, false); err != nil {

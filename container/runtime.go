@@ -221,8 +221,12 @@ func (r *Runtime) loadWith(c *cstorage.Container, read func(string) (*spec.Confi
 // log): sandbox's own, beside containers/storage's in the run root, so that
 // it can exist before the container does.
 func (r *Runtime) runDir(id string) string {
-	return filepath.Join(r.runRoot, "sandbox-containers", id)
+	return filepath.Join(r.runRoot, runDirsName, id)
 }
+
+// runDirsName is the run root's directory of the containers' run
+// directories.
+const runDirsName = "sandbox-containers"
 
 // RunDirs is the directory of the containers' run directories, each
 // named by its container's id.

@@ -147,6 +147,63 @@ func (r *Runtime) awaitRemoval(ctx context.Context, id string) bool {
 	return false
 }
 
+// AwaitRemovals waits while the removals marked under way
+// (spec.RemovalMark: a --rm container's monitor, become its cleanup,
+// removing it after the status went out) go on (AwaitRemovalsIn), so that
+// a command after a run --rm sees its container gone, as after docker's.
+// The mark of a container that is gone goes too: one whose cleanup was
+// killed is as its state says, and the mark stays until the container
+// goes.
+func (r *Runtime) AwaitRemovals(ctx context.Context) error {
+	ids, err := AwaitRemovalsIn(ctx, r.runRoot)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := r.Store.Container(id); !errors.Is(err, cstorage.ErrContainerUnknown) {
+			continue
+		}
+		mark := filepath.Join(r.runRoot, spec.RemovalsDir, id)
+		if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the mark of a removal: %w", err)
+		}
+	}
+	return nil
+}
+
+// AwaitRemovalsIn waits while the removals marked in the run root runRoot
+// go on, at most ten seconds in all, and returns the ids marked. A
+// removal whose remover is gone is not waited for. It needs no store: the
+// events journal's readers wait too, for the removal's events.
+func AwaitRemovalsIn(ctx context.Context, runRoot string) ([]string, error) {
+	marks, err := os.ReadDir(filepath.Join(runRoot, spec.RemovalsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list removals under way: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	ids := make([]string, 0, len(marks))
+	for _, m := range marks {
+		id := m.Name()
+		ids = append(ids, id)
+		mark := filepath.Join(runRoot, spec.RemovalsDir, id)
+		for time.Now().Before(deadline) {
+			by, err := spec.ReadRemovalMark(mark)
+			if err != nil || !alive(by.Pid, by.Start) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	return ids, nil
+}
+
 // autoRemoved reports whether container id was made with --rm.
 func (r *Runtime) autoRemoved(id string) bool {
 	dir, err := r.Store.ContainerDirectory(id)

@@ -26,11 +26,18 @@
 // Starting before the container is made lets the monitor's and the init's
 // process start-up overlap the storage work of the command.
 //
-// The end of a --rm container whose command is attached on fd 4 and named
-// in Go.Remover (a foreground run): the monitor records the container as
-// being removed by that command, then sends it the exit status, and exits
-// without a cleanup command; the command, whose store is open, removes the
-// container before it exits itself, as docker's run --rm does. A command
+// The end of a --rm container: the monitor marks its removal as under way
+// (spec.RemovalMark), sends the exit status and becomes the cleanup, which
+// removes the container and then the mark; the commands after it wait for
+// marked removals, so that a foreground run --rm returns with its status
+// while, to every command that follows, the container is gone, as after
+// docker's. A failure (status 1 to 125) of a container whose command is
+// attached on fd 4 and named in Go.Remover (a foreground run) is handed
+// off instead: the monitor records the container as being removed by that
+// command, then sends it the exit status, and exits without a cleanup
+// command; the command, whose store is open, measures the store (a full
+// disk is told for a failure) and removes the container before it exits
+// itself. A command
 // that is gone by then (detached, killed) does not get the status: the
 // monitor takes the removal back and becomes the cleanup as usual. One
 // that dies after it leaves a container recorded as being removed by a
@@ -554,6 +561,9 @@ func (m *monitor) finish(code int, errMsg string) int {
 	if m.handOff(code, errMsg) {
 		return code
 	}
+	if m.cfg != nil && m.cfg.Remove && len(m.goAhead.Cleanup) > 0 {
+		markRemoval(m.opts.RunDir)
+	}
 	m.sendExit(code)
 	m.leaf.close()
 	m.leaf = nil
@@ -567,9 +577,19 @@ func (m *monitor) finish(code int, errMsg string) int {
 // since it removes the container as soon as it does. It reports whether
 // the command got the status; when it did not (it detached or died),
 // the monitor owns the container again and the cleanup runs as usual.
+//
+// Only a failure (1 to 125) is handed off: the command measures the store
+// before the container's layer goes, to tell a full disk
+// (container.Runtime.ExitStatus). For any other status the command has
+// nothing more to look at and returns at once, and this process's cleanup
+// removes the container after it, marked as under way (markRemoval): the
+// status is out a removal sooner.
 func (m *monitor) handOff(code int, errMsg string) bool {
 	r := m.goAhead.Remover
 	if r == nil || m.first == nil || m.cfg == nil || !m.cfg.Remove {
+		return false
+	}
+	if code < 1 || code > spec.ExitSandbox {
 		return false
 	}
 	m.mu.Lock()
@@ -596,6 +616,18 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 		log.Printf("take the removal back: %v", err)
 	}
 	return false
+}
+
+// markRemoval marks the removal of the container as under way
+// (spec.RemovalMark), naming this process, which becomes the cleanup that
+// removes the mark last, before the container's status goes out: the
+// commands after a run --rm wait for it. Without the mark they would see
+// the container for a moment; the removal itself goes on regardless.
+func markRemoval(runDir string) {
+	self := spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())}
+	if err := spec.MarkRemoval(runDir, self); err != nil {
+		log.Print(err)
+	}
 }
 
 // failed reports a container that could not start: recorded before the

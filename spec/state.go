@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -110,4 +111,52 @@ func UpdateState(dir string, change func(*State) error) error {
 		return err
 	}
 	return WriteState(dir, s)
+}
+
+// A removal under way after the status went out: a foreground run --rm
+// whose container exited 0 (or by a signal) returns at once, and its
+// monitor's cleanup removes the container after it. The monitor marks the
+// removal in the run root's RemovalsDir, by the container's id, before the
+// status goes out; the cleanup removes the mark once the container is
+// gone. Commands that would see the container in the store wait for the
+// removals marked there, so that what a run --rm leaves once it has
+// returned is, to them, nothing: as after docker's, which returns once the
+// container is removed.
+const RemovalsDir = "sandbox-removals"
+
+// RemovalMark is the mark of the removal of the container whose run
+// directory is runDir (RUNROOT/sandbox-containers/ID).
+func RemovalMark(runDir string) string {
+	return filepath.Join(filepath.Dir(filepath.Dir(runDir)), RemovalsDir, filepath.Base(runDir))
+}
+
+// MarkRemoval writes the mark of the removal of the container whose run
+// directory is runDir, naming the process that removes it.
+func MarkRemoval(runDir string, by ProcessRef) error {
+	mark := RemovalMark(runDir)
+	if err := os.MkdirAll(filepath.Dir(mark), 0o700); err != nil {
+		return fmt.Errorf("mark the removal: %w", err)
+	}
+	data, err := json.Marshal(by)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(mark, data, 0o600); err != nil {
+		return fmt.Errorf("mark the removal: %w", err)
+	}
+	return nil
+}
+
+// ReadRemovalMark reads a removal's mark: the process that removes the
+// container.
+func ReadRemovalMark(mark string) (ProcessRef, error) {
+	var by ProcessRef
+	data, err := os.ReadFile(mark)
+	if err != nil {
+		return by, err
+	}
+	if err := json.Unmarshal(data, &by); err != nil {
+		return by, fmt.Errorf("removal mark %s: %w", mark, err)
+	}
+	return by, nil
 }

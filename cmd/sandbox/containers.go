@@ -289,7 +289,7 @@ func newCleanupCommand(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := g.runtime()
+			rt, err := g.runtimeNow()
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"sandbox/container"
 	"sandbox/events"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,11 @@ func newEventsCommand(g *globals) *cobra.Command {
 			}
 			so, err := g.storageOptions()
 			if err != nil {
+				return err
+			}
+			// The events of a run --rm's removal, under way after it
+			// returned, are past events by now.
+			if _, err := container.AwaitRemovalsIn(ctx(cmd), so.RunRoot); err != nil {
 				return err
 			}
 			if err := g.podman.journal(so.RunRoot).Read(ctx(cmd), o, print); err != nil {

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -191,8 +192,23 @@ func (g *globals) store() (*storage.Store, error) {
 	return s, nil
 }
 
-// runtime is store plus the container runtime over it.
+// runtime is store plus the container runtime over it, once the
+// removals under way have ended (container.Runtime.AwaitRemovals): what a
+// run --rm that returned leaves is gone for every command.
 func (g *globals) runtime() (*container.Runtime, error) {
+	rt, err := g.runtimeNow()
+	if err != nil {
+		return nil, err
+	}
+	if err := rt.AwaitRemovals(context.Background()); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// runtimeNow is runtime without the wait: for the cleanup, which is such
+// a removal.
+func (g *globals) runtimeNow() (*container.Runtime, error) {
 	s, err := g.store()
 	if err != nil {
 		return nil, err

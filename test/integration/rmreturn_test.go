@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"fmt"
 	"io"
 	"os"
@@ -12,27 +14,52 @@ import (
 	"time"
 )
 
-// TestRunRmRemovedOnReturn: a foreground run --rm returns once its
-// container is removed, as docker's does (its command removes it, with no
-// cleanup command after it): when run has returned, nothing of the
-// container is left in the store, nor mounted, and its remove event is
-// recorded. Not parallel: it compares the whole store before and after.
+// TestRunRmRemovedOnReturn: once a foreground run --rm has returned, its
+// container is gone for every command, as after docker's run --rm, which
+// returns once the container is removed. A container that exits 0 is
+// removed by its monitor's cleanup after the status went out, its removal
+// marked as under way, and the commands after it wait for that; one that
+// fails (1 to 125) is removed by the command itself before it returns,
+// after it has looked for a full disk. Not parallel: it compares the
+// whole store before and after.
 func TestRunRmRemovedOnReturn(t *testing.T) {
 	before, mountsBefore := containerDirs(t), storeMounts(t)
-	if out := ok(t, "run", "--rm", "--name", "rm-on-return", "--network", "none", "busybox", "echo", "ran"); out != "ran\n" {
-		t.Fatalf("output %q", out)
+	removals := filepath.Join(env.runroot, "sandbox-removals")
+	for round := 0; round < 5; round++ {
+		name := fmt.Sprintf("rm-on-return-%d", round)
+		if out := ok(t, "run", "--rm", "--name", name, "--network", "none", "busybox", "echo", "ran"); out != "ran\n" {
+			t.Fatalf("output %q", out)
+		}
+		// At once, with the removal possibly under way: its events are
+		// past events, and once a command has waited for it nothing of
+		// the container is left in the store.
+		out := ok(t, "events", "--stream=false", "--filter", "container="+name, "--filter", "event=remove")
+		if n := strings.Count(out, "\n"); n != 1 {
+			t.Errorf("remove events of %s right after it returned: %d, want 1:\n%s", name, n, out)
+		}
+		if after := containerDirs(t); !slices.Equal(before, after) {
+			t.Errorf("container directories after run --rm returned: %q, before it: %q", after, before)
+		}
+		// The name is free, the container not there.
+		id := strings.TrimSpace(ok(t, "create", "--name", name, "--network", "none", "busybox", "true"))
+		ok(t, "rm", id)
+		if r := sb(t, "container", "exists", name); r.code != 1 {
+			t.Fatalf("container exists %s after run --rm returned: exit %d, want 1", name, r.code)
+		}
 	}
+	ok(t, "run", "--rm", "--network", "none", "busybox", "true")
+	ok(t, "system", "check", "--max", "0s")
 	if after := containerDirs(t); !slices.Equal(before, after) {
-		t.Errorf("container directories after run --rm returned: %q, before it: %q", after, before)
+		t.Errorf("container directories after run --rm returned and system check: %q, before it: %q", after, before)
 	}
 	if after := storeMounts(t); !slices.Equal(mountsBefore, after) {
-		t.Errorf("mounts after run --rm returned: %q, before it: %q", after, mountsBefore)
+		t.Errorf("mounts after run --rm returned and system check: %q, before it: %q", after, mountsBefore)
 	}
-	out := ok(t, "events", "--stream=false", "--filter", "container=rm-on-return", "--filter", "event=remove")
-	if n := strings.Count(out, "\n"); n != 1 {
-		t.Errorf("remove events of rm-on-return: %d, want 1:\n%s", n, out)
+	if marks, err := os.ReadDir(removals); err != nil && !errors.Is(err, fs.ErrNotExist) || len(marks) > 0 {
+		t.Errorf("removal marks left: %v %v", marks, err)
 	}
-	// The exit status stands when the command removes the container.
+	// The exit status stands when the command removes the container, and
+	// the container is gone when it returns, before any other command.
 	fails(t, 3, nil, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "exit 3")
 	if after := containerDirs(t); !slices.Equal(before, after) {
 		t.Errorf("container directories after a failed run --rm returned: %q, before it: %q", after, before)
