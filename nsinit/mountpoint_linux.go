@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -35,12 +36,27 @@ import (
 //     mount goes onto /proc/self/fd/N, that very inode: a link swapped in
 //     after the check (by a running container sharing a volume with this
 //     one) is never followed.
+//
+// Steps 1 and 2 cost an lstat per component and pathrs-lite's checks of
+// its procfs handles, twenty and more system calls a path. Most paths of
+// most images hold no link and no "..", and for those the kernel gives
+// the same answer in one openat2: resolving without following any link
+// and without leaving the root (RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH), it
+// succeeds only when no component is a link, and the resolved path is
+// then the destination itself, cleaned. So the parent is first opened that
+// way (the fast path); any failure of it (a link, a missing directory to
+// create, a kernel without openat2) leaves the path to steps 1 and 2 (the
+// slow path), unchanged. A last component found to be a link goes the
+// slow way too: the link is resolved inside the root. Mounts made earlier
+// (a /proc, a volume) are crossed by both walks alike: the fast one does
+// not refuse mount crossings (no RESOLVE_NO_XDEV).
 
 // rootfs is the container's root filesystem, with a handle every lookup
 // under it starts from.
 type rootfs struct {
 	path string
 	dir  *os.File // O_PATH, opened once the root is bound onto itself
+	fd   int      // dir's descriptor, for the raw system calls
 }
 
 func openRootfs(root string) (*rootfs, error) {
@@ -48,15 +64,69 @@ func openRootfs(root string) (*rootfs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open root filesystem: %w", err)
 	}
-	return &rootfs{path: root, dir: dir}, nil
+	return &rootfs{path: root, dir: dir, fd: int(dir.Fd())}, nil
 }
 
 func (r *rootfs) close() error { return r.dir.Close() }
+
+// plainRel is dest as a path relative to the root for the kernel's walk
+// of the fast path, or false when dest has a ".." component: the kernel
+// would take ".." from where a link had led, and cleaning it away first
+// would not; such a path is for securejoin alone.
+func plainRel(dest string) (string, bool) {
+	for rest := dest; rest != ""; {
+		var c string
+		c, rest, _ = strings.Cut(rest, "/")
+		if c == ".." {
+			return "", false
+		}
+	}
+	clean := path.Clean("/" + dest)
+	if clean == "/" {
+		return ".", true
+	}
+	return clean[1:], true
+}
+
+// openPlain opens rel (from plainRel) under the root, O_PATH plus flags,
+// with the kernel's walk: it fails (ELOOP, EXDEV) rather than follow any
+// symbolic link or step out of the root.
+func (r *rootfs) openPlain(rel string, flags int) (int, error) {
+	return unix.Openat2(r.fd, rel, &unix.OpenHow{
+		Flags:   uint64(unix.O_PATH | unix.O_CLOEXEC | flags),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+}
+
+// plain reports whether dest exists and no component of it, the last
+// included, is a symbolic link, so that it resolves to itself. flags is
+// added to the open: O_DIRECTORY asks for a directory.
+func (r *rootfs) plain(dest string, flags int) bool {
+	rel, ok := plainRel(dest)
+	if !ok {
+		return false
+	}
+	fd, err := r.openPlain(rel, flags)
+	if err != nil {
+		return false
+	}
+	// An O_PATH descriptor's close cannot fail in a way that matters.
+	unix.Close(fd)
+	return true
+}
 
 // resolve resolves p inside the root, as the container will see it: every
 // symbolic link followed with the root as "/" and ".." stopping at the
 // root. The result is absolute, clean, free of links, and may not exist.
 func (r *rootfs) resolve(p string) (string, error) {
+	if r.plain(p, 0) {
+		return path.Clean("/" + p), nil
+	}
+	return r.secureResolve(p)
+}
+
+// secureResolve is resolve by securejoin, for any path.
+func (r *rootfs) secureResolve(p string) (string, error) {
 	full, err := securejoin.SecureJoin(r.path, p)
 	if err != nil {
 		return "", fmt.Errorf("resolve %s in the root filesystem: %w", p, err)
@@ -71,7 +141,16 @@ func (r *rootfs) resolve(p string) (string, error) {
 // mkdirAll creates the directory p, resolved inside the root, and its
 // parents.
 func (r *rootfs) mkdirAll(p string) error {
-	resolved, err := r.resolve(p)
+	// An existing directory reached without links: nothing to create.
+	if r.plain(p, unix.O_DIRECTORY) {
+		return nil
+	}
+	return r.secureMkdirAll(p)
+}
+
+// secureMkdirAll is mkdirAll by securejoin and pathrs-lite, for any path.
+func (r *rootfs) secureMkdirAll(p string) error {
+	resolved, err := r.secureResolve(p)
 	if err != nil {
 		return err
 	}
@@ -98,19 +177,83 @@ type mountTarget struct {
 	resolved string
 	// parent is the directory holding it, name its name there: looking
 	// name up in parent after a mount reaches the mount's root (top).
-	parent *os.File
+	parent int
 	name   string
-	// fd is the mount point itself (O_PATH), to mount on.
-	fd *os.File
+	// parentFile owns parent when pathrs-lite opened it (the slow path);
+	// nil when parent is a raw descriptor of the fast path.
+	parentFile *os.File
+	// fd is the mount point itself (O_PATH), to mount on; -1 until open.
+	fd int
 	// isDir: fd is a directory.
 	isDir bool
 }
+
+// errSlowPath says the fast path cannot answer for a destination.
+var errSlowPath = errors.New("not resolvable without securejoin")
 
 // openTarget resolves dest inside the root, creates it as kind says, and
 // opens it. With kind existing, an error for a missing path wraps
 // fs.ErrNotExist.
 func (r *rootfs) openTarget(dest string, kind targetKind) (*mountTarget, error) {
-	resolved, err := r.resolve(dest)
+	t, err := r.openTargetFast(dest, kind)
+	if errors.Is(err, errSlowPath) {
+		return r.openTargetSlow(dest, kind)
+	}
+	return t, err
+}
+
+// openTargetFast is openTarget for a destination whose parent the kernel
+// reaches with no link and no "..", and whose last component is no link;
+// it fails with errSlowPath for any other.
+func (r *rootfs) openTargetFast(dest string, kind targetKind) (*mountTarget, error) {
+	rel, ok := plainRel(dest)
+	if !ok || rel == "." {
+		return nil, errSlowPath
+	}
+	dir, name := path.Dir(rel), path.Base(rel)
+	parent, err := r.openPlain(dir, unix.O_DIRECTORY)
+	if err != nil {
+		return nil, errSlowPath
+	}
+	t := &mountTarget{resolved: "/" + rel, parent: parent, name: name, fd: -1}
+	// What is there now decides: a link goes the slow way; anything else
+	// is held as it is, nothing to create; a missing name is created, or
+	// for kind existing is missing.
+	fd, mode, err := openNoFollow(parent, name)
+	switch {
+	case err == nil && mode == unix.S_IFLNK:
+		unix.Close(fd)
+		t.close()
+		return nil, errSlowPath
+	case err == nil:
+		t.fd, t.isDir = fd, mode == unix.S_IFDIR
+	case errors.Is(err, unix.ENOENT) && kind != existing:
+		if err := t.create(kind); err != nil {
+			t.close()
+			return nil, err
+		}
+		if err := t.hold(); err != nil {
+			t.close()
+			return nil, err
+		}
+	case errors.Is(err, unix.ENOENT):
+		t.close()
+		return nil, fmt.Errorf("open %s: %w", t.resolved, err)
+	default:
+		t.close()
+		return nil, errSlowPath
+	}
+	if err := t.checkKind(kind); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// openTargetSlow is openTarget by securejoin and pathrs-lite, for any
+// destination.
+func (r *rootfs) openTargetSlow(dest string, kind targetKind) (*mountTarget, error) {
+	resolved, err := r.secureResolve(dest)
 	if err != nil {
 		return nil, err
 	}
@@ -127,30 +270,16 @@ func (r *rootfs) openTarget(dest string, kind targetKind) (*mountTarget, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	t := &mountTarget{resolved: resolved, parent: parent, name: name}
+	t := &mountTarget{resolved: resolved, parent: int(parent.Fd()), parentFile: parent, name: name, fd: -1}
 	if err := t.create(kind); err != nil {
 		t.close()
 		return nil, err
 	}
-	fd, err := t.openName()
-	if err != nil {
+	if err := t.hold(); err != nil {
 		t.close()
 		return nil, err
 	}
-	t.fd = fd
-	var st unix.Stat_t
-	if err := unix.Fstat(int(fd.Fd()), &st); err != nil {
-		t.close()
-		return nil, fmt.Errorf("stat %s: %w", resolved, err)
-	}
-	t.isDir = st.Mode&unix.S_IFMT == unix.S_IFDIR
-	switch {
-	case kind == directory && !t.isDir:
-		err = fmt.Errorf("%s: %w", resolved, unix.ENOTDIR)
-	case kind == file && t.isDir:
-		err = fmt.Errorf("%s: %w", resolved, unix.EISDIR)
-	}
-	if err != nil {
+	if err := t.checkKind(kind); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -161,14 +290,13 @@ func (r *rootfs) openTarget(dest string, kind targetKind) (*mountTarget, error) 
 // mkdirat nor openat with O_CREAT|O_EXCL follows a link at the last
 // component.
 func (t *mountTarget) create(kind targetKind) error {
-	dirfd := int(t.parent.Fd())
 	switch kind {
 	case directory:
-		if err := unix.Mkdirat(dirfd, t.name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.Mkdirat(t.parent, t.name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create directory %s: %w", t.resolved, err)
 		}
 	case file:
-		fd, err := unix.Openat(dirfd, t.name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		fd, err := unix.Openat(t.parent, t.name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 		if errors.Is(err, unix.EEXIST) {
 			return nil
 		}
@@ -182,25 +310,55 @@ func (t *mountTarget) create(kind targetKind) error {
 	return nil
 }
 
-// openName opens the name in the parent, O_PATH so that nothing of it
-// (a fifo, a device) is opened for real, and refuses a symbolic link: the
-// path was resolved free of links, so one there now was swapped in.
-func (t *mountTarget) openName() (*os.File, error) {
-	fd, err := unix.Openat(int(t.parent.Fd()), t.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+// hold opens the mount point into t.fd.
+func (t *mountTarget) hold() error {
+	fd, mode, err := t.openName()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.resolved, err)
+		return err
 	}
-	f := os.NewFile(uintptr(fd), t.resolved)
+	t.fd, t.isDir = fd, mode == unix.S_IFDIR
+	return nil
+}
+
+// checkKind refuses a mount point of the wrong kind.
+func (t *mountTarget) checkKind(kind targetKind) error {
+	switch {
+	case kind == directory && !t.isDir:
+		return fmt.Errorf("%s: %w", t.resolved, unix.ENOTDIR)
+	case kind == file && t.isDir:
+		return fmt.Errorf("%s: %w", t.resolved, unix.EISDIR)
+	}
+	return nil
+}
+
+// openNoFollow opens name in dirfd, O_PATH so that nothing of it (a fifo,
+// a device) is opened for real, without following a link there, and says
+// what it is (S_IFMT bits).
+func openNoFollow(dirfd int, name string) (fd int, mode uint32, err error) {
+	fd, err = unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, 0, err
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("stat %s: %w", t.resolved, err)
+		unix.Close(fd)
+		return -1, 0, err
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		f.Close()
-		return nil, fmt.Errorf("%s became a symbolic link while being set up: %w", t.resolved, unix.ELOOP)
+	return fd, st.Mode & unix.S_IFMT, nil
+}
+
+// openName opens the name in the parent and refuses a symbolic link: the
+// path was resolved free of links, so one there now was swapped in.
+func (t *mountTarget) openName() (fd int, mode uint32, err error) {
+	fd, mode, err = openNoFollow(t.parent, t.name)
+	if err != nil {
+		return -1, 0, fmt.Errorf("open %s: %w", t.resolved, err)
 	}
-	return f, nil
+	if mode == unix.S_IFLNK {
+		unix.Close(fd)
+		return -1, 0, fmt.Errorf("%s became a symbolic link while being set up: %w", t.resolved, unix.ELOOP)
+	}
+	return fd, mode, nil
 }
 
 // path is the name to mount on: the inode held, whatever its path names
@@ -208,14 +366,23 @@ func (t *mountTarget) openName() (*os.File, error) {
 func (t *mountTarget) path() string { return fdPath(t.fd) }
 
 // top opens what is at the mount point after a mount: the mounted
-// file system's root, for a remount or to fill it.
-func (t *mountTarget) top() (*os.File, error) { return t.openName() }
-
-func (t *mountTarget) close() {
-	if t.fd != nil {
-		t.fd.Close()
-	}
-	t.parent.Close()
+// file system's root, for a remount or to fill it. The caller closes it.
+func (t *mountTarget) top() (int, error) {
+	fd, _, err := t.openName()
+	return fd, err
 }
 
-func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+// close releases the descriptors; O_PATH ones and a directory's, whose
+// close reports nothing worth handling.
+func (t *mountTarget) close() {
+	if t.fd >= 0 {
+		unix.Close(t.fd)
+	}
+	if t.parentFile != nil {
+		t.parentFile.Close()
+	} else {
+		unix.Close(t.parent)
+	}
+}
+
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }

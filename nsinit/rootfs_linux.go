@@ -163,7 +163,7 @@ func mountOne(r *rootfs, m *spec.Mount) error {
 		if err != nil {
 			return fmt.Errorf("open the new /dev: %w", err)
 		}
-		defer dev.Close()
+		defer unix.Close(dev)
 		return populateDev(dev)
 	}
 	return nil
@@ -198,7 +198,7 @@ func remountTop(t *mountTarget, flags uintptr) error {
 	if err != nil {
 		return err
 	}
-	defer top.Close()
+	defer unix.Close(top)
 	return remount(fdPath(top), flags)
 }
 
@@ -227,18 +227,16 @@ func remount(target string, flags uintptr) error {
 	return unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
 }
 
-// populateDev fills the new tmpfs of /dev, held by dev: nothing of the
+// populateDev fills the new tmpfs of /dev, held by dirfd: nothing of the
 // image is in it.
-func populateDev(dev *os.File) error {
-	dirfd := int(dev.Fd())
+func populateDev(dirfd int) error {
 	for _, name := range devices {
 		fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
 		if err != nil {
 			return fmt.Errorf("create /dev/%s: %w", name, err)
 		}
-		f := os.NewFile(uintptr(fd), "/dev/"+name)
-		err = unix.Mount("/dev/"+name, fdPath(f), "", unix.MS_BIND, "")
-		f.Close()
+		err = unix.Mount("/dev/"+name, fdPath(fd), "", unix.MS_BIND, "")
+		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("bind /dev/%s: %w", name, err)
 		}
