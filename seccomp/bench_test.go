@@ -37,3 +37,19 @@ func BenchmarkCompileCachedDefault(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkCompactDefault(b *testing.B) {
+	c, err := condition(Options{Capabilities: defaultCaps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	long, err := compileLong(c.spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := compactProgram(long); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,9 +18,9 @@ import (
 )
 
 // programFormat changes whenever this package would compile the same
-// profile to a different program (the stub, the conversion), so that
-// programs cached before are not used.
-const programFormat = 1
+// profile to a different program (the stub, the conversion, the
+// compacting), so that programs cached before are not used.
+const programFormat = 2
 
 // CompileCached is Compile, keeping programs in dir: compiling docker's
 // default profile takes libseccomp some 20 ms, reading it back well under

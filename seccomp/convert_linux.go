@@ -14,8 +14,21 @@ import (
 const maxErrno = 4095
 
 // compileBPF turns a conditioned profile into the raw program: the ENOSYS
-// stub, then libseccomp's program.
+// stub, then libseccomp's program, compacted (compact.go).
 func compileBPF(spec *specs.LinuxSeccomp) ([]byte, error) {
+	prog, err := compileLong(spec)
+	if err != nil {
+		return nil, err
+	}
+	prog = compact(prog)
+	if n := len(prog) / instructionSize; n > maxInstructions {
+		return nil, fmt.Errorf("program of %d instructions: the kernel takes at most %d", n, maxInstructions)
+	}
+	return prog, nil
+}
+
+// compileLong is compileBPF before compacting.
+func compileLong(spec *specs.LinuxSeccomp) ([]byte, error) {
 	if len(spec.Flags) != 0 {
 		return nil, fmt.Errorf("flags %v: not supported (the program is loaded with no flags)", spec.Flags)
 	}
@@ -59,9 +72,6 @@ func compileBPF(spec *specs.LinuxSeccomp) ([]byte, error) {
 			return nil, err
 		}
 		prog = append(stub, prog...)
-	}
-	if n := len(prog) / instructionSize; n > maxInstructions {
-		return nil, fmt.Errorf("program of %d instructions: the kernel takes at most %d", n, maxInstructions)
 	}
 	return prog, nil
 }

@@ -43,6 +43,13 @@ func (d seccompData) encode() []byte {
 // filter's return value (SECCOMP_RET_*).
 func run(t testing.TB, filter []byte, d seccompData) uint32 {
 	t.Helper()
+	return runVM(t, newVM(t, filter), d)
+}
+
+// newVM checks a raw program and loads it into x/net/bpf's VM, to run it
+// for many inputs.
+func newVM(t testing.TB, filter []byte) *bpf.VM {
+	t.Helper()
 	if err := checkProgram(filter); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +67,12 @@ func run(t testing.TB, filter []byte, d seccompData) uint32 {
 	if err != nil {
 		t.Fatalf("program rejected: %v", err)
 	}
+	return vm
+}
+
+// runVM runs a loaded program for d, as run does.
+func runVM(t testing.TB, vm *bpf.VM, d seccompData) uint32 {
+	t.Helper()
 	ret, err := vm.Run(d.encode())
 	if err != nil {
 		t.Fatalf("run: %v", err)
