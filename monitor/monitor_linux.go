@@ -224,6 +224,10 @@ type monitor struct {
 	// the removal went to it (Go.Remover), so that there is no cleanup.
 	first     io.ReadWriteCloser
 	handedOff bool
+	// statusTo is the foreground command (Go.Remover) that got the exit
+	// status while the removal was left to the cleanup: the cleanup waits
+	// for it to end.
+	statusTo *spec.ProcessRef
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
@@ -296,6 +300,14 @@ func Run(opts Options) int {
 	cleanup := m.goAhead.Cleanup
 	if len(cleanup) == 0 || m.handedOff {
 		return code
+	}
+	// The cleanup of a foreground run starts once that command, which the
+	// user waits for, has ended: on a busy machine the start of the
+	// cleanup (the sandbox binary, its store opened) would compete for the
+	// CPU with the command's last steps. The removal is marked under way,
+	// so the commands after it wait for it all the same.
+	if r := m.statusTo; r != nil && !proc.AwaitEnd(r.Pid, r.Start, 2*time.Second) {
+		log.Printf("the command that got the status (pid %d) still runs: cleanup goes on", r.Pid)
 	}
 	err = unix.Exec(cleanup[0], cleanup, os.Environ())
 	log.Printf("run cleanup %v: %v", cleanup, err)
@@ -564,7 +576,9 @@ func (m *monitor) finish(code int, errMsg string) int {
 	if m.cfg != nil && m.cfg.Remove && len(m.goAhead.Cleanup) > 0 {
 		markRemoval(m.opts.RunDir)
 	}
-	m.sendExit(code)
+	if m.sendExit(code) && m.goAhead.Remover != nil {
+		m.statusTo = m.goAhead.Remover
+	}
 	m.leaf.close()
 	m.leaf = nil
 	m.recordExit(code, errMsg)

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,4 +67,46 @@ func aliveInProc(pid int, start uint64) bool {
 		return true
 	}
 	return liveThread(pid)
+}
+
+// AwaitEnd waits at most timeout for the process pid that started at
+// start to end, and reports whether it has.
+func AwaitEnd(pid int, start uint64, timeout time.Duration) bool {
+	if pid <= 0 {
+		return true
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	if err != nil {
+		return !aliveInProc(pid, start)
+	}
+	defer unix.Close(fd)
+	if st, err := ReadStat(pid); err != nil || st.StartTime != start {
+		return true // another process's pid by now: that one has ended
+	}
+	deadline := time.Now().Add(timeout)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return !aliveInProc(pid, start)
+		}
+		if n > 0 && !aliveInProc(pid, start) {
+			return true
+		}
+		if n > 0 {
+			// Readable in the middle of an execve's hand-over (see Alive):
+			// not ended; look again shortly.
+			time.Sleep(time.Millisecond)
+		}
+	}
 }

@@ -179,3 +179,40 @@ func TestAliveThroughExecFromAThread(t *testing.T) {
 		}
 	}
 }
+
+// TestAwaitEnd: AwaitEnd waits for a process that runs until it ends, and
+// no longer than its timeout; one that is gone, or whose pid names
+// another start, has ended.
+func TestAwaitEnd(t *testing.T) {
+	cmd := exec.Command("sleep", "0.3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	start, err := StartTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if AwaitEnd(pid, start, 20*time.Millisecond) {
+		t.Fatal("AwaitEnd: true within 20ms for a process that sleeps 0.3s")
+	}
+	if !AwaitEnd(pid, start+1, time.Second) {
+		t.Fatal("AwaitEnd: false for another start time")
+	}
+	// Reaped by its parent while AwaitEnd waits.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	begun := time.Now()
+	if !AwaitEnd(pid, start, 10*time.Second) {
+		t.Fatal("AwaitEnd: false for a process that ends within its timeout")
+	}
+	if d := time.Since(begun); d > 5*time.Second {
+		t.Fatalf("AwaitEnd returned %v after the process's end", d)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !AwaitEnd(pid, start, time.Second) {
+		t.Fatal("AwaitEnd: false for a reaped process")
+	}
+}
