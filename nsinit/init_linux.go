@@ -222,10 +222,11 @@ func commandGoAhead(oob []byte) (string, error) {
 		// sees this process go, ends too).
 		return "", fmt.Errorf("no go-ahead: %w", err)
 	}
-	data, err := json.Marshal(Message{GoAhead: line})
-	if err != nil {
-		return "", err
-	}
+	// Message{GoAhead: line}, laid out by hand: line is a JSON value
+	// already (checked below, and by the monitor), and encoding/json's
+	// first use of a type costs about 0.3 ms, here on the way to the
+	// container's start.
+	data := append(append([]byte(`{"goAhead":`), line...), '}')
 	if err := unix.Sendmsg(syncFd, data, nil, nil, 0); err != nil {
 		return "", fmt.Errorf("forward the go-ahead to the monitor: %w", err)
 	}
