@@ -227,15 +227,9 @@ func (r *rootfs) openTargetFast(dest string, kind targetKind) (*mountTarget, err
 		return nil, errSlowPath
 	case err == nil:
 		t.fd, t.isDir = fd, mode == unix.S_IFDIR
+		return t.checked(kind)
 	case errors.Is(err, unix.ENOENT) && kind != existing:
-		if err := t.create(kind); err != nil {
-			t.close()
-			return nil, err
-		}
-		if err := t.hold(); err != nil {
-			t.close()
-			return nil, err
-		}
+		return t.createAndHold(kind)
 	case errors.Is(err, unix.ENOENT):
 		t.close()
 		return nil, fmt.Errorf("open %s: %w", t.resolved, err)
@@ -243,11 +237,6 @@ func (r *rootfs) openTargetFast(dest string, kind targetKind) (*mountTarget, err
 		t.close()
 		return nil, errSlowPath
 	}
-	if err := t.checkKind(kind); err != nil {
-		t.close()
-		return nil, err
-	}
-	return t, nil
 }
 
 // openTargetSlow is openTarget by securejoin and pathrs-lite, for any
@@ -271,6 +260,12 @@ func (r *rootfs) openTargetSlow(dest string, kind targetKind) (*mountTarget, err
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
 	t := &mountTarget{resolved: resolved, parent: int(parent.Fd()), parentFile: parent, name: name, fd: -1}
+	return t.createAndHold(kind)
+}
+
+// createAndHold makes the mount point as kind says unless it exists,
+// holds it and checks its kind; t is closed on failure.
+func (t *mountTarget) createAndHold(kind targetKind) (*mountTarget, error) {
 	if err := t.create(kind); err != nil {
 		t.close()
 		return nil, err
@@ -279,6 +274,12 @@ func (r *rootfs) openTargetSlow(dest string, kind targetKind) (*mountTarget, err
 		t.close()
 		return nil, err
 	}
+	return t.checked(kind)
+}
+
+// checked returns t when its mount point is of the kind asked for, and
+// closes it when not.
+func (t *mountTarget) checked(kind targetKind) (*mountTarget, error) {
 	if err := t.checkKind(kind); err != nil {
 		t.close()
 		return nil, err
