@@ -163,8 +163,7 @@ func (r *Runtime) AwaitRemovals(ctx context.Context) error {
 		if _, err := r.Store.Container(id); !errors.Is(err, cstorage.ErrContainerUnknown) {
 			continue
 		}
-		mark := filepath.Join(r.runRoot, spec.RemovalsDir, id)
-		if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(spec.RemovalMark(r.runDir(id))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove the mark of a removal: %w", err)
 		}
 	}
@@ -176,7 +175,8 @@ func (r *Runtime) AwaitRemovals(ctx context.Context) error {
 // removal whose remover is gone is not waited for. It needs no store: the
 // events journal's readers wait too, for the removal's events.
 func AwaitRemovalsIn(ctx context.Context, runRoot string) ([]string, error) {
-	marks, err := os.ReadDir(filepath.Join(runRoot, spec.RemovalsDir))
+	dir := filepath.Join(runRoot, spec.RemovalsDir)
+	marks, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -188,7 +188,7 @@ func AwaitRemovalsIn(ctx context.Context, runRoot string) ([]string, error) {
 	for _, m := range marks {
 		id := m.Name()
 		ids = append(ids, id)
-		mark := filepath.Join(runRoot, spec.RemovalsDir, id)
+		mark := filepath.Join(dir, id)
 		for time.Now().Before(deadline) {
 			by, err := spec.ReadRemovalMark(mark)
 			if err != nil || !alive(by.Pid, by.Start) {
