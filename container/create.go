@@ -308,9 +308,10 @@ type prepared struct {
 	launch *launching
 }
 
-// prepare checks the options and claims a new container. A command that
-// finds the claim with this process gone removes what there is of it.
-func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, error) {
+// prepare checks the options and claims a new container, of id (a new one
+// for ""). A command that finds the claim with this process gone removes
+// what there is of it.
+func (r *Runtime) prepare(ctx context.Context, o *CreateOptions, id string) (*prepared, error) {
 	scope, planErr := r.useScope()
 	f, err := o.check(scope, r.seccompCache())
 	if err == nil {
@@ -346,8 +347,10 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions) (*prepared, err
 	} else if err := preparePorts(f.netw, false, nil); err != nil {
 		return nil, err
 	}
-	if p.id, err = newID(); err != nil {
-		return nil, err
+	if p.id = id; p.id == "" {
+		if p.id, err = newID(); err != nil {
+			return nil, err
+		}
 	}
 	p.runDir = r.runDir(p.id)
 	if err := r.claim(p.runDir); err != nil {
@@ -390,7 +393,7 @@ func (r *Runtime) prepareImage(ctx context.Context, o *CreateOptions, p *prepare
 // configuration written, in state "creating" (owned by this process) until
 // the caller marks it created or starts it. On error nothing is left.
 func (r *Runtime) Create(ctx context.Context, o *CreateOptions) (*Container, error) {
-	p, err := r.prepare(ctx, o)
+	p, err := r.prepare(ctx, o, "")
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"sandbox/events"
 	"sandbox/internal/faultinject"
+	"sandbox/monitor"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -216,7 +217,7 @@ func (r *Runtime) awaitExit(ctx context.Context, c *Container, st *spec.State) e
 			return nil // recorded, or removed (--rm), or reconciled on next look
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("container %.12s: its monitor did not record the exit within 10s (see %s)", c.ID, filepath.Join(c.RunDir, "monitor.log"))
+			return fmt.Errorf("container %.12s: its monitor did not record the exit within 10s (see %s)", c.ID, filepath.Join(c.RunDir, monitor.LogFile))
 		}
 		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
 			return err

@@ -46,6 +46,11 @@ type Runtime struct {
 	// directories (runDir).
 	open    func() (*storage.Store, error)
 	runRoot string
+	// opening, once openStoreAhead has started opening the store in the
+	// background, is closed when opened and openErr are set.
+	opening chan struct{}
+	opened  *storage.Store
+	openErr error
 	// Monitor is the sandbox-monitor binary; Self the sandbox binary that
 	// the monitor runs for cleanup.
 	Monitor string
@@ -80,16 +85,19 @@ func New(store *storage.Store) (*Runtime, error) {
 }
 
 // NewOpening returns a runtime over the store whose run root is runRoot,
-// which open opens when Run first needs it: Run launches the container's
-// monitor before that, so that the monitor's start overlaps the opening.
-// Run is the only method to call before the store is open; it leaves the
-// store open.
+// which open starts opening in the background: the caller's work before
+// Run (signal handlers), Run's checking of the flags, its claim and the
+// launch of the container's monitor overlap the opening; Run waits for it
+// where it needs the store. Run is the only method to call on it; it
+// leaves the store open, or (failing before it needed the store) waits
+// for the opening to end.
 func NewOpening(runRoot string, open func() (*storage.Store, error)) (*Runtime, error) {
 	r, err := newRuntime(runRoot)
 	if err != nil {
 		return nil, err
 	}
 	r.open = open
+	r.openStoreAhead()
 	return r, nil
 }
 
@@ -105,12 +113,47 @@ func newRuntime(runRoot string) (*Runtime, error) {
 	return &Runtime{Monitor: mon, Self: self, runRoot: runRoot, Events: events.Journal{Path: events.DefaultPath(runRoot)}}, nil
 }
 
-// openStore opens the store of a runtime from NewOpening, once.
+// openStoreAhead starts opening the store of a runtime from NewOpening in
+// the background; openStore waits for it.
+func (r *Runtime) openStoreAhead() {
+	if r.Store != nil || r.opening != nil || r.open == nil {
+		return
+	}
+	done := make(chan struct{})
+	r.opening = done
+	go func() {
+		defer close(done)
+		r.opened, r.openErr = r.open()
+	}()
+}
+
+// settleStore waits for an opening that nothing waited for, so that a
+// command that fails early does not exit half-way through the store's
+// opening; the store opened is used no more.
+func (r *Runtime) settleStore() {
+	if r.opening != nil {
+		<-r.opening
+	}
+}
+
+// openStore opens the store of a runtime from NewOpening, once: the
+// opening started by openStoreAhead, or a new one (after a failed one
+// too).
 func (r *Runtime) openStore() error {
 	if r.Store != nil {
 		return nil
 	}
-	s, err := r.open()
+	var (
+		s   *storage.Store
+		err error
+	)
+	if r.opening != nil {
+		<-r.opening
+		s, err = r.opened, r.openErr
+		r.opening, r.opened, r.openErr = nil, nil, nil
+	} else {
+		s, err = r.open()
+	}
 	if err != nil {
 		return err
 	}

@@ -24,14 +24,29 @@ type Started struct {
 	Conn *os.File
 }
 
-// Run creates a container and starts it. The monitor is launched first,
-// in the background, so that its start-up and the init's overlap the
-// opening of the store, the search for the image and the creation of the
-// container in storage. With attach, Started.Conn is connected to the
-// monitor before the command starts, so no output is missed.
+// Run creates a container and starts it. The monitor's process is started
+// first, in the background, and given its options once the flags are
+// checked and the container claimed, so that its start-up and the init's
+// overlap that work, the opening of the store (begun by NewOpening), the
+// search for the image and the creation of the container in storage.
+// With attach, Started.Conn is connected to the monitor before the
+// command starts, so no output is missed.
 func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Container, _ *Started, retErr error) {
-	p, err := r.prepare(ctx, o)
+	defer func() {
+		if retErr != nil {
+			r.settleStore()
+		}
+	}()
+	id, err := newID()
 	if err != nil {
+		return nil, nil, err
+	}
+	// What the monitor's descriptors need is known from the flags as
+	// given; a guess that checking proves wrong costs a second spawn.
+	l := r.spawnAsync(monitor.SpawnOptions{RunDir: r.runDir(id), Attach: attach, PreserveFDs: int(o.PreserveFDs), Passthrough: o.LogDriver == spec.LogPassthrough})
+	p, err := r.prepare(ctx, o, id)
+	if err != nil {
+		l.drop()
 		return nil, nil, err
 	}
 	// Until the monitor has its go-ahead, a failure undoes the start,
@@ -55,9 +70,11 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 	if p.uidMap != nil {
 		clone.UserNS = &spec.UserNS{UIDMap: toSpecMap(p.uidMap), GIDMap: toSpecMap(p.gidMap)}
 	}
-	l := r.launchAsync(p.runDir, clone, attach)
 	p.launch = l
 	undo.Add(func() { retErr = l.abandon(retErr) })
+	if err := l.configure(r, monitor.Options{RunDir: p.runDir, Attach: attach, Clone: clone, Events: r.Events.Path}); err != nil {
+		return nil, nil, err
+	}
 	// The scope is made while the image is looked for; begin waits for it.
 	if p.flags.scope {
 		mon, err := l.wait()
@@ -108,14 +125,19 @@ type launching struct {
 	abandoned bool
 }
 
-// launchAsync launches a container's monitor (launch) in the background:
-// the fork and exec hold their thread until the monitor's binary is
-// loaded, while the caller goes on.
-func (r *Runtime) launchAsync(runDir string, clone monitor.Clone, attach bool) *launching {
+// spawnAsync spawns a container's monitor (monitor.Spawn) in the
+// background: the fork and exec hold their thread until the monitor's
+// binary is loaded, while the caller goes on.
+func (r *Runtime) spawnAsync(o monitor.SpawnOptions) *launching {
 	l := &launching{done: make(chan struct{})}
+	o.Binary, o.Env = r.Monitor, r.monitorEnv()
 	go func() {
 		defer close(l.done)
-		l.mon, l.err = r.launch(runDir, clone, attach)
+		m, err := monitor.Spawn(o)
+		if err == nil {
+			l.mon = &launched{Launched: m, noEvents: r.Events.Path == "", self: r.Self}
+		}
+		l.err = err
 	}()
 	// The launch goes first on this thread; the caller resumes on another.
 	// Left to the scheduler, the launch can wait a millisecond for a
@@ -129,6 +151,30 @@ func (r *Runtime) launchAsync(runDir string, clone monitor.Clone, attach bool) *
 func (l *launching) wait() (*launched, error) {
 	<-l.done
 	return l.mon, l.err
+}
+
+// configure gives the spawned monitor its options; one spawned for other
+// descriptors than o's is abandoned for one launched for o.
+func (l *launching) configure(r *Runtime, o monitor.Options) error {
+	mon, err := l.wait()
+	if err != nil {
+		return err
+	}
+	if !mon.Matches(o) {
+		mon.abandon()
+		l.mon, l.err = r.launch(o.RunDir, o.Clone, o.Attach)
+		return l.err
+	}
+	return mon.Configure(o)
+}
+
+// drop abandons a monitor spawned for a start that failed before it was
+// configured: the failure is the caller's to report, not the spawn's.
+func (l *launching) drop() {
+	if mon, err := l.wait(); err == nil {
+		mon.abandon()
+	}
+	l.abandoned = true
 }
 
 // abandon abandons the monitor once launched, for err; a launch that
@@ -231,13 +277,18 @@ type launched struct {
 // then waits for begin or abandon.
 func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*launched, error) {
 	l, err := monitor.Launch(monitor.LaunchOptions{
-		Binary: r.Monitor, Env: append(userns.ChildEnv(), "PATH="+os.Getenv("PATH")),
+		Binary: r.Monitor, Env: r.monitorEnv(),
 		RunDir: runDir, Clone: clone, Attach: attach, Events: r.Events.Path,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &launched{Launched: l, noEvents: r.Events.Path == "", self: r.Self}, nil
+}
+
+// monitorEnv is the monitor's environment.
+func (r *Runtime) monitorEnv() []string {
+	return append(userns.ChildEnv(), "PATH="+os.Getenv("PATH"))
 }
 
 // abandon tells the monitor that there will be no container, and waits

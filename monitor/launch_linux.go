@@ -2,7 +2,8 @@ package monitor
 
 // The launcher: the end of the monitor's protocol that the sandbox command
 // holds. It starts the monitor with its descriptors (drawn in
-// monitor_linux.go), gives it the go-ahead and reads its report.
+// monitor_linux.go), gives it its options, then the go-ahead, and reads
+// its report.
 
 import (
 	"bufio"
@@ -16,7 +17,6 @@ import (
 	"syscall"
 
 	"sandbox/attach"
-	"sandbox/internal/atomicfile"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,19 +38,55 @@ type LaunchOptions struct {
 	Events string
 }
 
-// Launched is a monitor that has cloned the init and waits for its
-// go-ahead (Begin) or for Abandon.
+// SpawnOptions say how to start a container's monitor before its options
+// are known (Spawn): what its descriptors are from its first instruction.
+type SpawnOptions struct {
+	// Binary is the sandbox-monitor executable; Env its environment.
+	Binary string
+	Env    []string
+	// RunDir is the container's run directory, which need not exist
+	// yet: the monitor's command line names it (how its monitors are
+	// found when a container's state is lost), and the monitor uses it
+	// once it has its options.
+	RunDir string
+	// Attach: an attach stream is connected (Launched.Conn).
+	Attach bool
+	// PreserveFDs and Passthrough are Clone's, which the monitor gets
+	// at its start.
+	PreserveFDs int
+	Passthrough bool
+}
+
+// Launched is a monitor that waits for its options (Configure), then has
+// cloned the init and waits for its go-ahead (Begin), or for Abandon.
 type Launched struct {
 	Pid int
 	// Conn is the attach stream, or nil.
-	Conn   *os.File
-	runDir string
-	sync   *os.File // read end: the monitor's report
-	goPipe *os.File // write end: the go-ahead
+	Conn    *os.File
+	spawned SpawnOptions
+	sync    *os.File // read end: the monitor's report
+	goPipe  *os.File // write end: the go-ahead
+	opts    *os.File // write end: the options, until Configure
 }
 
-// Launch starts a container's monitor, which clones the init at once.
-func Launch(o LaunchOptions) (_ *Launched, retErr error) {
+// Launch starts a container's monitor and gives it its options: it clones
+// the init at once.
+func Launch(o LaunchOptions) (*Launched, error) {
+	l, err := Spawn(SpawnOptions{Binary: o.Binary, Env: o.Env, RunDir: o.RunDir, Attach: o.Attach, PreserveFDs: o.Clone.PreserveFDs, Passthrough: o.Clone.Passthrough})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Configure(Options{RunDir: o.RunDir, Attach: o.Attach, Clone: o.Clone, Events: o.Events}); err != nil {
+		l.Abandon()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Spawn starts a container's monitor, which waits for its options
+// (Configure): its process starts while the command still checks its
+// flags and claims the container.
+func Spawn(o SpawnOptions) (_ *Launched, retErr error) {
 	var closeOnErr []*os.File
 	defer func() {
 		if retErr != nil {
@@ -59,13 +95,6 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 			}
 		}
 	}()
-	opts, err := json.Marshal(&Options{RunDir: o.RunDir, Attach: o.Attach, Clone: o.Clone, Events: o.Events})
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(filepath.Join(o.RunDir, OptionsFile), opts, 0o600); err != nil {
-		return nil, err
-	}
 	syncR, syncW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("monitor pipe: %w", err)
@@ -78,9 +107,15 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 	}
 	defer goR.Close()
 	closeOnErr = append(closeOnErr, syncR, goW)
-	l := &Launched{runDir: o.RunDir, sync: syncR, goPipe: goW}
-	// fd 0 /dev/null, 1 and 2 the monitor's log, 3 sync, 4 attach (or
-	// /dev/null), 5 go-ahead.
+	optsR, optsW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("monitor pipe: %w", err)
+	}
+	defer optsR.Close()
+	closeOnErr = append(closeOnErr, optsW)
+	l := &Launched{spawned: o, sync: syncR, goPipe: goW, opts: optsW}
+	// fd 0, 1 and 2 /dev/null (the monitor opens its log once it has its
+	// options), 3 sync, 4 attach (or /dev/null), 5 go-ahead, 6 options.
 	null, err := os.Open(os.DevNull)
 	if err != nil {
 		return nil, err
@@ -98,23 +133,18 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 		defer theirs.Close()
 		fd4 = theirs
 	}
-	monLog, err := os.OpenFile(filepath.Join(o.RunDir, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("monitor log: %w", err)
-	}
-	defer monLog.Close()
 	// syscall.ForkExec rather than os/exec: the launcher never waits for
 	// the monitor, and os/exec's first start probes for pidfd support with
 	// an extra clone, on the path of every container start. GOMAXPROCS=1
 	// from the first instruction: the monitor mostly waits, and each
 	// processor the Go runtime keeps costs every idle monitor its own
 	// allocation caches (about 200 KiB).
-	// --preserve-fds: this process's 3..2+N follow, at 6 on.
-	files := []uintptr{null.Fd(), monLog.Fd(), monLog.Fd(), syncW.Fd(), fd4.Fd(), goR.Fd()}
-	for i := 0; i < o.Clone.PreserveFDs; i++ {
+	// --preserve-fds: this process's 3..2+N follow, at 7 on.
+	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), syncW.Fd(), fd4.Fd(), goR.Fd(), optsR.Fd()}
+	for i := 0; i < o.PreserveFDs; i++ {
 		files = append(files, uintptr(3+i))
 	}
-	if o.Clone.Passthrough {
+	if o.Passthrough {
 		files = append(files, 0, 1, 2)
 	}
 	pid, err := syscall.ForkExec(o.Binary, []string{"sandbox-monitor", "monitor", o.RunDir}, &syscall.ProcAttr{
@@ -130,10 +160,49 @@ func Launch(o LaunchOptions) (_ *Launched, retErr error) {
 	return l, nil
 }
 
+// Configure gives a spawned monitor its options, which must agree with
+// what it was spawned with; it then clones the init. After an error the
+// monitor is to be abandoned.
+func (l *Launched) Configure(o Options) error {
+	s := l.spawned
+	if l.opts == nil {
+		return errors.New("monitor configured twice")
+	}
+	if !l.Matches(o) {
+		return fmt.Errorf("monitor options for %s (attach %t, %d preserved descriptors, passthrough %t) do not match its start (%s, %t, %d, %t)",
+			o.RunDir, o.Attach, o.Clone.PreserveFDs, o.Clone.Passthrough, s.RunDir, s.Attach, s.PreserveFDs, s.Passthrough)
+	}
+	data, err := json.Marshal(&o)
+	if err != nil {
+		return err
+	}
+	_, err = l.opts.Write(data)
+	if cerr := l.opts.Close(); err == nil {
+		err = cerr
+	}
+	l.opts = nil
+	if err != nil {
+		// Gone before it read them: its log, if any, says why.
+		return fmt.Errorf("give monitor (pid %d) its options: %w", l.Pid, err)
+	}
+	return nil
+}
+
+// Matches reports whether the monitor was spawned for o: the caller
+// spawned it before o was known, and spawns another when it was not.
+func (l *Launched) Matches(o Options) bool {
+	s := l.spawned
+	return o.RunDir == s.RunDir && o.Attach == s.Attach && o.Clone.PreserveFDs == s.PreserveFDs && o.Clone.Passthrough == s.Passthrough
+}
+
 // Abandon tells the monitor that there will be no container, and waits
 // while it ends its init and exits: what it leaves in the run directory
 // may then be removed.
 func (l *Launched) Abandon() {
+	if l.opts != nil {
+		l.opts.Close()
+		l.opts = nil
+	}
 	l.goPipe.Close()
 	l.sync.Close()
 	if l.Conn != nil {
@@ -168,7 +237,7 @@ func (l *Launched) Begin(g Go) (*SyncMessage, error) {
 			l.Conn.Close()
 		}
 		if errors.Is(err, io.EOF) {
-			out, rerr := os.ReadFile(filepath.Join(l.runDir, "monitor.log"))
+			out, rerr := os.ReadFile(filepath.Join(l.spawned.RunDir, LogFile))
 			if rerr != nil {
 				out = []byte(rerr.Error())
 			}

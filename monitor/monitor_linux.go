@@ -10,10 +10,16 @@
 // Protocol with the command that starts it (argv: monitor RUN-DIR), whose
 // end is this package's launcher (launch_linux.go):
 //
-//	RUN-DIR/monitor.json  Options: how to clone the init, which the monitor
-//	      does at once, before the container's configuration exists (with
-//	      a systemd scope, Clone.Cgroup.Systemd: after the go-ahead, which
-//	      comes once the command has had systemd move the monitor there)
+//	fd 6  options pipe, from the command: Options (JSON), then end of file;
+//	      end of file alone means abandon. The command starts the monitor
+//	      before it has checked its flags and claimed the run directory,
+//	      and writes them once it has: the monitor's process start-up
+//	      overlaps that work. The monitor then opens RUN-DIR/monitor.log
+//	      as its standard output and error (/dev/null until then) and
+//	      clones the init at once, before the container's configuration
+//	      exists (with a systemd scope, Clone.Cgroup.Systemd: after the
+//	      go-ahead, which comes once the command has had systemd move the
+//	      monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
 //	      is created, read up to its newline; end of file without it means
 //	      abandon (no cleanup). An init cloned before the go-ahead gets the
@@ -71,28 +77,54 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OptionsFile is the name of the monitor's options in the run directory.
-const OptionsFile = "monitor.json"
+// LogFile, in the run directory, is the monitor's own log: its standard
+// output and error once it has its options.
+const LogFile = "monitor.log"
 
 // InitPidFile, in the run directory, names the container's init as the
 // monitor cloned it: "PID STARTTIME".
 const InitPidFile = "init.pid"
 
-// ReadOptions reads runDir/monitor.json.
-func ReadOptions(runDir string) (Options, error) {
+// ErrAbandoned is the end of the options pipe without options, or of the
+// go pipe without a go-ahead: the command that spawned the monitor needs
+// it no more.
+var ErrAbandoned = errors.New("abandoned")
+
+// ReceiveOptions reads the monitor's options from the options pipe (fd 6)
+// and makes runDir/monitor.log its standard output and error. The options
+// must name runDir, the run directory of its command line.
+func ReceiveOptions(runDir string) (Options, error) {
 	var o Options
-	data, err := os.ReadFile(filepath.Join(runDir, OptionsFile))
+	f := os.NewFile(optsFd, "options")
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return o, fmt.Errorf("monitor options: %w", err)
 	}
+	if len(data) == 0 {
+		return o, ErrAbandoned
+	}
 	if err := json.Unmarshal(data, &o); err != nil {
 		return o, fmt.Errorf("monitor options %s: %w", runDir, err)
+	}
+	if o.RunDir != runDir {
+		return o, fmt.Errorf("monitor options for %s, not %s", o.RunDir, runDir)
+	}
+	logFile, err := os.OpenFile(filepath.Join(runDir, LogFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return o, fmt.Errorf("monitor log: %w", err)
+	}
+	defer logFile.Close()
+	for _, fd := range []int{1, 2} {
+		if err := unix.Dup3(int(logFile.Fd()), fd, 0); err != nil {
+			return o, fmt.Errorf("monitor log: %w", err)
+		}
 	}
 	o.Clone.runDir = o.RunDir
 	return o, nil
 }
 
-// Options are written by the sandbox command to RUN-DIR/monitor.json.
+// Options are what the sandbox command gives the monitor on fd 6.
 type Options struct {
 	RunDir string `json:"runDir"`
 	// Attach: fd 4 is an attached client.
@@ -171,9 +203,10 @@ const (
 	syncFd   = 3
 	attachFd = 4
 	goFd     = 5
+	optsFd   = 6
 	// firstPreservedFd is where the launcher puts --preserve-fds's
 	// descriptors in the monitor, after its own.
-	firstPreservedFd = 6
+	firstPreservedFd = 7
 )
 
 // containerConfig is what the monitor reads of the container's
@@ -275,7 +308,7 @@ func Run(opts Options) int {
 			init.kill()
 		}
 		m.leaf.close()
-		if err != errAbandoned {
+		if err != ErrAbandoned {
 			log.Printf("no go-ahead: %v", err)
 		}
 		return 125
@@ -359,7 +392,7 @@ func closeInherited(preserve int) {
 	}
 	for _, e := range entries {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= goFd || fd < firstPreservedFd+preserve {
+		if err != nil || fd < firstPreservedFd+preserve {
 			continue
 		}
 		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
@@ -368,10 +401,7 @@ func closeInherited(preserve int) {
 	}
 }
 
-// errAbandoned is the end of the go pipe without a go-ahead.
-var errAbandoned = errors.New("abandoned")
-
-// readGo reads the go-ahead; its absence is an error (errAbandoned). It returns at the
+// readGo reads the go-ahead; its absence is an error (ErrAbandoned). It returns at the
 // line's end, not at the pipe's: the container's start waits for this,
 // and the command's close of the pipe, right after its write, would be
 // one more wake-up of the monitor on the way (a scheduler's slice when
@@ -381,7 +411,7 @@ func readGo(f *os.File) (Go, error) {
 	var g Go
 	data, err := bufio.NewReader(f).ReadBytes('\n')
 	if errors.Is(err, io.EOF) && len(data) == 0 {
-		return g, errAbandoned
+		return g, ErrAbandoned
 	}
 	if err != nil {
 		// A part of a line: the command died while it wrote.

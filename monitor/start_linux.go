@@ -233,9 +233,9 @@ func (p *pendingInit) goAhead() (Go, error) {
 		}
 		if msg.GoAhead == nil {
 			if msg.Error != "" {
-				return g, fmt.Errorf("%w (the init: %s)", errAbandoned, msg.Error)
+				return g, fmt.Errorf("%w (the init: %s)", ErrAbandoned, msg.Error)
 			}
-			return g, errAbandoned
+			return g, ErrAbandoned
 		}
 		if err := json.Unmarshal(msg.GoAhead, &g); err != nil {
 			return g, fmt.Errorf("go-ahead: %w", err)

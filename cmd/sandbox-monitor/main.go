@@ -2,7 +2,7 @@
 // container start. It has two roles, chosen by its first argument:
 //
 //	sandbox-monitor monitor RUN-DIR   the monitor (package monitor), its
-//	                                  options in RUN-DIR/monitor.json
+//	                                  options on its fd 6
 //	sandbox-init init                 the init (package nsinit)
 //
 // Both are started by sandbox itself, never by hand. Keeping them out of
@@ -11,6 +11,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -33,7 +34,10 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "monitor":
-		opts, err := monitor.ReadOptions(os.Args[2])
+		opts, err := monitor.ReceiveOptions(os.Args[2])
+		if errors.Is(err, monitor.ErrAbandoned) {
+			os.Exit(125)
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sandbox-monitor: %v\n", err)
 			os.Exit(125)
