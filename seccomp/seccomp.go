@@ -89,25 +89,35 @@ func condition(o Options) (*conditioned, error) {
 	if name == "" {
 		name = Default
 	}
-	var (
-		spec *specs.LinuxSeccomp
-		err  error
-	)
 	switch name {
 	case Unconfined:
 		return nil, nil
 	case Default:
-		spec, err = profiles.GetDefaultProfile(runtimeSpec(o.Capabilities))
-	default:
-		var data []byte
-		data, err = os.ReadFile(name)
-		if err == nil {
-			spec, err = parseProfile(data, o.Capabilities)
+		spec, err := profiles.GetDefaultProfile(runtimeSpec(o.Capabilities))
+		if err != nil {
+			return nil, fmt.Errorf("seccomp profile %s: %w", name, err)
 		}
+		return withDigest(name, spec)
 	}
+	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", name, err)
 	}
+	return conditionData(name, data, o.Capabilities)
+}
+
+// conditionData conditions the profile in data, read from the file name.
+func conditionData(name string, data []byte, caps []string) (*conditioned, error) {
+	spec, err := parseProfile(data, caps)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", name, err)
+	}
+	return withDigest(name, spec)
+}
+
+// withDigest names a conditioned profile by its digest; nil for no
+// filter.
+func withDigest(name string, spec *specs.LinuxSeccomp) (*conditioned, error) {
 	if spec == nil {
 		return nil, nil
 	}
