@@ -215,6 +215,7 @@ func commandGoAhead(oob []byte) (string, error) {
 	if err != nil || len(fds) != 1 {
 		return "", fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
 	}
+	warmWhileWaiting(fds[0])
 	line, err := readLine(fds[0])
 	unix.Close(fds[0])
 	if err != nil {
@@ -255,6 +256,19 @@ func sendTo(sock int, m Message, fd int) {
 	if err := unix.Sendmsg(sock, data, oob, nil, 0); err != nil {
 		// The monitor is gone: stderr is all that is left to tell.
 		fmt.Fprintf(os.Stderr, "sandbox-init: report to monitor: %v\n", err)
+	}
+}
+
+// warmWhileWaiting readies encoding/json for the container's
+// configuration while the go-ahead has not come on fd: the first decoding
+// of a type reflects on it, which would cost some 0.3 ms on the way from
+// the go-ahead to the container's start, but costs nothing while the init
+// waits. Encoding a zero Spec builds what decoding one uses (the fields of
+// every type it holds). With the go-ahead there already, it is skipped.
+func warmWhileWaiting(fd int) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 0); err == nil && n == 0 {
+		_, _ = json.Marshal(&spec.Spec{})
 	}
 }
 
