@@ -48,6 +48,9 @@ type compatRow struct {
 	// sandbox's own exit code.
 	differs string
 	code    int
+	// podmanVaries: podman's own answer to the row changes from run to
+	// run, so that its agreeing with sandbox says nothing.
+	podmanVaries bool
 }
 
 // compatTable runs in order: earlier rows make what later rows look at.
@@ -322,7 +325,7 @@ var compatTable = []compatRow{
 	{line: "events --stream=false --filter container=c-exit --format {{.ContainerExitCode}}", out: outLines, differs: "podman's second cleanup event (above)"},
 	{line: "events --stream=false --since 1h --filter container=c-run --format {{.Status}}", out: outExact, differs: "podman records a pause that failed (cgroup v1 here), exec_died for a detached exec, and a restart of a running container before its died; sandbox records what happened, in order"},
 	{line: "events --stream=false --filter bogus=1", msg: "bogus", differs: "podman 4.3 ignores a filter it does not know and prints everything; sandbox refuses it naming the keys it has", code: 125},
-	{line: "events --stream=false --since bogus", msg: "bogus", differs: "podman 4.3 ignores a --since it cannot read; sandbox refuses it", code: 125},
+	{line: "events --stream=false --since bogus", msg: "bogus", differs: "podman 4.3 ignores a --since it cannot read in most runs, and refuses it in some; sandbox always refuses it", code: 125, podmanVaries: true},
 
 	// groups and unknown names
 	{line: "container bogus", msg: "bogus"},
@@ -435,7 +438,7 @@ func TestCompat(t *testing.T) {
 			if sr.code != row.code {
 				t.Errorf("%s: sandbox: want exit %d (kept on purpose: %s)\n%s", where, row.code, row.differs, sr)
 			}
-			if len(diffs) == 0 {
+			if len(diffs) == 0 && !row.podmanVaries {
 				t.Errorf("%s: listed as differing (%s), but sandbox and podman agree: remove the note", where, row.differs)
 			}
 			continue
