@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,8 +36,10 @@ func noLeftovers(t *testing.T, before []string) {
 }
 
 func TestBadInput(t *testing.T) {
-	// Not parallel: it compares the store's containers before and after.
+	// Not parallel: it compares the store's containers and monitors
+	// before and after.
 	before := containerIDs(t)
+	monitorsBefore := monitorPids()
 	dir := t.TempDir()
 	cases := []struct {
 		name string
@@ -74,6 +77,40 @@ func TestBadInput(t *testing.T) {
 	if ms := storeMounts(t); len(ms) > 0 {
 		t.Errorf("mounts left behind: %v", ms)
 	}
+	// run starts its monitor before it checks the flags: a run that
+	// fails the check ends the monitor it started, and reaps it.
+	var left []string
+	for _, pid := range monitorPids() {
+		if !slices.Contains(monitorsBefore, pid) {
+			left = append(left, pid)
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("monitors left by the runs that failed: pids %v", left)
+	}
+}
+
+// monitorPids lists the pids of the monitors (sandbox-monitor monitor
+// RUNDIR) of this user, zombies included: a monitor that its command did
+// not reap shows too.
+func monitorPids() []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	uid := os.Getuid()
+	var out []string
+	for _, e := range entries {
+		dir := "/proc/" + e.Name()
+		var st syscall.Stat_t
+		if syscall.Stat(dir, &st) != nil || int(st.Uid) != uid {
+			continue
+		}
+		if stat, err := os.ReadFile(dir + "/stat"); err == nil && strings.Contains(string(stat), "(sandbox-monito") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 func TestDuplicateName(t *testing.T) {
