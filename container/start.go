@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -132,12 +133,21 @@ func (r *Runtime) spawnAsync(o monitor.SpawnOptions) *launching {
 	l := &launching{done: make(chan struct{})}
 	o.Binary, o.Env = r.Monitor, r.monitorEnv()
 	go func() {
-		defer close(l.done)
 		m, err := monitor.Spawn(o)
 		if err == nil {
 			l.mon = &launched{Launched: m, noEvents: r.Events.Path == "", self: r.Self}
 		}
 		l.err = err
+		close(l.done)
+		// The caller, if it waits, goes first: otherwise it would wait
+		// for this goroutine's processor.
+		runtime.Gosched()
+		// This goroutine then readies encoding/json for what the caller
+		// encodes next on the way to the container's start (the
+		// monitor's options, the container's configuration), whose first
+		// encoding of a type reflects on it.
+		_, _ = json.Marshal(&monitor.Options{})
+		_, _ = json.Marshal(&spec.Config{})
 	}()
 	// The launch goes first on this thread; the caller resumes on another.
 	// Left to the scheduler, the launch can wait a millisecond for a
