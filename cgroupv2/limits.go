@@ -3,7 +3,6 @@ package cgroupv2
 import (
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,14 +47,15 @@ type DeviceNumber func(path string) (major, minor uint32, err error)
 
 // BlockDevice stats path for its device number. The numbers of a
 // --device-read-bps path are looked up when the limit is written, as
-// they may change across boots.
+// they may change across boots. Its errors quote the path, which comes
+// from the user and may hold any byte: they stay one line.
 func BlockDevice(path string) (uint32, uint32, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return 0, 0, &os.PathError{Op: "stat", Path: path, Err: err}
+		return 0, 0, fmt.Errorf("stat %q: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return 0, 0, fmt.Errorf("%s is not a block device", path)
+		return 0, 0, fmt.Errorf("%q is not a block device", path)
 	}
 	return unix.Major(st.Rdev), unix.Minor(st.Rdev), nil
 }

@@ -25,7 +25,7 @@ func testDevices(path string) (uint32, uint32, error) {
 	case "/dev/loop1":
 		return 7, 1, nil
 	}
-	return 0, 0, fmt.Errorf("%s is not a block device", path)
+	return 0, 0, fmt.Errorf("%q is not a block device", path)
 }
 
 func TestSettings(t *testing.T) {

@@ -5,7 +5,7 @@
 package container
 
 import (
-	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,7 +26,7 @@ var testMachine = machine{
 		case "/dev/loop1":
 			return 7, 1, nil
 		}
-		return 0, 0, errors.New(p + " is not a block device")
+		return 0, 0, fmt.Errorf("%q is not a block device", p)
 	},
 }
 
@@ -87,7 +87,7 @@ func TestMergeResources(t *testing.T) {
 		{name: "no such node", o: ResourceOptions{CpusetMems: "1"}, wantErr: `invalid --cpuset-mems "1": memory node 1 not here`},
 		{name: "pids not a number", o: ResourceOptions{PidsLimit: "abc"}, wantErr: `invalid --pids-limit "abc"`},
 		{name: "blkio out of range", o: ResourceOptions{BlkioWeight: "5"}, wantErr: `invalid --blkio-weight "5"`},
-		{name: "device not a block device", o: ResourceOptions{DeviceReadBps: []string{"/dev/null:1m"}}, wantErr: "/dev/null is not a block device"},
+		{name: "device not a block device", o: ResourceOptions{DeviceReadBps: []string{"/dev/null:1m"}}, wantErr: `"/dev/null" is not a block device`},
 		{name: "device without rate", o: ResourceOptions{DeviceWriteBps: []string{"/dev/loop0"}}, wantErr: `invalid --device-write-bps "/dev/loop0"`},
 		{name: "device zero rate", o: ResourceOptions{DeviceWriteBps: []string{"/dev/loop0:0"}}, wantErr: "above 0"},
 	}
