@@ -21,12 +21,8 @@ import (
 
 // Docker's masked and read-only paths.
 var (
-	maskedPaths = []string{
-		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
-	}
-	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+	maskedPaths   = spec.DefaultMaskedPaths
+	readonlyPaths = spec.DefaultReadonlyPaths
 )
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -203,18 +199,7 @@ func gid5Mapped(ownUserNS bool) bool {
 // user's mounts, then the /etc files unless the user mounted over them;
 // parents before children, otherwise in order.
 func containerMounts(user, etc []spec.Mount, gid5 bool) []spec.Mount {
-	pts := "newinstance,ptmxmode=0666,mode=0620"
-	if gid5 {
-		pts += ",gid=5"
-	}
-	ms := []spec.Mount{
-		{Type: "proc", Destination: "/proc", Flags: []string{"nosuid", "noexec", "nodev"}},
-		{Type: "tmpfs", Destination: "/dev", Data: "mode=755,size=65536k", Flags: []string{"nosuid", "strictatime"}},
-		{Type: "devpts", Destination: "/dev/pts", Data: pts, Flags: []string{"nosuid", "noexec"}},
-		{Type: "tmpfs", Destination: "/dev/shm", Data: "mode=1777,size=65536k", Flags: []string{"nosuid", "noexec", "nodev"}},
-		{Type: "mqueue", Destination: "/dev/mqueue", Flags: []string{"nosuid", "noexec", "nodev"}},
-		{Type: "sysfs", Destination: "/sys", ReadOnly: true, Flags: []string{"nosuid", "noexec", "nodev"}},
-	}
+	ms := spec.StandardMounts(gid5)
 	taken := map[string]bool{}
 	for _, m := range user {
 		taken[m.Destination] = true
