@@ -4,8 +4,9 @@
 // before the container's root filesystem exists, so that its start-up
 // overlaps the work of storage; it then waits for the path of the
 // container's configuration: on its socket, or on the pipe of the
-// command's go-ahead, which the monitor hands it (Begin.GoPipe). Then, in
-// order:
+// command's go-ahead, which the monitor hands it (Begin.GoPipe). While it
+// waits, a thread of its makes /proc, /dev and /sys as the spec most
+// likely asks (stage_linux.go). Then, in order:
 //
 //  0. a new mount namespace for its thread (unshare: one made at clone time
 //     would miss the root filesystem mounted since);
@@ -15,7 +16,8 @@
 //     /etc/resolv.conf), the working directory, then the masked and
 //     read-only paths: every one a path of the image, resolved inside the
 //     root as docker does and mounted on through a held handle
-//     (mountpoint_linux.go);
+//     (mountpoint_linux.go); a staged /proc, /dev or /sys, when the spec
+//     asks for just what it holds, goes onto its mount point whole;
 //  3. pivot_root into the root filesystem and detach the old root;
 //  4. the root read-only (--read-only), hostname, loopback up;
 //  5. standard streams: a terminal from the container's own /dev/pts (its
@@ -72,6 +74,10 @@ type Begin struct {
 	// reaches the init without waking the monitor first. End of file
 	// without a line means there will be no container: the init exits.
 	GoPipe bool `json:"goPipe,omitempty"`
+
+	// staging: the standard file systems being made while the init
+	// waited for the go-ahead (stage_linux.go); nil when it did not.
+	staging *staging
 }
 
 // Message is what the init sends the monitor before it execs.
@@ -134,7 +140,7 @@ func run() error {
 			joinsUTS = joinsUTS || kind == "uts"
 		}
 	}
-	if err := setupRootfs(s); err != nil {
+	if err := setupRootfs(s, begin.staging.wait()); err != nil {
 		return err
 	}
 	// A shared UTS namespace keeps the hostname its holder set.
@@ -194,7 +200,10 @@ func receiveBegin() (*Begin, error) {
 			return nil, fmt.Errorf("message from the monitor: %w", err)
 		}
 		if b.GoPipe {
-			if b.Config, err = commandGoAhead(oob[:oobn]); err != nil {
+			// A pod's member joins namespaces after the go-ahead: what
+			// it mounts must show those (its /dev/mqueue, its /sys).
+			canStage := b.JoinNetns == nil
+			if b.Config, b.staging, err = commandGoAhead(oob[:oobn], canStage); err != nil {
 				return nil, err
 			}
 		}
@@ -204,24 +213,25 @@ func receiveBegin() (*Begin, error) {
 
 // commandGoAhead reads the command's go-ahead from the pipe that came in
 // oob (Begin.GoPipe), forwards it to the monitor and returns the
-// configuration's path. A monitor that cannot be told is gone: the
-// container does not start without one.
-func commandGoAhead(oob []byte) (string, error) {
+// configuration's path, and the staging it started while it waited
+// (canStage). A monitor that cannot be told is gone: the container does
+// not start without one.
+func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil || len(msgs) != 1 {
-		return "", fmt.Errorf("the go-ahead's pipe from the monitor: %d control messages (%v)", len(msgs), err)
+		return "", nil, fmt.Errorf("the go-ahead's pipe from the monitor: %d control messages (%v)", len(msgs), err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return "", fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
+		return "", nil, fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
 	}
-	warmWhileWaiting(fds[0])
+	st := workWhileWaiting(fds[0], canStage)
 	line, err := readLine(fds[0])
 	unix.Close(fds[0])
 	if err != nil {
 		// End of file without a line: abandoned (the monitor, which
 		// sees this process go, ends too).
-		return "", fmt.Errorf("no go-ahead: %w", err)
+		return "", nil, fmt.Errorf("no go-ahead: %w", err)
 	}
 	// Message{GoAhead: line}, laid out by hand: line is a JSON value
 	// already (checked below, and by the monitor), and encoding/json's
@@ -229,15 +239,15 @@ func commandGoAhead(oob []byte) (string, error) {
 	// container's start.
 	data := append(append([]byte(`{"goAhead":`), line...), '}')
 	if err := unix.Sendmsg(syncFd, data, nil, nil, 0); err != nil {
-		return "", fmt.Errorf("forward the go-ahead to the monitor: %w", err)
+		return "", nil, fmt.Errorf("forward the go-ahead to the monitor: %w", err)
 	}
 	var g struct {
 		Config string `json:"config"`
 	}
 	if err := json.Unmarshal(line, &g); err != nil || g.Config == "" {
-		return "", fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
+		return "", nil, fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
 	}
-	return g.Config, nil
+	return g.Config, st, nil
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
@@ -259,17 +269,24 @@ func sendTo(sock int, m Message, fd int) {
 	}
 }
 
-// warmWhileWaiting readies encoding/json for the container's
-// configuration while the go-ahead has not come on fd: the first decoding
-// of a type reflects on it, which would cost some 0.3 ms on the way from
-// the go-ahead to the container's start, but costs nothing while the init
-// waits. Encoding a zero Spec builds what decoding one uses (the fields of
-// every type it holds). With the go-ahead there already, it is skipped.
-func warmWhileWaiting(fd int) {
+// workWhileWaiting does, while the go-ahead has not come on fd, what
+// would otherwise be done after it: it starts staging the standard file
+// systems (when canStage), and readies encoding/json for the container's
+// configuration (the first decoding of a type reflects on it, some 0.3 ms
+// on the way from the go-ahead to the container's start; encoding a zero
+// Spec builds what decoding one uses). With the go-ahead there already,
+// both are skipped: staging would only add a thread's work.
+func workWhileWaiting(fd int, canStage bool) *staging {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if n, err := unix.Poll(fds, 0); err == nil && n == 0 {
-		_, _ = json.Marshal(&spec.Spec{})
+	if n, err := unix.Poll(fds, 0); err != nil || n != 0 {
+		return nil
 	}
+	var st *staging
+	if canStage {
+		st = startStaging()
+	}
+	_, _ = json.Marshal(&spec.Spec{})
+	return st
 }
 
 // readLine reads fd up to a newline, on this thread: read(2), and

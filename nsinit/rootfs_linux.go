@@ -24,7 +24,12 @@ var devLinks = [][2]string{
 	{"/proc/kcore", "core"},
 }
 
-func setupRootfs(s *spec.Spec) error {
+// setupRootfs makes the root filesystem and what is mounted in it, with
+// the trees staged while the init waited (stage_linux.go) where the spec
+// asks for what they hold.
+func setupRootfs(s *spec.Spec, staged []*stagedTree) error {
+	sp := plan(staged, s)
+	defer sp.close()
 	root := s.Rootfs
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
@@ -36,7 +41,7 @@ func setupRootfs(s *spec.Spec) error {
 	if err != nil {
 		return err
 	}
-	if err := setupPaths(r, s); err != nil {
+	if err := setupPaths(r, s, sp); err != nil {
 		r.close()
 		return err
 	}
@@ -56,9 +61,23 @@ func setupRootfs(s *spec.Spec) error {
 
 // setupPaths does what is done at paths of the image (mountpoint_linux.go
 // says how they are resolved): the mounts, the working directory, the
-// masked and read-only paths.
-func setupPaths(r *rootfs, s *spec.Spec) error {
+// masked and read-only paths; those a staged tree holds (sp) come with
+// it.
+func setupPaths(r *rootfs, s *spec.Spec, sp *stagePlan) error {
 	for i := range s.Mounts {
+		if t, ok := sp.attach[i]; ok {
+			delete(sp.attach, i)
+			err := attachTree(r, &s.Mounts[i], t)
+			if err == nil {
+				unix.Close(t.fd)
+				continue
+			}
+			// Made from the spec instead, the error (if any) is its.
+			sp.drop(t)
+		}
+		if _, ok := sp.covered[i]; ok {
+			continue
+		}
 		if err := mountOne(r, &s.Mounts[i]); err != nil {
 			return err
 		}
@@ -72,11 +91,17 @@ func setupPaths(r *rootfs, s *spec.Spec) error {
 		return nil
 	}
 	for _, p := range s.MaskedPaths {
+		if sp.coversPath(p) {
+			continue
+		}
 		if err := maskPath(r, p); err != nil {
 			return err
 		}
 	}
 	for _, p := range s.ReadonlyPaths {
+		if sp.coversPath(p) {
+			continue
+		}
 		if err := readonlyPath(r, p); err != nil {
 			return err
 		}
@@ -113,32 +138,9 @@ func mountOne(r *rootfs, m *spec.Mount) error {
 	if err != nil {
 		return err
 	}
-	kind := directory
-	switch m.Type {
-	case "bind":
-		// A bind's mount point is of its source's kind.
-		st, err := os.Stat(m.Source)
-		if err != nil {
-			return fmt.Errorf("bind mount source %s: %w", m.Source, err)
-		}
-		if !st.IsDir() {
-			kind = file
-		}
-	case "proc", "sysfs":
-		// The kernel's files go where the image cannot redirect them: an
-		// image whose /proc is a link would have the masked paths and the
-		// read-only /proc/sys land elsewhere (as runc, refuse it).
-		resolved, err := r.resolve(m.Destination)
-		if err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
-		}
-		if resolved != path.Clean(m.Destination) {
-			return fmt.Errorf("mount %s on %s: the image makes it a symbolic link (to %s); want a directory", m.Type, m.Destination, resolved)
-		}
-	}
-	t, err := r.openTarget(m.Destination, kind)
+	t, err := mountPoint(r, m)
 	if err != nil {
-		return fmt.Errorf("mount point %s: %w", m.Destination, err)
+		return err
 	}
 	defer t.close()
 	if m.Type == "bind" {
@@ -167,6 +169,38 @@ func mountOne(r *rootfs, m *spec.Mount) error {
 		return populateDev(dev)
 	}
 	return nil
+}
+
+// mountPoint resolves, creates and holds m's mount point in r.
+func mountPoint(r *rootfs, m *spec.Mount) (*mountTarget, error) {
+	kind := directory
+	switch m.Type {
+	case "bind":
+		// A bind's mount point is of its source's kind.
+		st, err := os.Stat(m.Source)
+		if err != nil {
+			return nil, fmt.Errorf("bind mount source %s: %w", m.Source, err)
+		}
+		if !st.IsDir() {
+			kind = file
+		}
+	case "proc", "sysfs":
+		// The kernel's files go where the image cannot redirect them: an
+		// image whose /proc is a link would have the masked paths and the
+		// read-only /proc/sys land elsewhere (as runc, refuse it).
+		resolved, err := r.resolve(m.Destination)
+		if err != nil {
+			return nil, fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+		}
+		if resolved != path.Clean(m.Destination) {
+			return nil, fmt.Errorf("mount %s on %s: the image makes it a symbolic link (to %s); want a directory", m.Type, m.Destination, resolved)
+		}
+	}
+	t, err := r.openTarget(m.Destination, kind)
+	if err != nil {
+		return nil, fmt.Errorf("mount point %s: %w", m.Destination, err)
+	}
+	return t, nil
 }
 
 // mountedAt names a mount point in messages: the destination, and where
