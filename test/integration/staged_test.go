@@ -44,6 +44,21 @@ func holdLayers(t *testing.T) (release func()) {
 // mountOrder is what /proc/self/mountinfo lists, mount points only.
 const mountOrder = `awk '{print "at " $5}' /proc/self/mountinfo`
 
+// fileSystemChecks look at the standard file systems from inside a
+// container; fileSystemsSeen is what they print there, masks aside.
+const fileSystemChecks = `
+	for d in null zero full random urandom tty; do [ -c /dev/$d ] && echo dev-$d; done
+	ls -l /dev/ptmx /dev/fd
+	echo shm-ok > /dev/shm/x && cat /dev/shm/x
+	touch /sys/x 2>&1 || echo sys-ro
+	echo 1 > /proc/sys/kernel/domainname 2>&1 || echo procsys-ro
+	echo keys=$(wc -c < /proc/keys)
+	echo firmware=$(ls /sys/firmware | wc -l)
+`
+
+var fileSystemsSeen = []string{"dev-null", "dev-zero", "dev-full", "dev-random", "dev-urandom", "dev-tty",
+	"/dev/ptmx -> pts/ptmx", "/dev/fd -> /proc/self/fd", "shm-ok", "sys-ro", "procsys-ro"}
+
 // While the init waits for the go-ahead it makes /proc, /dev and /sys
 // with their masked and read-only paths on a thread of its own, and
 // attaches them whole after it (nsinit/stage_linux.go). Holding the
@@ -53,14 +68,7 @@ const mountOrder = `awk '{print "at " $5}' /proc/self/mountinfo`
 // spec, /proc is followed by /dev, and the masks come last. The
 // container must see the same file systems either way.
 func TestStagedFileSystems(t *testing.T) {
-	script := mountOrder + `
-		for d in null zero full random urandom tty; do [ -c /dev/$d ] && echo dev-$d; done
-		ls -l /dev/ptmx /dev/fd
-		echo shm-ok > /dev/shm/x && cat /dev/shm/x
-		touch /sys/x 2>&1 || echo sys-ro
-		echo 1 > /proc/sys/kernel/domainname 2>&1 || echo procsys-ro
-		echo keys=$(wc -c < /proc/keys)
-		echo firmware=$(ls /sys/firmware | wc -l)
+	script := mountOrder + fileSystemChecks + `
 		echo acpi=$(ls /proc/acpi | wc -l)
 		grep -E ' /proc | /dev/shm | /sys | /dev/t ' /proc/mounts
 	`
@@ -99,10 +107,8 @@ func TestStagedFileSystems(t *testing.T) {
 				t.Fatalf("%s", r)
 			}
 			out := r.stdout
-			common := []string{"dev-null", "dev-zero", "dev-full", "dev-random", "dev-urandom", "dev-tty",
-				"/dev/ptmx -> pts/ptmx", "/dev/fd -> /proc/self/fd", "shm-ok", "sys-ro",
-				"proc /proc proc rw,nosuid,nodev,noexec", "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k",
-				"sysfs /sys sysfs ro,nosuid,nodev,noexec"}
+			common := append([]string{"proc /proc proc rw,nosuid,nodev,noexec", "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k",
+				"sysfs /sys sysfs ro,nosuid,nodev,noexec"}, fileSystemsSeen...)
 			for _, want := range append(common, tt.want...) {
 				if !strings.Contains(out, want) {
 					t.Errorf("missing %q in:\n%s", want, out)
