@@ -9,7 +9,8 @@
 #   2. boots the cgroup v2 VM (run.sh) and runs guest-tests.sh in it as the
 #      test user: the smoke check, then the cgroup tests (TEST_RUN, default
 #      ^TestCgroup), which fail rather than skip when the VM lacks cgroup v2,
-#      twice: with the cgroupfs path, then with a user systemd and
+#      and TestStagedFileSystems (the init's staged mounts on Debian 12's
+#      kernel), twice: with the cgroupfs path, then with a user systemd and
 #      --cgroup-manager=systemd.
 # Exits with the guest's status: 0 only if every check and test passed.
 set -eu
@@ -21,7 +22,7 @@ trap 'rm -rf "$stage"' EXIT
 trap 'exit 130' INT TERM
 chmod 0755 "$stage"
 hack/stage-tests.sh "$stage"
-TEST_RUN=${TEST_RUN:-^TestCgroup}
+TEST_RUN=${TEST_RUN:-^TestCgroup|^TestStagedFileSystems\$}
 # Two passes under TCG: on a loaded host more than run.sh's 600 s default.
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 export VM_TIMEOUT
