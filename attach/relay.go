@@ -63,6 +63,16 @@ func CopyInput(in io.Reader, keys []byte, write func([]byte) error) (detached bo
 // sig-proxy).
 var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
+// ForwardedSignals are the signals ForwardSignals passes on, and with
+// resize the terminal's size changes.
+func ForwardedSignals(resize bool) []os.Signal {
+	sigs := append([]os.Signal(nil), forwarded...)
+	if resize {
+		sigs = append(sigs, unix.SIGWINCH)
+	}
+	return sigs
+}
+
 // ForwardSignals passes the signals this command receives to forward,
 // and calls resize when the terminal's size changes, until stop is
 // called; either may be nil.

@@ -332,6 +332,9 @@ func (r *Runtime) prepare(ctx context.Context, o *CreateOptions, id string) (*pr
 	if err := r.resolveJoin(ctx, f.netw); err != nil {
 		return nil, err
 	}
+	if r.BeforeChanges != nil {
+		r.BeforeChanges()
+	}
 	if o.Replace {
 		if err := r.replace(ctx, o.Name); err != nil {
 			return nil, err

@@ -72,6 +72,10 @@ type Runtime struct {
 	// hands it the removal instead of starting a cleanup command. Unset
 	// (a caller that does not), the monitor removes the container.
 	RemovesOnReturn bool
+	// BeforeChanges, when set, is waited for before Create or Run changes
+	// anything (a --replace's removal, the claim of the run directory):
+	// the caller's signal handlers, which it sets up meanwhile.
+	BeforeChanges func()
 }
 
 // New returns a runtime over an open store.
