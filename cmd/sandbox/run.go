@@ -160,7 +160,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	caught := catchSignals(o.TTY)
+	caught := catchSignals(!a.detach, o.TTY)
 	stdinTTY := term.IsTerminal(int(os.Stdin.Fd()))
 	if o.TTY && o.Interactive && !stdinTTY {
 		return errors.New("the input device is not a TTY: drop -t, or run from a terminal")
@@ -216,21 +216,25 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	return err
 }
 
-// catchSignals catches, from a goroutine of its own, every signal a run
-// forwards to its container; the channel it returns closes once they are
-// caught. Signals that arrive before the container runs must not kill the
-// command half-way, and once it runs the attach forwards them. Asking the
-// Go runtime for a signal costs a round trip with its signal thread (for
-// three, about 0.8 ms here, which was on the way to the container's
-// start): the start goes on meanwhile and waits only before it changes
-// anything (container.Runtime.BeforeChanges). The signals stay caught
-// until the command ends, unread: the forwarder's own Notify and Stop
-// then cost no round trip (the runtime enables a signal on its first
-// channel and disables it with its last).
-func catchSignals(tty bool) <-chan struct{} {
+// catchSignals catches, from a goroutine of its own, the signals that
+// must not kill a run half-way (SIGINT, SIGTERM, SIGHUP) and, when it
+// attaches, every signal the attach forwards to the container (with tty,
+// the terminal's size changes too); the channel it returns closes once
+// they are caught. Asking the Go runtime for a signal costs a round trip
+// with its signal thread (for three, about 0.8 ms here, which was on the
+// way to the container's start): the start goes on meanwhile and waits
+// only before it changes anything (container.Runtime.BeforeChanges). The
+// signals stay caught, unread, until the command ends: the forwarder's
+// own Notify and Stop then cost no round trip (the runtime enables a
+// signal on its first channel and disables it with its last).
+func catchSignals(attaches, tty bool) <-chan struct{} {
+	sigs := []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP}
+	if attaches {
+		sigs = attach.ForwardedSignals(tty)
+	}
 	done := make(chan struct{})
 	go func() {
-		signal.Notify(make(chan os.Signal, 1), attach.ForwardedSignals(tty)...)
+		signal.Notify(make(chan os.Signal, 1), sigs...)
 		close(done)
 	}()
 	return done

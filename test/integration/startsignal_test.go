@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,11 +11,17 @@ import (
 	"time"
 )
 
-// Signals that reach a foreground run after it has claimed its container
-// and before the container runs neither kill it half-way nor reach the
-// container: the run goes on, and its status is the container's. The
-// store's lock holds the run between the claim and the container's start.
+// Signals that reach a run after it has claimed its container and before
+// the container runs neither kill it half-way nor reach the container:
+// the run goes on, and its status is the container's (a detached run's,
+// 0 and the container's id). The store's lock holds the run between the
+// claim and the container's start.
 func TestSignalsBeforeStart(t *testing.T) {
+	t.Run("attached", func(t *testing.T) { signalsBeforeStart(t, false) })
+	t.Run("detached", func(t *testing.T) { signalsBeforeStart(t, true) })
+}
+
+func signalsBeforeStart(t *testing.T, detach bool) {
 	runDirs := filepath.Join(env.runroot, "sandbox-containers")
 	before := map[string]bool{}
 	if entries, err := os.ReadDir(runDirs); err == nil {
@@ -26,7 +33,11 @@ func TestSignalsBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out strings.Builder
-	cmd := command(ctx, nil, "run", "--rm", "--network", "none", "busybox", "echo", "ran")
+	args := []string{"run", "--rm", "--network", "none", "busybox", "echo", "ran"}
+	if detach {
+		args = append([]string{"run", "-d"}, args[2:]...)
+	}
+	cmd := command(ctx, nil, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -53,7 +64,22 @@ func TestSignalsBeforeStart(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	release()
-	if err := cmd.Wait(); err != nil || out.String() != "ran\n" {
+	err := cmd.Wait()
+	const want = "ran\n"
+	if detach {
+		if err != nil || strings.TrimSpace(out.String()) != claimed {
+			t.Fatalf("run -d signalled before its container started: %v, output %q, want the id %s", err, out.String(), claimed)
+		}
+		defer sb(t, "rm", "-f", claimed)
+		eventually(t, 10*time.Second, func() error {
+			if logs := ok(t, "logs", claimed); logs != want {
+				return fmt.Errorf("the detached container's logs: %q, want %q", logs, want)
+			}
+			return nil
+		})
+		return
+	}
+	if err != nil || out.String() != want {
 		t.Fatalf("run signalled before its container started: %v, output %q", err, out.String())
 	}
 	if _, err := os.Stat(filepath.Join(runDirs, claimed)); err == nil {
