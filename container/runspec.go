@@ -19,12 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Docker's masked and read-only paths.
-var (
-	maskedPaths   = spec.DefaultMaskedPaths
-	readonlyPaths = spec.DefaultReadonlyPaths
-)
-
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // buildSpec fills cfg.Spec from the image's configuration and the flags.
@@ -38,7 +32,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	s.ReadOnly = o.ReadOnly
 	s.Privileged = o.Privileged
 	if !o.Privileged {
-		s.MaskedPaths, s.ReadonlyPaths = f.security.Paths(maskedPaths, readonlyPaths)
+		s.MaskedPaths, s.ReadonlyPaths = f.security.Paths(spec.DefaultMaskedPaths, spec.DefaultReadonlyPaths)
 	}
 	s.Seccomp = f.seccomp
 	if uidMap != nil {

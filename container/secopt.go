@@ -190,7 +190,7 @@ func (r *Runtime) DefaultSecurity() (DefaultSecurityReport, error) {
 	if err != nil {
 		return DefaultSecurityReport{}, err
 	}
-	return DefaultSecurityReport{SeccompProfile: sc.Profile, SeccompDigest: sc.Digest, MaskedPaths: maskedPaths, ReadonlyPaths: readonlyPaths}, nil
+	return DefaultSecurityReport{SeccompProfile: sc.Profile, SeccompDigest: sc.Digest, MaskedPaths: spec.DefaultMaskedPaths, ReadonlyPaths: spec.DefaultReadonlyPaths}, nil
 }
 
 // seccompCache is where compiled seccomp programs are kept: the run root,

@@ -55,8 +55,37 @@ type stagedTree struct {
 func (t *stagedTree) root() string { return t.mounts[0].Destination }
 
 // under reports whether p is t's root or below it.
-func (t *stagedTree) under(p string) bool {
-	return p == t.root() || strings.HasPrefix(p, t.root()+"/")
+func (t *stagedTree) under(p string) bool { return under(t.root(), p) }
+
+// under reports whether p is root or below it.
+func under(root, p string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+
+// standardTrees are the trees stage makes, before it makes them: under
+// each of /proc, /dev and /sys the standard mounts (spec.StandardMounts)
+// and docker's masked and read-only paths.
+func standardTrees(gid5 bool) []*stagedTree {
+	std := spec.StandardMounts(gid5)
+	var trees []*stagedTree
+	for _, root := range []string{"/proc", "/dev", "/sys"} {
+		t := &stagedTree{fd: -1}
+		for _, m := range std {
+			if under(root, m.Destination) {
+				t.mounts = append(t.mounts, m)
+			}
+		}
+		for _, p := range spec.DefaultMaskedPaths {
+			if under(root, p) {
+				t.masked = append(t.masked, p)
+			}
+		}
+		for _, p := range spec.DefaultReadonlyPaths {
+			if under(root, p) {
+				t.readonly = append(t.readonly, p)
+			}
+		}
+		trees = append(trees, t)
+	}
+	return trees
 }
 
 // staging is the staging thread's work, under way or done.
@@ -108,19 +137,12 @@ func stage() []*stagedTree {
 		return nil
 	}
 	defer r.close()
-	std := spec.StandardMounts(gid5Mapped())
 	var trees []*stagedTree
-	for _, root := range []string{"/proc", "/dev", "/sys"} {
-		t := &stagedTree{fd: -1}
-		for _, m := range std {
-			if m.Destination == root || strings.HasPrefix(m.Destination, root+"/") {
-				t.mounts = append(t.mounts, m)
-			}
-		}
+	for _, t := range standardTrees(gid5Mapped()) {
 		if err := t.make(r); err != nil {
 			continue
 		}
-		fd, err := unix.OpenTree(unix.AT_FDCWD, stageDir+root, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+		fd, err := unix.OpenTree(unix.AT_FDCWD, stageDir+t.root(), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 		if err != nil {
 			continue
 		}
@@ -137,20 +159,14 @@ func (t *stagedTree) make(r *rootfs) error {
 			return err
 		}
 	}
-	for _, p := range spec.DefaultMaskedPaths {
-		if t.under(p) {
-			if err := maskPath(r, p); err != nil {
-				return err
-			}
-			t.masked = append(t.masked, p)
+	for _, p := range t.masked {
+		if err := maskPath(r, p); err != nil {
+			return err
 		}
 	}
-	for _, p := range spec.DefaultReadonlyPaths {
-		if t.under(p) {
-			if err := readonlyPath(r, p); err != nil {
-				return err
-			}
-			t.readonly = append(t.readonly, p)
+	for _, p := range t.readonly {
+		if err := readonlyPath(r, p); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,36 +6,10 @@ package nsinit
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"sandbox/spec"
 )
-
-// fakeTrees are the trees stage makes, without descriptors.
-func fakeTrees(gid5 bool) []*stagedTree {
-	var trees []*stagedTree
-	for _, root := range []string{"/proc", "/dev", "/sys"} {
-		t := &stagedTree{fd: -1}
-		for _, m := range spec.StandardMounts(gid5) {
-			if m.Destination == root || strings.HasPrefix(m.Destination, root+"/") {
-				t.mounts = append(t.mounts, m)
-			}
-		}
-		for _, p := range spec.DefaultMaskedPaths {
-			if t.under(p) {
-				t.masked = append(t.masked, p)
-			}
-		}
-		for _, p := range spec.DefaultReadonlyPaths {
-			if t.under(p) {
-				t.readonly = append(t.readonly, p)
-			}
-		}
-		trees = append(trees, t)
-	}
-	return trees
-}
 
 // defaultSpec is what the command writes for "run IMAGE": the standard
 // mounts, a user volume, the /etc files, docker's paths.
@@ -87,7 +61,7 @@ func TestStagePlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := defaultSpec()
 			tt.change(s)
-			p := plan(fakeTrees(tt.gid5), s)
+			p := plan(standardTrees(tt.gid5), s)
 			var got []string
 			for _, u := range p.used {
 				got = append(got, u.root())
@@ -131,7 +105,7 @@ func TestStagePlan(t *testing.T) {
 // drop hands a tree's mounts and paths back to the spec.
 func TestStagePlanDrop(t *testing.T) {
 	s := defaultSpec()
-	p := plan(fakeTrees(true), s)
+	p := plan(standardTrees(true), s)
 	proc := p.attach[0]
 	p.drop(proc)
 	if _, ok := p.covered[0]; ok || p.coversPath("/proc/kcore") {
