@@ -261,6 +261,20 @@ type monitor struct {
 	// status while the removal was left to the cleanup: the cleanup waits
 	// for it to end.
 	statusTo *spec.ProcessRef
+
+	// mountNS is the exited container's mount namespace, which the init
+	// lent (nsinit.lendMountNS), until its exit status is out
+	// (releaseMountNS); nil when none is held.
+	mountNS *os.File
+}
+
+// releaseMountNS lets go of the mount namespace of the container that
+// exited: the kernel unmounts what it held, in this process's time.
+func (m *monitor) releaseMountNS() {
+	if m.mountNS != nil {
+		m.mountNS.Close()
+		m.mountNS = nil
+	}
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
@@ -467,6 +481,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 		if !started || !m.restart(code, restarts) {
 			return m.finish(code, errMsg)
 		}
+		m.releaseMountNS()
 		m.event(events.Restart, 0)
 	}
 }
@@ -541,6 +556,7 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 		}
 	})
 	status, err := init.wait()
+	m.mountNS, init.mountNS = init.mountNS, nil
 	shed.Stop()
 	if timeout != nil {
 		timeout.Stop()
@@ -609,6 +625,8 @@ func (m *monitor) finish(code int, errMsg string) int {
 	if m.sendExit(code) && m.goAhead.Remover != nil {
 		m.statusTo = m.goAhead.Remover
 	}
+	// After the status: the unmounting is off the command's way.
+	m.releaseMountNS()
 	m.leaf.close()
 	m.leaf = nil
 	m.recordExit(code, errMsg)
@@ -647,6 +665,8 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 	}
 	m.leaf.close()
 	m.leaf = nil
+	// Before the status: the command removes the container at once.
+	m.releaseMountNS()
 	m.record(code, errMsg, *r)
 	if m.sendExit(code) {
 		m.handedOff = true

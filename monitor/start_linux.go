@@ -40,6 +40,10 @@ type pendingInit struct {
 	leaf *leaf
 	// begun: the init has its Begin (beginAtGo).
 	begun bool
+	// mountNS is the container's mount namespace as the init lent it
+	// (nsinit.Message.MountNS), or nil: held until the exit status is out
+	// (monitor.holdMountNS).
+	mountNS *os.File
 }
 
 // kill ends an init that will not be started.
@@ -50,6 +54,7 @@ func (p *pendingInit) kill() {
 	p.wait()
 	p.stopNetwork()
 	p.sock.Close()
+	p.releaseMountNS()
 	for _, s := range p.streams {
 		s.r.Close()
 	}
@@ -277,7 +282,23 @@ func (p *pendingInit) started() ([]stream, error) {
 		}
 		if msg.Error != "" {
 			p.wait()
+			p.releaseMountNS()
 			return nil, spec.NewExitError(msg.Code, errors.New(msg.Error))
+		}
+		if msg.MountNS {
+			fds, err := attach.ReceivedFds(oob[:oobn])
+			if err == nil && len(fds) != 1 {
+				closeAll(fds)
+				err = fmt.Errorf("%d descriptors came with the mount namespace, want 1", len(fds))
+			}
+			if err != nil {
+				// Only the teardown's timing depends on it.
+				log.Printf("mount namespace from init: %v", err)
+				continue
+			}
+			p.releaseMountNS()
+			p.mountNS = os.NewFile(uintptr(fds[0]), "mnt-ns")
+			continue
 		}
 		if msg.Pty {
 			fds, err := attach.ReceivedFds(oob[:oobn])
@@ -292,6 +313,21 @@ func (p *pendingInit) started() ([]stream, error) {
 			p.stdin = master
 			streams = []stream{{"stdout", attach.Stdout, master}}
 		}
+	}
+}
+
+// releaseMountNS lets go of the mount namespace the init lent, if any.
+func (p *pendingInit) releaseMountNS() {
+	if p.mountNS != nil {
+		p.mountNS.Close()
+		p.mountNS = nil
+	}
+}
+
+// closeAll closes descriptors that came unasked.
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
 	}
 }
 

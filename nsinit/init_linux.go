@@ -9,7 +9,8 @@
 // likely asks (stage_linux.go). Then, in order:
 //
 //  0. a new mount namespace for its thread (unshare: one made at clone time
-//     would miss the root filesystem mounted since);
+//     would miss the root filesystem mounted since), lent to the monitor
+//     (lendMountNS) so that its unmounting comes after the exit status;
 //  1. make every mount private, bind the root filesystem onto itself;
 //  2. the spec's mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm,
 //     /dev/mqueue, /sys, volumes, tmpfs, /etc/hostname, /etc/hosts,
@@ -92,6 +93,9 @@ type Message struct {
 	// Exec: the command is about to start; the init waits for a reply
 	// (Begin.HoldExec).
 	Exec bool `json:"exec,omitempty"`
+	// MountNS: the message carries (SCM_RIGHTS) the container's mount
+	// namespace, for the monitor to hold (lendMountNS).
+	MountNS bool `json:"mountNS,omitempty"`
 	// GoAhead is the command's go-ahead line as the init read it
 	// (Begin.GoPipe), for the monitor: the first message, when there is one.
 	GoAhead json.RawMessage `json:"goAhead,omitempty"`
@@ -126,6 +130,7 @@ func run() error {
 	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("new mount namespace: %w", err)
 	}
+	lendMountNS()
 	joinsUTS := false
 	if begin.JoinNetns != nil {
 		if err := joinNetns(begin.JoinNetns); err != nil {
@@ -248,6 +253,29 @@ func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 		return "", nil, fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
 	}
 	return g.Config, st, nil
+}
+
+// lendMountNS gives the monitor a descriptor of the container's new mount
+// namespace, so that the namespace outlives the container's last process.
+// Why: when the last process of a mount namespace exits, the kernel
+// unmounts every mount in it (the root filesystem, /proc and its masks,
+// /dev and its nodes, /sys, the volumes) and waits for an RCU grace period
+// before that process's parent hears of the exit. With the monitor holding
+// the namespace, that work happens when the monitor lets go, after it has
+// given out the exit status: `run --rm` returns that much sooner. The
+// descriptor rides in the socket until the monitor reads it, which holds
+// the namespace as well. Without it (no /proc here, the monitor gone) the
+// container is the same; the namespace goes with its last process.
+func lendMountNS() {
+	fd, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	// Laid out by hand, as the go-ahead: no encoding/json on the way.
+	if err := unix.Sendmsg(syncFd, []byte(`{"mountNS":true}`), unix.UnixRights(fd), nil, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox-init: lend the mount namespace to the monitor: %v\n", err)
+	}
+	unix.Close(fd)
 }
 
 // send writes one message to the monitor, with fd attached when fd >= 0.
