@@ -263,18 +263,9 @@ type monitor struct {
 	statusTo *spec.ProcessRef
 
 	// mountNS is the exited container's mount namespace, which the init
-	// lent (nsinit.lendMountNS), until its exit status is out
-	// (releaseMountNS); nil when none is held.
+	// lent (nsinit.lendMountNS), until its exit status is out; nil when
+	// none is held.
 	mountNS *os.File
-}
-
-// releaseMountNS lets go of the mount namespace of the container that
-// exited: the kernel unmounts what it held, in this process's time.
-func (m *monitor) releaseMountNS() {
-	if m.mountNS != nil {
-		m.mountNS.Close()
-		m.mountNS = nil
-	}
 }
 
 // Run is the monitor role; it returns only when it cannot exec cleanup.
@@ -481,7 +472,7 @@ func (m *monitor) run(syncPipe *os.File, init *pendingInit) int {
 		if !started || !m.restart(code, restarts) {
 			return m.finish(code, errMsg)
 		}
-		m.releaseMountNS()
+		letGo(&m.mountNS)
 		m.event(events.Restart, 0)
 	}
 }
@@ -626,7 +617,7 @@ func (m *monitor) finish(code int, errMsg string) int {
 		m.statusTo = m.goAhead.Remover
 	}
 	// After the status: the unmounting is off the command's way.
-	m.releaseMountNS()
+	letGo(&m.mountNS)
 	m.leaf.close()
 	m.leaf = nil
 	m.recordExit(code, errMsg)
@@ -666,7 +657,7 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 	m.leaf.close()
 	m.leaf = nil
 	// Before the status: the command removes the container at once.
-	m.releaseMountNS()
+	letGo(&m.mountNS)
 	m.record(code, errMsg, *r)
 	if m.sendExit(code) {
 		m.handedOff = true

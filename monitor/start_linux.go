@@ -41,8 +41,8 @@ type pendingInit struct {
 	// begun: the init has its Begin (beginAtGo).
 	begun bool
 	// mountNS is the container's mount namespace as the init lent it
-	// (nsinit.Message.MountNS), or nil: held until the exit status is out
-	// (monitor.holdMountNS).
+	// (nsinit.Message.MountNS), or nil: the monitor holds it until the
+	// exit status is out.
 	mountNS *os.File
 }
 
@@ -54,7 +54,7 @@ func (p *pendingInit) kill() {
 	p.wait()
 	p.stopNetwork()
 	p.sock.Close()
-	p.releaseMountNS()
+	letGo(&p.mountNS)
 	for _, s := range p.streams {
 		s.r.Close()
 	}
@@ -282,7 +282,7 @@ func (p *pendingInit) started() ([]stream, error) {
 		}
 		if msg.Error != "" {
 			p.wait()
-			p.releaseMountNS()
+			letGo(&p.mountNS)
 			return nil, spec.NewExitError(msg.Code, errors.New(msg.Error))
 		}
 		if msg.MountNS {
@@ -296,7 +296,7 @@ func (p *pendingInit) started() ([]stream, error) {
 				log.Printf("mount namespace from init: %v", err)
 				continue
 			}
-			p.releaseMountNS()
+			letGo(&p.mountNS)
 			p.mountNS = os.NewFile(uintptr(fds[0]), "mnt-ns")
 			continue
 		}
@@ -316,11 +316,13 @@ func (p *pendingInit) started() ([]stream, error) {
 	}
 }
 
-// releaseMountNS lets go of the mount namespace the init lent, if any.
-func (p *pendingInit) releaseMountNS() {
-	if p.mountNS != nil {
-		p.mountNS.Close()
-		p.mountNS = nil
+// letGo closes the namespace descriptor *ns, if any, and forgets it: the
+// kernel tears the namespace down, in this process's time, when it was the
+// last to hold it.
+func letGo(ns **os.File) {
+	if *ns != nil {
+		(*ns).Close()
+		*ns = nil
 	}
 }
 
