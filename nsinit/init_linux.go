@@ -31,8 +31,10 @@
 //
 // It talks to the monitor over the SOCK_SEQPACKET socket on fd 3: first a
 // Begin from the monitor, then Messages from the init (the first, with
-// Begin.GoPipe, the go-ahead it forwards); the socket closes on execve,
-// which is how the monitor learns the command started. It runs in
+// Begin.GoPipe, the go-ahead it forwards; then its mount namespace, for the
+// monitor to hold; then the terminal, an error, or the hold before
+// execve); the socket closes on execve, which is how the monitor learns
+// the command started. It runs in
 // a lean binary: standard library, x/sys/unix, securejoin and
 // moby/sys/capability only; the seccomp program comes compiled.
 package nsinit
