@@ -2,7 +2,10 @@
 // runtime starts (hook.c, a constructor): it becomes the per-user keeper,
 // or joins the keeper's user and mount namespaces, and marks inherited
 // descriptors close-on-exec. Its Go face (prerun_linux.go) reports what the
-// hook did and which global flags it skips to find the command. It imports nothing of sandbox and must stay that way: it is
+// hook did and which global flags it skips to find the command. At the
+// other end of a command's life, teardown.c hands the kernel's teardown of
+// the command's memory to a small process that outlives it by a moment
+// (HandOffTeardown). It imports nothing of sandbox and must stay that way: it is
 // linked into the command binaries by a blank import, and package userns
 // reads it.
 package prerun

@@ -16,7 +16,7 @@ import (
 	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/network/usernet"
 	"sandbox/network/usernet/holder"
-	_ "sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
+	"sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces
 	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
@@ -51,7 +51,7 @@ func main() {
 	root := newRootCommand(g, os.Args[1:])
 	err := root.Execute()
 	if err == nil {
-		return
+		exit(0)
 	}
 	// A full disk is said in one line, with the store it is in.
 	if storage.IsDiskFull(err) && !errors.Is(err, storage.ErrDiskFull) {
@@ -66,10 +66,18 @@ func main() {
 		if ee.Err != nil {
 			fmt.Fprintln(os.Stderr, "Error:", ee.Err)
 		}
-		os.Exit(ee.Code)
+		exit(ee.Code)
 	}
 	fmt.Fprintln(os.Stderr, "Error:", err)
-	os.Exit(spec.ExitSandbox)
+	exit(spec.ExitSandbox)
+}
+
+// exit ends the command with code. The kernel's teardown of the command's
+// memory then follows its exit status rather than coming before it
+// (prerun.HandOffTeardown).
+func exit(code int) {
+	prerun.HandOffTeardown()
+	os.Exit(code)
 }
 
 // newRootCommand builds the command tree for the arguments args: with the
