@@ -5,7 +5,7 @@
 // hook did and which global flags it skips to find the command. At the
 // other end of a command's life, teardown.c hands the kernel's teardown of
 // the command's memory to a small process that outlives it by a moment
-// (HandOffTeardown). It imports nothing of sandbox and must stay that way: it is
-// linked into the command binaries by a blank import, and package userns
-// reads it.
+// (HandOffTeardown). It imports nothing of sandbox and must stay that way:
+// it is linked into the command binaries by their imports of it, and
+// package userns reads it.
 package prerun

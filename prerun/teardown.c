@@ -10,11 +10,11 @@
 //
 // The holder runs no Go and touches no memory of the command but its own
 // stack: every signal is blocked before the clone, so that it inherits
-// that mask and no Go signal handler ever runs in it; it asks for SIGKILL
-// when the thread that made it exits (PR_SET_PDEATHSIG), which exit_group
-// brings about, and waits. It raises nothing: a system call here can only
-// fail in ways that end the holder early, which leaves the teardown to
-// the command as before.
+// that mask and no Go signal handler ever runs in it; it closes its copies
+// of the command's descriptors, asks for SIGKILL when the thread that made
+// it exits (PR_SET_PDEATHSIG), which the command's exit_group brings
+// about, and waits. Whatever fails here ends the holder early, which
+// leaves the teardown to the command, as without it.
 #define _GNU_SOURCE
 #include <sched.h>
 #include <signal.h>
@@ -27,9 +27,10 @@ enum { HOLDER_STACK = 16 * 1024 };
 
 static long holder_parent;
 
-// holder_main runs in the holder, on its own stack. Raw system calls
-// only: libc's wrappers set errno, which is in the command's thread's
-// storage.
+// holder_main runs in the holder, on its own stack, with the thread
+// storage of the command's thread that made it: syscall(2) writes errno
+// there only when a call fails (close_range before Linux 5.9), and that
+// thread is on its way to exit_group.
 static int holder_main(void *arg) {
 	(void)arg;
 	// Its copies of the command's descriptors first: a reader of the
