@@ -182,8 +182,10 @@ func (r *Runtime) RemoveHandedOff(c *Container) error {
 // the root filesystem is unmounted, and with remove the container deleted
 // with its anonymous volumes (run --rm).
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
-	// Looked up first: the events name the container and its image.
-	c, lerr := r.Lookup(id)
+	// Looked up first: the events name the container and its image, and
+	// the spec's mounts name its anonymous volumes; nothing else of the
+	// configuration is read (readCleanupConfig).
+	c, lerr := r.lookupWith(id, readCleanupConfig)
 	if remove {
 		// The volumes first: commands that wait for the removal
 		// (awaitRemoval) then see them gone too.

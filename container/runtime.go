@@ -187,6 +187,11 @@ func (c *Container) Name() string {
 
 // Lookup finds a container by full id, name, or unique id prefix.
 func (r *Runtime) Lookup(ref string) (*Container, error) {
+	return r.lookupWith(ref, readConfig)
+}
+
+// lookupWith is Lookup with read as the reader of the configuration.
+func (r *Runtime) lookupWith(ref string, read func(string) (*spec.Config, error)) (*Container, error) {
 	all, err := r.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -217,7 +222,7 @@ func (r *Runtime) Lookup(ref string) (*Container, error) {
 	if match == nil {
 		return nil, noSuchContainer(ref)
 	}
-	return r.load(match)
+	return r.loadWith(match, read)
 }
 
 // noSuchContainer is the error for a name or id that names no container,
