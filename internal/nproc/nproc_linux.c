@@ -119,11 +119,21 @@ __attribute__((constructor(102))) static void sandbox_nproc_check(void) {
 		return;
 	unsigned long uid = host_uid();
 	char name[64];
-	struct passwd *pw = getpwuid(uid);
-	if (pw && pw->pw_name && strlen(pw->pw_name) < sizeof name)
-		snprintf(name, sizeof name, "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof name, "%lu", uid);
+	snprintf(name, sizeof name, "%lu", uid);
+	// The name from /etc/passwd itself, not through NSS (getpwuid), which
+	// a statically linked binary could only reach by loading glibc's
+	// shared modules; a user found only elsewhere is named by the number.
+	FILE *f = fopen("/etc/passwd", "re");
+	if (f) {
+		struct passwd *pw;
+		while ((pw = fgetpwent(f)) != NULL) {
+			if (pw->pw_uid == uid && pw->pw_name && strlen(pw->pw_name) < sizeof name) {
+				snprintf(name, sizeof name, "%s", pw->pw_name);
+				break;
+			}
+		}
+		fclose(f);
+	}
 	fprintf(stderr,
 		"Error: cannot start: the process limit of user %s (ulimit -u %llu) is reached; "
 		"a container may be running a fork bomb: limit containers with --pids-limit or --ulimit nproc=N\n",
