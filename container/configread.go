@@ -53,33 +53,3 @@ func readConfigHead(path string, buf *[]byte) (*spec.Config, error) {
 	}
 	return &h.Config, nil
 }
-
-// cleanupConfig is what a container's cleanup reads of its configuration
-// (spec.Config's fields of the same JSON names): the names its events
-// carry, and the runtime spec's mounts, which name its anonymous volumes.
-// A process pays for reflecting on a type the first time it decodes one:
-// this costs the cleanup of every --rm container about 0.2 ms, the whole
-// of Config 0.85-1 ms (cold, in a process of its own).
-type cleanupConfig struct {
-	ID     string            `json:"id"`
-	Name   string            `json:"name"`
-	Image  string            `json:"image"`
-	Labels map[string]string `json:"labels,omitempty"`
-	Spec   struct {
-		Mounts []spec.Mount `json:"mounts,omitempty"`
-	} `json:"spec"`
-}
-
-// readCleanupConfig reads the fields of cleanupConfig into a Config; the
-// rest of it is left zero.
-func readCleanupConfig(path string) (*spec.Config, error) {
-	data, err := atomicfile.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read container config: %w", err)
-	}
-	var c cleanupConfig
-	if err := configJSON.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("container config %s: %w", path, err)
-	}
-	return &spec.Config{ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels, Spec: spec.Spec{Mounts: c.Spec.Mounts}}, nil
-}

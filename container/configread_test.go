@@ -1,7 +1,6 @@
 package container
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -84,42 +83,6 @@ func TestReadConfigHead(t *testing.T) {
 		}
 	}
 	if _, err := readConfigHead(filepath.Join(t.TempDir(), "missing.json"), &buf); err == nil {
-		t.Error("a missing file reads without error")
-	}
-}
-
-// TestReadCleanupConfig: the cleanup's reading decodes a configuration's
-// id, name, image, labels and runtime spec mounts, the volumes' names with
-// them, and leaves the rest zero.
-func TestReadCleanupConfig(t *testing.T) {
-	full, err := readConfig(filepath.Join("testdata", "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	full.Spec.Mounts = append(full.Spec.Mounts, spec.Mount{Destination: "/data", Type: "bind", Source: "/v/_data", Volume: "0123abcd"})
-	if full.Labels == nil {
-		full.Labels = map[string]string{"a": "b"}
-	}
-	data, err := json.Marshal(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := readCleanupConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := spec.Config{ID: full.ID, Name: full.Name, Image: full.Image, Labels: full.Labels, Spec: spec.Spec{Mounts: full.Spec.Mounts}}
-	if !reflect.DeepEqual(*got, want) {
-		t.Fatalf("decodes\n%+v\nwant\n%+v", *got, want)
-	}
-	if full.ID == "" || full.Name == "" || full.Image == "" {
-		t.Fatal("testdata/config.json lacks the id, name or image this test reads")
-	}
-	if _, err := readCleanupConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("a missing file reads without error")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/internal/runflags"
+	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
 	"sandbox/userns"
@@ -445,11 +446,11 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	// killed between the layer and the container record leaves a layer
 	// that the claim names, and that the next command removes with the
 	// claim (reapRunDirs).
-	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
+	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, removal.LayerID(p.id), "", copts)
 	if errors.Is(err, cstorage.ErrDuplicateName) {
 		// The name may belong to a container that --rm is removing.
 		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
-			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, layerIDOf(p.id), "", copts)
+			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, removal.LayerID(p.id), "", copts)
 		}
 	}
 	if errors.Is(err, cstorage.ErrDuplicateName) {

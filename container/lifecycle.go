@@ -12,6 +12,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/faultinject"
 	"sandbox/monitor"
+	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -115,7 +116,7 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 // in this mount namespace already (a created container is; an exited one,
 // or one from before the keeper was restarted, is not).
 func (r *Runtime) ensureMounted(c *Container) error {
-	if n, err := r.Store.Mounted(c.ID); err == nil && n > 0 && isOverlayMount(c.Config.Spec.Rootfs) {
+	if n, err := r.Store.Mounted(c.ID); err == nil && n > 0 && removal.IsOverlayMount(c.Config.Spec.Rootfs) {
 		return nil
 	}
 	rootfs, err := r.Store.Mount(c.ID, "")
@@ -126,16 +127,6 @@ func (r *Runtime) ensureMounted(c *Container) error {
 		return fmt.Errorf("container %.12s root filesystem moved from %s to %s", c.ID, c.Config.Spec.Rootfs, rootfs)
 	}
 	return nil
-}
-
-// isOverlayMount reports whether path is the root of an overlay or FUSE
-// mount (native overlay, fuse-overlayfs), rather than the bare directory.
-func isOverlayMount(path string) bool {
-	var st unix.Statfs_t
-	if err := unix.Statfs(path, &st); err != nil {
-		return false
-	}
-	return st.Type == unix.OVERLAYFS_SUPER_MAGIC || st.Type == unix.FUSE_SUPER_MAGIC
 }
 
 // StopOptions are the flags of stop.

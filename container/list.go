@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sandbox/network"
+	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -223,11 +224,11 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 			continue // being created right now
 		}
 		if !strings.HasPrefix(name, ".") {
-			if err := r.deleteOrphanLayer(name); err != nil {
+			if err := r.remover().DeleteOrphanLayer(name); err != nil {
 				return err
 			}
 		}
-		if err := killRecordedInit(filepath.Join(parent, name)); err != nil {
+		if err := removal.KillRecordedInit(filepath.Join(parent, name)); err != nil {
 			return err
 		}
 		if err := os.RemoveAll(filepath.Join(parent, name)); err != nil {

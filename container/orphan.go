@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"sandbox/internal/lockfile"
-	"sandbox/internal/proc"
-	"sandbox/monitor"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -116,30 +114,4 @@ func lockOp(c *Container) (*lockfile.Lock, error) {
 		return nil, err
 	}
 	return lockfile.Acquire(filepath.Join(c.RunDir, "op.lock"))
-}
-
-// killRecordedInit kills the init that a run directory's monitor recorded
-// (monitor.InitPidFile), if it still runs, and waits until it has ended:
-// a monitor killed before it wrote the init into the state leaves an init
-// that nothing else names. The init is pid 1 of its pid namespace: its
-// end ends every process in it.
-func killRecordedInit(runDir string) error {
-	data, err := os.ReadFile(filepath.Join(runDir, monitor.InitPidFile))
-	if err != nil {
-		return nil // none recorded: no init was cloned
-	}
-	var pid int
-	var start uint64
-	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || !proc.Alive(pid, start) {
-		return nil
-	}
-	if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("kill the container's init %d: %w", pid, err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); proc.Alive(pid, start); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the container's init %d still runs 10s after SIGKILL", pid)
-		}
-	}
-	return nil
 }

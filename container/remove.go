@@ -178,39 +178,10 @@ func (r *Runtime) RemoveHandedOff(c *Container) error {
 	return verr
 }
 
-// Cleanup is what a container's monitor becomes after the container exits:
+// Cleanup is what a container's monitor becomes after the container
+// exits, when it has no sandbox-cleanup to become (removal.Remover.Cleanup):
 // the root filesystem is unmounted, and with remove the container deleted
 // with its anonymous volumes (run --rm).
 func (r *Runtime) Cleanup(ctx context.Context, id string, remove bool) error {
-	// Looked up first: the events name the container and its image, and
-	// the spec's mounts name its anonymous volumes; nothing else of the
-	// configuration is read (readCleanupConfig).
-	c, lerr := r.lookupWith(id, readCleanupConfig)
-	if remove {
-		// The volumes first: commands that wait for the removal
-		// (awaitRemoval) then see them gone too.
-		var verr error
-		if lerr == nil {
-			verr = r.removeAnonymousVolumes(c.Config)
-		}
-		if err := r.deleteStorage(id, true); err != nil {
-			return errors.Join(err, verr)
-		}
-		if lerr == nil {
-			r.record(c, events.Cleanup)
-			r.record(c, events.Remove)
-		}
-		// The removal is over: the commands waiting for it go on.
-		if err := os.Remove(spec.RemovalMark(r.runDir(id))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			verr = errors.Join(verr, fmt.Errorf("remove the mark of the removal: %w", err))
-		}
-		return verr
-	}
-	if err := r.unmount(id, false); err != nil {
-		return fmt.Errorf("unmount %.12s: %w", id, err)
-	}
-	if lerr == nil {
-		r.record(c, events.Cleanup)
-	}
-	return nil
+	return r.remover().Cleanup(id, remove)
 }

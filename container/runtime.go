@@ -21,6 +21,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/helperpath"
 	"sandbox/network/usernet"
+	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -51,10 +52,12 @@ type Runtime struct {
 	opening chan struct{}
 	opened  *storage.Store
 	openErr error
-	// Monitor is the sandbox-monitor binary; Self the sandbox binary that
-	// the monitor runs for cleanup.
+	// Monitor is the sandbox-monitor binary; Self the sandbox binary (the
+	// user-mode network's helper runs it); Cleaner the sandbox-cleanup
+	// binary that a monitor becomes once its container has exited.
 	Monitor string
 	Self    string
+	Cleaner string
 	// CgroupManager is --cgroup-manager: how containers' cgroups are
 	// found (cgroup.go); "" is auto.
 	CgroupManager systemd.Manager
@@ -110,11 +113,15 @@ func newRuntime(runRoot string) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	cleaner, err := helperpath.Find("sandbox-cleanup")
+	if err != nil {
+		return nil, err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	return &Runtime{Monitor: mon, Self: self, runRoot: runRoot, Events: events.Journal{Path: events.DefaultPath(runRoot)}}, nil
+	return &Runtime{Monitor: mon, Self: self, Cleaner: cleaner, runRoot: runRoot, Events: events.Journal{Path: events.DefaultPath(runRoot)}}, nil
 }
 
 // openStoreAhead starts opening the store of a runtime from NewOpening in
@@ -187,11 +194,6 @@ func (c *Container) Name() string {
 
 // Lookup finds a container by full id, name, or unique id prefix.
 func (r *Runtime) Lookup(ref string) (*Container, error) {
-	return r.lookupWith(ref, readConfig)
-}
-
-// lookupWith is Lookup with read as the reader of the configuration.
-func (r *Runtime) lookupWith(ref string, read func(string) (*spec.Config, error)) (*Container, error) {
 	all, err := r.Store.Containers()
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -222,7 +224,7 @@ func (r *Runtime) lookupWith(ref string, read func(string) (*spec.Config, error)
 	if match == nil {
 		return nil, noSuchContainer(ref)
 	}
-	return r.loadWith(match, read)
+	return r.load(match)
 }
 
 // noSuchContainer is the error for a name or id that names no container,
@@ -273,16 +275,12 @@ func (r *Runtime) loadWith(c *cstorage.Container, read func(string) (*spec.Confi
 // log): sandbox's own, beside containers/storage's in the run root, so that
 // it can exist before the container does.
 func (r *Runtime) runDir(id string) string {
-	return filepath.Join(r.runRoot, runDirsName, id)
+	return filepath.Join(r.RunDirs(), id)
 }
 
-// runDirsName is the run root's directory of the containers' run
-// directories.
-const runDirsName = "sandbox-containers"
-
 // RunDirs is the directory of the containers' run directories, each
-// named by its container's id.
-func (r *Runtime) RunDirs() string { return filepath.Dir(r.runDir("x")) }
+// named by its container's id (removal.RunDirsIn).
+func (r *Runtime) RunDirs() string { return removal.RunDirsIn(r.runRoot) }
 
 // storageRef is how cleanup reopens this store.
 func (r *Runtime) storageRef() spec.StorageRef {

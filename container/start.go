@@ -135,7 +135,7 @@ func (r *Runtime) spawnAsync(o monitor.SpawnOptions) *launching {
 	go func() {
 		m, err := monitor.Spawn(o)
 		if err == nil {
-			l.mon = &launched{Launched: m, noEvents: r.Events.Path == "", self: r.Self}
+			l.mon = &launched{Launched: m, noEvents: r.Events.Path == "", cleaner: r.Cleaner}
 		}
 		l.err = err
 		close(l.done)
@@ -279,8 +279,9 @@ type launched struct {
 	// remover: this process removes the --rm container after its exit
 	// (monitor.Go.Remover).
 	remover bool
-	// self is the sandbox binary that the monitor runs for the cleanup.
-	self string
+	// cleaner is the sandbox-cleanup binary, which the monitor becomes
+	// once the container has exited.
+	cleaner string
 }
 
 // launch starts a container's monitor, which clones the init at once and
@@ -293,7 +294,7 @@ func (r *Runtime) launch(runDir string, clone monitor.Clone, attach bool) (*laun
 	if err != nil {
 		return nil, err
 	}
-	return &launched{Launched: l, noEvents: r.Events.Path == "", self: r.Self}, nil
+	return &launched{Launched: l, noEvents: r.Events.Path == "", cleaner: r.Cleaner}, nil
 }
 
 // monitorEnv is the monitor's environment.
@@ -315,15 +316,13 @@ func (l *launched) abandon() {
 
 // begin gives the monitor the container and waits for its report.
 func (l *launched) begin(c *Container) (*Started, error) {
-	cleanup := append([]string{}, GlobalArgs(c.Config.Storage)...)
+	cleanup := append([]string{l.cleaner}, GlobalArgs(c.Config.Storage)...)
 	if l.noEvents {
 		cleanup = append(cleanup, "--events-backend=none")
 	}
-	cleanup = append(cleanup, "container", "cleanup")
 	if c.Config.Remove {
 		cleanup = append(cleanup, "--rm")
 	}
-	self := l.self
 	if err := l.scope.wait(); err != nil {
 		l.scope.reported = true
 		l.abandon()
@@ -332,7 +331,7 @@ func (l *launched) begin(c *Container) (*Started, error) {
 	g := monitor.Go{
 		ConfigPath: filepath.Join(c.Dir, "config.json"),
 		LogPath:    logPath(c),
-		Cleanup:    append(append([]string{self}, cleanup...), c.ID),
+		Cleanup:    append(cleanup, c.ID),
 	}
 	if l.scope != nil {
 		g.Scope = l.scope.name

@@ -2,8 +2,6 @@ package container
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,12 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
+	"sandbox/removal"
 	"sandbox/spec"
 
 	cstorage "go.podman.io/storage"
-	"golang.org/x/sys/unix"
 )
 
 // alive reports whether pid is the process that started at start (see
@@ -236,142 +233,17 @@ func (r *Runtime) removeLeftover(c *Container) error {
 }
 
 // deleteStorage unmounts and deletes a container's layer and directories,
-// its run directory last (it holds the claim of whoever is deleting).
+// its run directory last (removal.Remover.Delete).
 func (r *Runtime) deleteStorage(id string, force bool) error {
-	// On a full disk the store's reserve makes room for the records.
-	err := r.Store.FreeingSpace(func() error {
-		if err := r.unmount(id, force); err != nil {
-			return fmt.Errorf("unmount: %w", err)
-		}
-		faultinject.Step(faultinject.RmUnmounted)
-		// Gone already: removed by another command meanwhile (the id may
-		// then name nothing, or briefly only the layer being removed).
-		err := r.Store.DeleteContainer(id)
-		if errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrNotAContainer) {
-			// No record: a create killed after making the layer (named
-			// by the container's id) may have left that.
-			return r.deleteOrphanLayer(id)
-		}
-		if err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	faultinject.Step(faultinject.RmDeleted)
-	if err := killRecordedInit(r.runDir(id)); err != nil {
-		return err
-	}
-	if err := r.Networks.Release(id); err != nil {
-		return err
-	}
-	if err := removeRunDir(r.runDir(id)); err != nil {
-		return fmt.Errorf("remove run directory: %w", err)
-	}
-	return nil
+	return r.remover().Delete(id, force)
 }
 
-// unmount unmounts a container's root filesystem. A mount point that
-// still holds something after the unmount ("replacing mount point ...:
-// directory not empty", left by an earlier fault: mounts stacked on it,
-// or what an init put in the bare directory when it ran on an unmounted
-// root) has every mount on it taken off and the bare directory emptied
-// (it is only a mount point: the layer's files are elsewhere), and the
-// unmount is tried again, so that such a container can still be used or
-// removed.
+// unmount unmounts a container's root filesystem (removal.Remover.Unmount).
 func (r *Runtime) unmount(id string, force bool) error {
-	_, err := r.Store.Unmount(id, force)
-	if err == nil || errors.Is(err, cstorage.ErrContainerUnknown) || errors.Is(err, cstorage.ErrLayerUnknown) {
-		return nil
-	}
-	if !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
-		return err
-	}
-	c, cerr := r.Store.Container(id)
-	if cerr != nil {
-		return fmt.Errorf("%w (and finding its layer: %v)", err, cerr)
-	}
-	merged := filepath.Join(r.Store.GraphRoot(), r.Store.GraphDriverName(), c.LayerID, "merged")
-	if cerr := clearMountPoint(merged); cerr != nil {
-		return fmt.Errorf("%w (and clearing it: %v)", err, cerr)
-	}
-	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
-		return err
-	}
-	return nil
+	return r.remover().Unmount(id, force)
 }
 
-// clearMountPoint takes every mount off dir and empties the bare
-// directory left.
-func clearMountPoint(dir string) error {
-	for i := 0; ; i++ {
-		err := unix.Unmount(dir, unix.MNT_DETACH)
-		if errors.Is(err, unix.EINVAL) {
-			break // not a mount point (any more)
-		}
-		if err != nil {
-			return fmt.Errorf("unmount %s: %w", dir, err)
-		}
-		if i == 64 {
-			return fmt.Errorf("unmount %s: still mounted after 64 unmounts", dir)
-		}
-	}
-	if isOverlayMount(dir) {
-		return fmt.Errorf("%s is still mounted", dir)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// layerIDOf is the id of container id's layer: derived from it, and not
-// the same (containers/storage looks up some ids among layers first, so
-// that a layer of the container's id would take its renames).
-func layerIDOf(id string) string {
-	sum := sha256.Sum256([]byte("sandbox container layer " + id))
-	return hex.EncodeToString(sum[:])
-}
-
-// deleteOrphanLayer deletes the layer of container id (layerIDOf) that a
-// create killed before it recorded the container left, if there is one
-// and no container uses it.
-func (r *Runtime) deleteOrphanLayer(containerID string) error {
-	id := layerIDOf(containerID)
-	if _, err := r.Store.Layer(id); err != nil {
-		return nil // none (or not ours to judge)
-	}
-	if _, err := r.Store.Container(containerID); err == nil {
-		return nil // recorded meanwhile
-	}
-	if _, err := r.Store.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) {
-		return fmt.Errorf("unmount the layer a killed create left: %w", err)
-	}
-	// Unknown, or not a layer: another command removed it meanwhile.
-	if err := r.Store.DeleteLayer(id); err != nil && !errors.Is(err, cstorage.ErrLayerUnknown) && !errors.Is(err, cstorage.ErrNotALayer) {
-		return fmt.Errorf("delete the layer a killed create left: %w", err)
-	}
-	return nil
-}
-
-// removeRunDir removes a run directory, again while another command
-// racing for the same container (a start or rm taking its lock, a
-// monitor writing its log) adds a file to it meanwhile.
-func removeRunDir(dir string) error {
-	var err error
-	for range 20 {
-		if err = os.RemoveAll(dir); !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
-			return err
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return err
+// remover removes containers from the runtime's open store.
+func (r *Runtime) remover() removal.Remover {
+	return removal.Remover{Store: r.Store, Networks: r.Networks, RunDirs: r.RunDirs(), Events: r.Events}
 }

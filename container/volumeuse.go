@@ -97,38 +97,12 @@ func (r *Runtime) PruneVolumes(ctx context.Context, keep func(*volume.Volume) bo
 }
 
 // removeAnonymousVolumes removes the anonymous volumes of a container
-// that is gone (rm -v, run --rm).
+// that is gone (rm -v, run --rm): removal.Remover.RemoveAnonymousVolumes.
 func (r *Runtime) removeAnonymousVolumes(cfg *spec.Config) error {
-	if cfg == nil {
-		return nil
-	}
-	var names []string
-	for _, m := range cfg.Spec.Mounts {
-		if m.Volume != "" {
-			names = append(names, m.Volume)
-		}
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	vs, err := r.Volumes()
-	if err != nil {
+	if err := r.openStore(); err != nil {
 		return err
 	}
-	var errs []error
-	for _, n := range names {
-		v, err := vs.Get(n)
-		if errors.Is(err, volume.ErrNoSuchVolume) {
-			continue
-		}
-		if err == nil && v.Anonymous {
-			err = vs.Remove(n)
-		}
-		if err != nil && !errors.Is(err, volume.ErrNoSuchVolume) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return r.remover().RemoveAnonymousVolumes(cfg)
 }
 
 // removeVolumes removes the volumes names (made by a create that failed).

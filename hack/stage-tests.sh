@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 dir=${1:?usage: $0 DIR}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
-BINARIES="sandbox sandbox-monitor sandbox-image sandbox-kube sandbox-build sandbox-service sandbox-nsenter"
+BINARIES="sandbox sandbox-monitor sandbox-cleanup sandbox-image sandbox-kube sandbox-build sandbox-service sandbox-nsenter"
 for b in $BINARIES; do
 	[ -x "bin/$b" ] || { echo "stage-tests: no bin/$b: make build first" >&2; exit 125; }
 done
@@ -43,7 +43,7 @@ mkdir -p "$dir/bin/faultinject"
 for b in sandbox sandbox-image sandbox-build; do
 	CGO_ENABLED=1 "$GO" build -trimpath -tags "$TAGS faultinject" -o "$dir/bin/faultinject/$b" "./cmd/$b"
 done
-cp bin/sandbox-monitor bin/sandbox-nsenter bin/sandbox-kube bin/sandbox-service "$dir/bin/faultinject/"
+cp bin/sandbox-monitor bin/sandbox-cleanup bin/sandbox-nsenter bin/sandbox-kube bin/sandbox-service "$dir/bin/faultinject/"
 # A static helper that tests bind into busybox containers.
 CGO_ENABLED=0 "$GO" build -o "$dir/bin/testhelper" ./test/helper
 for b in $BINARIES; do cp "bin/$b" "$dir/bin/"; done

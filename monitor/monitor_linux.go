@@ -341,7 +341,7 @@ func Run(opts Options) int {
 	}
 	// The cleanup of a foreground run starts once that command, which the
 	// user waits for, has ended: on a busy machine the start of the
-	// cleanup (the sandbox binary, its store opened) would compete for the
+	// cleanup (sandbox-cleanup, its store opened) would compete for the
 	// CPU with the command's last steps. The removal is marked under way,
 	// so the commands after it wait for it all the same.
 	if r := m.statusTo; r != nil && !proc.AwaitEnd(r.Pid, r.Start, 2*time.Second) {
