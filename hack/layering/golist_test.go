@@ -30,7 +30,9 @@ func TestTree(t *testing.T) {
 	}{
 		{"spec imports a driver", "spec/zz_bad.go", "package spec\n\nimport _ \"sandbox/userns\"\n", []string{
 			"sandbox/spec imports sandbox/userns: spec links nothing of sandbox but sandbox/internal: no driver, no engine",
-			// and through spec, the monitor would link the cgo hook.
+			// and through spec, the cleanup binary would link the keeper's
+			// package, and the monitor the cgo hook.
+			"sandbox/spec imports sandbox/userns (linked by sandbox/cmd/sandbox-cleanup): the cleanup binary links no engine, command line, containers/image, D-Bus, HTTP or cgo of sandbox's own",
 			"sandbox/userns imports sandbox/prerun (linked by sandbox/cmd/sandbox-monitor): the monitor and init binary links no containers/image, D-Bus, HTTP, cobra or cgo",
 		}},
 		{"a loop between folders", "cgroupv2/systemd/zz_bad.go", "package systemd\n\nimport _ \"sandbox/monitor\"\n", []string{

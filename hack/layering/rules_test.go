@@ -88,6 +88,9 @@ func TestCheck(t *testing.T) {
 			"sandbox/nsinit imports github.com/godbus/dbus/v5 (linked by sandbox/cmd/sandbox-monitor): the monitor and init binary links no containers/image, D-Bus, HTTP, cobra or cgo",
 			"sandbox/nsinit imports sandbox/seccomp (linked by sandbox/cmd/sandbox-monitor): the monitor and init binary links no containers/image, D-Bus, HTTP, cobra or cgo",
 		}},
+		{"the cleanup links the engine", []string{"sandbox/cmd/sandbox-cleanup: sandbox/removal", "sandbox/removal: sandbox/container"}, []string{
+			"sandbox/removal imports sandbox/container: the cleanup binary links no engine, command line, containers/image, D-Bus, HTTP or cgo of sandbox's own",
+		}},
 		{"sandbox links containers/image", []string{"sandbox/container: sandbox/storage/transfer"},
 			[]string{"sandbox/storage/transfer imports go.podman.io/image/v5/copy (linked by sandbox/cmd/sandbox): the sandbox binary links no containers/image (only cmd/sandbox-image does)"}},
 		{"sandbox links the Docker API", []string{"sandbox/container: sandbox/api", "sandbox/api: net/http"},
