@@ -86,3 +86,56 @@ func preserveChild() {
 		fmt.Println("5 still open")
 	}
 }
+
+// TestCloseExtraFds (unit): after closeExtraFds every descriptor above the
+// preserved ones is close-on-exec, and the preserved ones (3 on) are not.
+func TestCloseExtraFds(t *testing.T) {
+	if os.Getenv("NSINIT_TEST_CLOSE_EXTRA") == "1" {
+		closeExtraChild()
+		return
+	}
+	var files []*os.File
+	for i := 0; i < 4; i++ {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		files = append(files, f)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCloseExtraFds$")
+	cmd.Env = append(os.Environ(), "NSINIT_TEST_CLOSE_EXTRA=1")
+	cmd.ExtraFiles = files // 3, 4, 5, 6, without close-on-exec
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("child:\n%s", out)
+	if want := "3 open\n4 open\n5 cloexec\n6 cloexec\n"; !strings.Contains(string(out), want) {
+		t.Errorf("child reported:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// closeExtraChild is the child's side of TestCloseExtraFds: 3 and 4 are
+// preserved.
+func closeExtraChild() {
+	preservedFds = 2
+	for fd := 3; fd <= 6; fd++ {
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC != 0 {
+			fmt.Println(fd, "not open without close-on-exec before:", err)
+			os.Exit(1)
+		}
+	}
+	closeExtraFds()
+	for fd := 3; fd <= 6; fd++ {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		switch {
+		case err != nil:
+			fmt.Println(fd, "closed")
+		case flags&unix.FD_CLOEXEC != 0:
+			fmt.Println(fd, "cloexec")
+		default:
+			fmt.Println(fd, "open")
+		}
+	}
+}

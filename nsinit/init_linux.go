@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -451,8 +452,14 @@ func openTerminal(p *spec.Process, sock int) error {
 }
 
 // closeExtraFds marks every descriptor above 2 close-on-exec, but those
-// the command is given (--preserve-fds).
+// the command is given (--preserve-fds, which are 3 on): with one
+// close_range(2) where the kernel knows CLOSE_RANGE_CLOEXEC (Linux 5.11),
+// else each that /proc/self/fd lists (a directory read and a parse per
+// descriptor on the way from the go-ahead to the command).
 func closeExtraFds() {
+	if unix.CloseRange(uint(3+preservedFds), math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return
