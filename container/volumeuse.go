@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"sandbox/spec"
@@ -16,7 +15,7 @@ func (r *Runtime) Volumes() (*volume.Store, error) {
 	if err := r.openStore(); err != nil {
 		return nil, err
 	}
-	return volume.Open(filepath.Join(r.Store.Options.GraphRoot, "volumes"))
+	return volume.OpenIn(r.Store.Options.GraphRoot)
 }
 
 // VolumeUsers maps each volume that containers use (running or not) to

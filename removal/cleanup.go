@@ -119,7 +119,7 @@ func (m Remover) RemoveAnonymousVolumes(cfg *spec.Config) error {
 	if len(names) == 0 {
 		return nil
 	}
-	vs, err := volume.Open(filepath.Join(m.Store.Options.GraphRoot, "volumes"))
+	vs, err := volume.OpenIn(m.Store.Options.GraphRoot)
 	if err != nil {
 		return err
 	}

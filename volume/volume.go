@@ -94,6 +94,10 @@ func Open(dir string) (*Store, error) {
 	return &Store{dir: dir}, nil
 }
 
+// OpenIn returns the store of volumes of the storage at graphRoot
+// (GRAPHROOT/volumes).
+func OpenIn(graphRoot string) (*Store, error) { return Open(filepath.Join(graphRoot, "volumes")) }
+
 // Dir is the directory holding the volumes.
 func (s *Store) Dir() string { return s.dir }
 
