@@ -13,6 +13,7 @@ import (
 	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/monitor"
+	"sandbox/prerun"
 	"sandbox/spec"
 	"sandbox/userns"
 )
@@ -38,13 +39,28 @@ func (r *Runtime) Run(ctx context.Context, o *CreateOptions, attach bool) (_ *Co
 			r.settleStore()
 		}
 	}()
-	id, err := newID()
-	if err != nil {
-		return nil, nil, err
+	// The monitor the hook started for `sandbox run`, if any, names the
+	// container's id: it was started for its run directory.
+	early := prerun.TakeEarlyMonitor()
+	var id string
+	if early != nil {
+		id = early.ID
+	} else {
+		var err error
+		if id, err = newID(); err != nil {
+			return nil, nil, err
+		}
 	}
 	// What the monitor's descriptors need is known from the flags as
 	// given; a guess that checking proves wrong costs a second spawn.
-	l := r.spawnAsync(monitor.SpawnOptions{RunDir: r.runDir(id), Attach: attach, PreserveFDs: int(o.PreserveFDs), Passthrough: o.LogDriver == spec.LogPassthrough})
+	so := monitor.SpawnOptions{RunDir: r.runDir(id), Attach: attach, PreserveFDs: int(o.PreserveFDs), Passthrough: o.LogDriver == spec.LogPassthrough}
+	var l *launching
+	if early != nil {
+		l = r.adoptEarly(early, so)
+	}
+	if l == nil {
+		l = r.spawnAsync(so)
+	}
 	p, err := r.prepare(ctx, o, id)
 	if err != nil {
 		l.drop()
@@ -124,6 +140,29 @@ type launching struct {
 	err  error
 	// abandoned: abandon has run; it runs once.
 	abandoned bool
+}
+
+// adoptEarly takes the monitor that the hook started (prerun's early.c)
+// as the container's when it was started as spawnAsync would start one
+// for o; otherwise it abandons it and returns nil.
+func (r *Runtime) adoptEarly(e *prerun.EarlyMonitor, o monitor.SpawnOptions) *launching {
+	if filepath.Clean(e.Binary) != r.Monitor || e.RunDir != o.RunDir || o.PreserveFDs != 0 || o.Passthrough {
+		// It exits at the end of its options pipe, and is reaped at the
+		// command's end (prerun.EndEarlyMonitor).
+		e.Abandon()
+		return nil
+	}
+	m := monitor.Adopt(monitor.Adopted{Pid: e.Pid, Binary: r.Monitor, RunDir: e.RunDir, Attach: o.Attach,
+		Sync: e.Sync, Go: e.Go, Options: e.Options, AttachFd: e.Attach})
+	l := &launching{done: make(chan struct{}), mon: &launched{Launched: m, noEvents: r.Events.Path == "", cleaner: r.Cleaner}}
+	close(l.done)
+	// As spawnAsync's goroutine does after its spawn: encoding/json readied
+	// for what the caller encodes next.
+	go func() {
+		_, _ = json.Marshal(&monitor.Options{})
+		_, _ = json.Marshal(&spec.Config{})
+	}()
+	return l
 }
 
 // spawnAsync spawns a container's monitor (monitor.Spawn) in the

@@ -57,12 +57,16 @@ type leaf struct {
 }
 
 // openLeaf makes the container's cgroup as c asks, in the systemd scope
-// named (Go.Scope, "" none); nil without one.
-func openLeaf(c *Cgroup, scope string) (*leaf, error) {
+// named (Go.Scope, "" none); nil without one. detected, when not nil, is
+// the cgroup layout as the monitor saw it already (an early init's).
+func openLeaf(c *Cgroup, scope string, detected *cgroupv2.Status) (*leaf, error) {
 	if c == nil {
 		return nil, nil
 	}
 	detect := cgroupv2.Detect
+	if detected != nil {
+		detect = func() (*cgroupv2.Status, error) { return detected, nil }
+	}
 	if scope != "" {
 		detect = func() (*cgroupv2.Status, error) { return cgroupv2.DetectScope(scope) }
 	}

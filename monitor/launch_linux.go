@@ -160,6 +160,42 @@ func Spawn(o SpawnOptions) (_ *Launched, retErr error) {
 	return l, nil
 }
 
+// Adopted is a monitor that another part of the process started as Spawn
+// would (prerun's early monitor): its process, what it was started with,
+// and this process's ends of its pipes and attach socket.
+type Adopted struct {
+	Pid    int
+	Binary string
+	RunDir string
+	// Attach: the attach socket is used (Launched.Conn); otherwise it is
+	// closed here, and the monitor, told Options.Attach false, closes its
+	// end.
+	Attach bool
+	// Sync is the read end of the sync pipe, Go and Options the write
+	// ends of the go and options pipes, AttachFd this end of the attach
+	// socket.
+	Sync, Go, Options, AttachFd int
+}
+
+// Adopt takes a started monitor as Spawn would have returned it: one
+// without preserved descriptors or passthrough streams, whose options
+// are to come (Configure).
+func Adopt(a Adopted) *Launched {
+	l := &Launched{
+		Pid:     a.Pid,
+		spawned: SpawnOptions{Binary: a.Binary, RunDir: a.RunDir, Attach: a.Attach},
+		sync:    os.NewFile(uintptr(a.Sync), "monitor-sync"),
+		goPipe:  os.NewFile(uintptr(a.Go), "monitor-go"),
+		opts:    os.NewFile(uintptr(a.Options), "monitor-options"),
+	}
+	if a.Attach {
+		l.Conn = attach.Pollable(a.AttachFd, "attach")
+	} else {
+		unix.Close(a.AttachFd)
+	}
+	return l
+}
+
 // Configure gives a spawned monitor its options, which must agree with
 // what it was spawned with; it then clones the init. After an error the
 // monitor is to be abandoned.

@@ -30,7 +30,10 @@
 //	fd 4  optional: a stream socket to an attached client (package attach)
 //
 // Starting before the container is made lets the monitor's and the init's
-// process start-up overlap the storage work of the command.
+// process start-up overlap the storage work of the command. For `sandbox
+// run` the command's pre-runtime hook starts it (prerun's early.c), with
+// fd 4 always a socket, and the monitor may clone the init before it has
+// its options (earlyinit_linux.go).
 //
 // The end of a --rm container: the monitor marks its removal as under way
 // (spec.RemovalMark), sends the exit status and becomes the cleanup, which
@@ -69,6 +72,7 @@ import (
 	"time"
 
 	"sandbox/attach"
+	"sandbox/cgroupv2"
 	"sandbox/events"
 	"sandbox/internal/proc"
 	"sandbox/network"
@@ -268,8 +272,9 @@ type monitor struct {
 	mountNS *os.File
 }
 
-// Run is the monitor role; it returns only when it cannot exec cleanup.
-func Run(opts Options) int {
+// Run is the monitor role, with the early init cloned before its options
+// (nil for none); it returns only when it cannot exec cleanup.
+func Run(opts Options, pre *EarlyInit) int {
 	log.SetFlags(0)
 	log.SetPrefix("sandbox-monitor: ")
 	closeInherited(opts.Clone.held())
@@ -280,6 +285,10 @@ func Run(opts Options) int {
 		m.first = c
 		m.clients = append(m.clients, c)
 		m.unread = append(m.unread, c)
+	} else {
+		// /dev/null, or a socket whose other end the command closed (an
+		// early monitor, started before it knew: prerun's early.c).
+		unix.Close(attachFd)
 	}
 	// In a systemd scope, the cgroup and the init wait for the go-ahead:
 	// the command sends it once systemd has moved this process into the
@@ -287,8 +296,12 @@ func Run(opts Options) int {
 	var init *pendingInit
 	var err error
 	early := opts.Clone.Cgroup == nil || !opts.Clone.Cgroup.Systemd
+	if !early {
+		pre.Kill()
+		pre = nil
+	}
 	if early {
-		if init, err = m.prepareInit(); err != nil {
+		if init, err = m.prepareInit(pre); err != nil {
 			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
 			return 125
 		}
@@ -320,7 +333,7 @@ func Run(opts Options) int {
 	}
 	var code int
 	if !early {
-		init, err = m.prepareInit()
+		init, err = m.prepareInit(nil)
 	}
 	if err != nil {
 		// The container exists: its cleanup (and --rm) runs as after any
@@ -367,12 +380,28 @@ func catchSignals() {
 	}()
 }
 
-// prepareInit makes the container's cgroup and clones the init into it.
-func (m *monitor) prepareInit() (*pendingInit, error) {
+// prepareInit makes the container's cgroup and clones the init into it,
+// or takes the early init pre (nil for none) when it has the shape the
+// options ask for, and kills it when not.
+func (m *monitor) prepareInit(pre *EarlyInit) (*pendingInit, error) {
 	var err error
-	if m.leaf, err = openLeaf(m.opts.Clone.Cgroup, m.goAhead.Scope); err != nil {
+	var detected *cgroupv2.Status
+	if pre != nil {
+		detected = pre.detected
+	}
+	if m.leaf, err = openLeaf(m.opts.Clone.Cgroup, m.goAhead.Scope, detected); err != nil {
+		pre.Kill()
 		return nil, err
 	}
+	if pre != nil && fitsEarly(m.opts.Clone, m.leaf) {
+		init := pre.init
+		pre.init = nil
+		if err := init.settle(m.opts.Clone); err != nil {
+			return nil, err
+		}
+		return init, nil
+	}
+	pre.Kill()
 	init, err := cloneInit(m.opts.Clone, m.leaf)
 	if err != nil {
 		m.leaf.close()

@@ -64,9 +64,22 @@ func (p *pendingInit) kill() {
 }
 
 // cloneInit clones the init with the namespaces and standard streams that
-// c asks for, into the container's cgroup when it has one; it waits for
-// begin.
+// c asks for, into the container's cgroup when it has one (forkInit), and
+// records it and attaches its network (settle); it waits for begin.
 func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
+	p, err := forkInit(c, cg)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.settle(c); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// forkInit clones the init as cloneInit does, without what needs the
+// container's run directory: its record and its network.
+func forkInit(c Clone, cg *leaf) (*pendingInit, error) {
 	if err := cg.beforeClone(); err != nil {
 		return nil, err
 	}
@@ -160,20 +173,27 @@ func cloneInit(c Clone, cg *leaf) (*pendingInit, error) {
 	}
 	p.pid, p.leaf = pid, cg
 	p.join = c.JoinNetns
+	return p, nil
+}
+
+// settle records the init in the container's run directory and attaches
+// the network backend to its network namespace; on error it kills it.
+func (p *pendingInit) settle(c Clone) error {
+	pid := p.pid
 	// Recorded at once, before anything else can fail or kill this
 	// monitor: whoever removes the container finds the init by it, even
 	// when no state names it yet (container.killRecordedInit).
 	if c.runDir != "" {
 		if err := os.WriteFile(filepath.Join(c.runDir, InitPidFile), []byte(fmt.Sprintf("%d %d\n", pid, startTime(pid))), 0o600); err != nil {
 			p.kill()
-			return nil, fmt.Errorf("record the init's pid: %w", err)
+			return fmt.Errorf("record the init's pid: %w", err)
 		}
 	}
 	if err := p.startNetwork(c); err != nil {
 		p.kill()
-		return nil, err
+		return err
 	}
-	return p, nil
+	return nil
 }
 
 // begin gives the init the container's configuration; it goes on by

@@ -1,8 +1,11 @@
 // Package prerun is the C that runs in every sandbox process before the Go
 // runtime starts (hook.c, a constructor): it becomes the per-user keeper,
 // or joins the keeper's user and mount namespaces, and marks inherited
-// descriptors close-on-exec. Its Go face (prerun_linux.go) reports what the
-// hook did and which global flags it skips to find the command. At the
+// descriptors close-on-exec; for `sandbox run` it then starts the
+// container's monitor (early.c), which the engine adopts
+// (TakeEarlyMonitor) or ends (EndEarlyMonitor). Its Go face
+// (prerun_linux.go) reports what the hook did and which global flags it
+// skips to find the command. At the
 // other end of a command's life, teardown.c hands the kernel's teardown of
 // the command's memory to a small process that outlives it by a moment
 // (HandOffTeardown). It imports nothing of sandbox and must stay that way:

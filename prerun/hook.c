@@ -30,6 +30,9 @@
 //	    namespace), and it is what a user runs when the keeper is stuck.
 //	    The command line says so, not the environment, so that no child
 //	    inherits it. Read from /proc/self/cmdline (its first 4 KiB).
+//	    Once joined, for `sandbox [GLOBAL FLAGS] run ...` the hook also
+//	    starts the monitor of the container to be made (early.c), whose
+//	    start then overlaps this process's; Go adopts it or ends it.
 //
 // Except in the keeper, every descriptor above 2 that the process inherited
 // is marked close-on-exec: a directory or file the caller holds open
@@ -55,6 +58,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hook.h"
 #include "procfs.h"
 
 enum { HOOK_UNJOINED = 0, HOOK_JOINED = 1, HOOK_INHERITED = 2 };
@@ -68,9 +72,9 @@ int sandbox_hook_skipped;
 int sandbox_hook_inherited_fds;
 unsigned int sandbox_hook_host_uid;
 unsigned int sandbox_hook_host_gid;
-char sandbox_hook_runtime_dir[PATH_MAX];
+char sandbox_hook_runtime_dir[SANDBOX_PATH_MAX];
 // prerun_linux.go declares the two arrays with these sizes.
-_Static_assert(PATH_MAX == 4096, "sandbox_hook_runtime_dir is declared with 4096 bytes");
+_Static_assert(SANDBOX_PATH_MAX == 4096, "sandbox_hook_runtime_dir is declared with 4096 bytes");
 char sandbox_hook_error[512];
 
 static void hook_error(const char *what, int err) {
@@ -140,29 +144,50 @@ static int value_follows(const char *arg) {
 	return 0;
 }
 
-// command_is_check reports whether this is `sandbox [GLOBAL FLAGS] check`.
-static int command_is_check(void) {
-	char buf[4096];
-	ssize_t n = read_small("/proc/self/cmdline", buf, sizeof buf);
-	if (n <= 0)
-		return 0;
-	// buf holds NUL-terminated arguments; buf[n] ends the last one even
-	// when the command line was longer than buf.
-	const char *end = buf + n;
-	const char *p = buf + strlen(buf) + 1; // skip argv[0]
-	int value = 0;                         // p is the value of a global flag
+// cmdline is the process's command line (its first 4 KiB, from
+// /proc/self/cmdline), read once: NUL-terminated arguments from cmdline to
+// cmdline_end, argv[0] first; cmdline_end ends the last one even when the
+// command line was longer.
+static char cmdline[4096];
+static const char *cmdline_end = cmdline;
+
+static void read_cmdline(void) {
+	ssize_t n = read_small("/proc/self/cmdline", cmdline, sizeof cmdline);
+	cmdline_end = cmdline + (n > 0 ? n : 0);
+}
+
+// args_after_argv0 is where the arguments after argv[0] start in cmdline.
+static const char *args_after_argv0(void) {
+	return cmdline < cmdline_end ? cmdline + strlen(cmdline) + 1 : cmdline_end;
+}
+
+const char *sandbox_hook_command(const char *p, const char *end, const char **rest, const char **runroot) {
+	int value = 0; // p is the value of a global flag
+	*runroot = NULL;
 	for (; p < end; p += strlen(p) + 1) {
 		if (value) {
+			if (value == 2)
+				*runroot = p;
 			value = 0;
 		} else if (value_follows(p)) {
-			value = 1;
+			value = strcmp(p, "--runroot") == 0 ? 2 : 1;
 		} else if (strcmp(p, "--") == 0) {
-			return 0;
+			return NULL;
 		} else if (p[0] != '-') {
-			return strcmp(p, "check") == 0;
+			*rest = p + strlen(p) + 1;
+			return p;
+		} else if (strncmp(p, "--runroot=", 10) == 0) {
+			*runroot = p + 10;
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+// command_is_check reports whether this is `sandbox [GLOBAL FLAGS] check`.
+static int command_is_check(void) {
+	const char *rest, *runroot;
+	const char *cmd = sandbox_hook_command(args_after_argv0(), cmdline_end, &rest, &runroot);
+	return cmd && strcmp(cmd, "check") == 0;
 }
 
 // join_keeper joins the live keeper, or notes that the process is in its
@@ -274,6 +299,9 @@ __attribute__((constructor(101))) static void sandbox_hook(void) {
 		sandbox_hook_state = HOOK_INHERITED;
 	} else {
 		runtime_dir();
+		read_cmdline();
 		join_keeper(!command_is_check());
+		if (sandbox_hook_state == HOOK_JOINED)
+			sandbox_early_monitor(args_after_argv0(), cmdline_end);
 	}
 }

@@ -11,8 +11,22 @@ extern unsigned int sandbox_hook_host_gid;
 extern char sandbox_hook_runtime_dir[4096];
 extern char sandbox_hook_error[512];
 extern const char *sandbox_global_value_flag(int i);
+extern int sandbox_early_pid;
+extern int sandbox_early_fds[4];
+extern char sandbox_early_id[65];
+extern char sandbox_early_run_dir[4096];
+extern char sandbox_early_binary[4096];
+extern int sandbox_early_plan(const char *args, const char *end, const char **run_root, int *shape);
+#include <stdlib.h>
 */
 import "C"
+
+import (
+	"strings"
+	"sync"
+	"syscall"
+	"unsafe"
+)
 
 // KeeperState tells how the hook left this process.
 type KeeperState int
@@ -63,4 +77,103 @@ func GlobalValueFlags() []string {
 		}
 		flags = append(flags, C.GoString(f))
 	}
+}
+
+// EarlyMonitor is the monitor of a container that the hook started for
+// `sandbox run` before the Go runtime (early.c): its process, the
+// container's id and run directory it was started for, its binary, and
+// this process's ends of its pipes (close-on-exec).
+type EarlyMonitor struct {
+	Pid    int
+	ID     string
+	RunDir string
+	Binary string
+	// Sync is the read end of its sync pipe, Go and Options the write
+	// ends of its go and options pipes, Attach this end of its attach
+	// socket.
+	Sync, Go, Options, Attach int
+}
+
+var (
+	earlyTaken sync.Once
+	// earlyEnding, guarded by earlyMu, are early monitors given up
+	// (EarlyMonitor.Abandon), to reap at the command's end.
+	earlyMu     sync.Mutex
+	earlyEnding []int
+)
+
+// TakeEarlyMonitor returns the monitor the hook started, to the first
+// caller only; nil when the hook started none (see early.c for when).
+// The caller owns it: it adopts it, or gives it up (Abandon).
+func TakeEarlyMonitor() *EarlyMonitor {
+	var e *EarlyMonitor
+	earlyTaken.Do(func() {
+		if C.sandbox_early_pid <= 0 {
+			return
+		}
+		e = &EarlyMonitor{
+			Pid:     int(C.sandbox_early_pid),
+			ID:      C.GoString(&C.sandbox_early_id[0]),
+			RunDir:  C.GoString(&C.sandbox_early_run_dir[0]),
+			Binary:  C.GoString(&C.sandbox_early_binary[0]),
+			Sync:    int(C.sandbox_early_fds[0]),
+			Go:      int(C.sandbox_early_fds[1]),
+			Options: int(C.sandbox_early_fds[2]),
+			Attach:  int(C.sandbox_early_fds[3]),
+		}
+	})
+	return e
+}
+
+// Abandon gives up an early monitor: this process's ends of its pipes
+// close, which it takes for there being no container, and it exits; it
+// is reaped by EndEarlyMonitor.
+func (e *EarlyMonitor) Abandon() {
+	for _, fd := range []int{e.Sync, e.Go, e.Options, e.Attach} {
+		syscall.Close(fd)
+	}
+	earlyMu.Lock()
+	earlyEnding = append(earlyEnding, e.Pid)
+	earlyMu.Unlock()
+}
+
+// EndEarlyMonitor gives up the early monitor if nothing took it (a run
+// that failed before its container was made, or asked for help), and
+// waits for the monitors given up to exit: a command leaves none behind.
+// For the end of the command.
+func EndEarlyMonitor() {
+	if e := TakeEarlyMonitor(); e != nil {
+		e.Abandon()
+	}
+	earlyMu.Lock()
+	pids := earlyEnding
+	earlyEnding = nil
+	earlyMu.Unlock()
+	for _, pid := range pids {
+		for {
+			if _, err := syscall.Wait4(pid, nil, 0, nil); err != syscall.EINTR {
+				break
+			}
+		}
+	}
+}
+
+// earlyPlan is what the hook decides for a command line (argv[0] left
+// out): whether it starts the monitor early, for which run root ("" the
+// default), and whether it asks that monitor for an early init. For
+// tests of the hook's reading.
+func earlyPlan(args []string) (early bool, runRoot string, earlyInit bool) {
+	buf := ""
+	if len(args) > 0 {
+		buf = strings.Join(args, "\x00") + "\x00"
+	}
+	c := C.CString(buf)
+	defer C.free(unsafe.Pointer(c))
+	var shape C.int
+	var root *C.char
+	n := C.sandbox_early_plan(c, (*C.char)(unsafe.Add(unsafe.Pointer(c), len(buf))), &root, &shape)
+	if root != nil {
+		runRoot = C.GoString(root)
+	}
+	return n != 0, runRoot, shape != 0
 }

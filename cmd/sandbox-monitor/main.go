@@ -34,7 +34,12 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "monitor":
+		// Before the options, when asked: see monitor.EarlyInit.
+		pre := monitor.CloneEarlyInit()
 		opts, err := monitor.ReceiveOptions(os.Args[2])
+		if err != nil {
+			pre.Kill()
+		}
 		if errors.Is(err, monitor.ErrAbandoned) {
 			os.Exit(125)
 		}
@@ -42,7 +47,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "sandbox-monitor: %v\n", err)
 			os.Exit(125)
 		}
-		os.Exit(monitor.Run(opts))
+		os.Exit(monitor.Run(opts, pre))
 	}
 	fmt.Fprintf(os.Stderr, "sandbox-monitor: unknown role %q\n", os.Args[1])
 	os.Exit(125)

@@ -72,10 +72,12 @@ func main() {
 	exit(spec.ExitSandbox)
 }
 
-// exit ends the command with code. The kernel's teardown of the command's
-// memory then follows its exit status rather than coming before it
-// (prerun.HandOffTeardown).
+// exit ends the command with code. A monitor the hook started that no
+// container took ends first (prerun.EndEarlyMonitor). The kernel's
+// teardown of the command's memory then follows its exit status rather
+// than coming before it (prerun.HandOffTeardown).
 func exit(code int) {
+	prerun.EndEarlyMonitor()
 	prerun.HandOffTeardown()
 	os.Exit(code)
 }

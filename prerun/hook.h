@@ -1,0 +1,35 @@
+// hook.h: what the pre-runtime hook (hook.c) shares with the early start
+// of a container's monitor (early.c).
+#ifndef SANDBOX_HOOK_H
+#define SANDBOX_HOOK_H
+
+#include <limits.h>
+
+#define SANDBOX_PATH_MAX 4096
+_Static_assert(PATH_MAX == SANDBOX_PATH_MAX, "PATH_MAX is not 4096");
+
+extern int sandbox_hook_inherited_fds;
+extern unsigned int sandbox_hook_host_uid;
+extern unsigned int sandbox_hook_host_gid;
+extern char sandbox_hook_runtime_dir[SANDBOX_PATH_MAX];
+
+// sandbox_hook_command returns the command among the arguments from p to
+// end (NUL-terminated, as in /proc/self/cmdline, argv[0] left out): the
+// first that is neither a global flag nor a global flag's value; and in
+// *rest the arguments after it. NULL when there is none, or when "--"
+// comes first. *runroot is the value of --runroot given before it, or
+// NULL.
+const char *sandbox_hook_command(const char *p, const char *end, const char **rest, const char **runroot);
+
+// sandbox_early_monitor starts the monitor of the container that
+// `sandbox run` is about to make, when the arguments from args to end
+// (as for sandbox_hook_command) allow it (early.c).
+void sandbox_early_monitor(const char *args, const char *end);
+
+// sandbox_early_plan tells from those arguments whether the monitor is
+// started early (1, else 0), in *run_root the run root it is started for
+// (--runroot's value, or NULL for the default), and in *shape whether it
+// is asked for an early init (early.c).
+int sandbox_early_plan(const char *args, const char *end, const char **run_root, int *shape);
+
+#endif
