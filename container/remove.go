@@ -156,8 +156,14 @@ func signalProcess(pid int, start uint64, sig unix.Signal) error {
 // removal to this process (a foreground run, see package monitor) with
 // the exit status: what the cleanup command would have done. A container
 // the monitor did not hand over (still running after a detach, or
-// removed by the monitor's cleanup) is left alone.
-func (r *Runtime) RemoveHandedOff(c *Container) error {
+// removed by the monitor's cleanup) is left alone. status is the exit
+// status the command got: one the monitor never hands over for
+// (spec.RemovalHandedOff) needs no look at the container's state, which
+// the command would otherwise read on its way out.
+func (r *Runtime) RemoveHandedOff(c *Container, status int) error {
+	if !spec.RemovalHandedOff(status) {
+		return nil
+	}
 	st, err := spec.ReadState(c.RunDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

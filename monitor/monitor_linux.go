@@ -236,6 +236,8 @@ type containerConfig struct {
 }
 
 type monitor struct {
+	// self is this process, as the state and the removal's mark name it.
+	self    spec.ProcessRef
 	opts    Options
 	goAhead Go
 	cfg     *containerConfig
@@ -279,7 +281,9 @@ func Run(opts Options, pre *EarlyInit) int {
 	log.SetPrefix("sandbox-monitor: ")
 	closeInherited(opts.Clone.held())
 	syncPipe := os.NewFile(syncFd, "sync")
-	m := &monitor{opts: opts}
+	// Read once, off the way of the exit status, which the removal's mark
+	// and the exit's record that name this process come before or after.
+	m := &monitor{opts: opts, self: spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())}}
 	if opts.Attach {
 		c := os.NewFile(attachFd, "attach")
 		m.first = c
@@ -535,7 +539,7 @@ func (m *monitor) runOnce(syncPipe *os.File, init *pendingInit, restarts int) (c
 	now := time.Now().UTC()
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
 		*s = spec.State{Status: spec.StatusRunning, Pid: pid, PidStart: start,
-			MonitorPid: os.Getpid(), MonitorStart: startTime(os.Getpid()), StartedAt: now,
+			MonitorPid: m.self.Pid, MonitorStart: m.self.Start, StartedAt: now,
 			RestartCount: restarts, StopRequested: restarts > 0 && s.StopRequested, Cgroup: m.leaf.path()}
 		return nil
 	}); err != nil {
@@ -640,7 +644,7 @@ func (m *monitor) finish(code int, errMsg string) int {
 		return code
 	}
 	if m.cfg != nil && m.cfg.Remove && len(m.goAhead.Cleanup) > 0 {
-		markRemoval(m.opts.RunDir)
+		markRemoval(m.opts.RunDir, m.self)
 	}
 	if m.sendExit(code) && m.goAhead.Remover != nil {
 		m.statusTo = m.goAhead.Remover
@@ -671,7 +675,7 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 	if r == nil || m.first == nil || m.cfg == nil || !m.cfg.Remove {
 		return false
 	}
-	if code < 1 || code > spec.ExitSandbox {
+	if !spec.RemovalHandedOff(code) {
 		return false
 	}
 	m.mu.Lock()
@@ -692,9 +696,8 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 		m.handedOff = true
 		return true
 	}
-	self := spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())}
 	if err := spec.UpdateState(m.opts.RunDir, func(s *spec.State) error {
-		s.MonitorPid, s.MonitorStart = self.Pid, self.Start
+		s.MonitorPid, s.MonitorStart = m.self.Pid, m.self.Start
 		return nil
 	}); err != nil {
 		log.Printf("take the removal back: %v", err)
@@ -707,8 +710,7 @@ func (m *monitor) handOff(code int, errMsg string) bool {
 // removes the mark last, before the container's status goes out: the
 // commands after a run --rm wait for it. Without the mark they would see
 // the container for a moment; the removal itself goes on regardless.
-func markRemoval(runDir string) {
-	self := spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())}
+func markRemoval(runDir string, self spec.ProcessRef) {
 	if err := spec.MarkRemoval(runDir, self); err != nil {
 		log.Print(err)
 	}
@@ -750,7 +752,7 @@ func (m *monitor) sendExit(code int) (firstGotIt bool) {
 // recordExit records the exit with this process as the container's owner
 // until it ends: it becomes the cleanup.
 func (m *monitor) recordExit(code int, errMsg string) {
-	m.record(code, errMsg, spec.ProcessRef{Pid: os.Getpid(), Start: startTime(os.Getpid())})
+	m.record(code, errMsg, m.self)
 }
 
 // record records the exit, and owner as the process that owns the

@@ -51,3 +51,9 @@ func ExitStatus(err error) int {
 	}
 	return ExitSandbox
 }
+
+// RemovalHandedOff reports whether the removal of a --rm container that
+// exited with code goes to the foreground command attached to it, when
+// there is one (package monitor): for a failure, 1 to 125, which that
+// command measures the store for before the container goes.
+func RemovalHandedOff(code int) bool { return code >= 1 && code <= ExitSandbox }

@@ -31,3 +31,13 @@ func TestExitStatus(t *testing.T) {
 		t.Errorf("a bare status says %q", msg)
 	}
 }
+
+// A --rm container's removal goes to its foreground command for a failure
+// of the command (1 to 125), never for success or a signal's 128+N.
+func TestRemovalHandedOff(t *testing.T) {
+	for code, want := range map[int]bool{0: false, 1: true, 7: true, 125: true, 126: false, 127: false, 137: false, -1: false} {
+		if got := RemovalHandedOff(code); got != want {
+			t.Errorf("RemovalHandedOff(%d) = %t, want %t", code, got, want)
+		}
+	}
+}

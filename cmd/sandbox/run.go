@@ -209,7 +209,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if o.Remove {
 		// The container's status stands; a removal that fails leaves a
 		// container that the next command to meet it removes.
-		if rerr := rt.RemoveHandedOff(c); rerr != nil {
+		if rerr := rt.RemoveHandedOff(c, spec.ExitStatus(err)); rerr != nil {
 			fmt.Fprintf(os.Stderr, "WARN: %v\n", rerr)
 		}
 	}
