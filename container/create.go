@@ -19,6 +19,7 @@ import (
 	"sandbox/internal/faultinject"
 	"sandbox/internal/proc"
 	"sandbox/internal/runflags"
+	"sandbox/nsinit"
 	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
@@ -493,6 +494,13 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	}
 	if err := r.buildSpec(cfg, o, p.flags, &imgCfg.Config, rootfs, c.RunDir, p.uidMap, p.gidMap); err != nil {
 		return nil, err
+	}
+	// The init, waiting for the go-ahead, makes the mount points it can
+	// while this process writes the configuration (nsinit.Prepare).
+	if p.launch != nil {
+		if mon, err := p.launch.wait(); err == nil {
+			mon.Prepare(nsinit.Prepare{Rootfs: rootfs, Mounts: nsinit.PrepareMounts(cfg.Spec.Mounts)})
+		}
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"sandbox/attach"
+	"sandbox/nsinit"
 
 	"golang.org/x/sys/unix"
 )
@@ -249,6 +250,17 @@ func (l *Launched) Abandon() {
 		if err != syscall.EINTR {
 			return
 		}
+	}
+}
+
+// Prepare sends ahead of the go-ahead what the init may do before it
+// (nsinit.Prepare): the container's root filesystem, mounted, and the
+// binds whose mount points it may make meanwhile. A write that fails is
+// the go-ahead's to report.
+func (l *Launched) Prepare(p nsinit.Prepare) {
+	line, err := nsinit.PrepareLine(p)
+	if err == nil {
+		_, _ = l.goPipe.Write(line)
 	}
 }
 

@@ -22,7 +22,8 @@
 //	      monitor there)
 //	fd 5  go pipe, from the command: one JSON line, Go, once the container
 //	      is created, read up to its newline; end of file without it means
-//	      abandon (no cleanup). An init cloned before the go-ahead gets the
+//	      abandon (no cleanup). Lines sent ahead of it (nsinit.Prepare)
+//	      are for the init. An init cloned before the go-ahead gets the
 //	      pipe (nsinit.Begin.GoPipe), starts on the line and forwards it
 //	      here, so that the monitor's wake-up is not on the way.
 //	fd 3  sync pipe, to the command: one JSON line, SyncMessage, once the
@@ -76,6 +77,7 @@ import (
 	"sandbox/events"
 	"sandbox/internal/proc"
 	"sandbox/network"
+	"sandbox/nsinit"
 	"sandbox/spec"
 
 	"golang.org/x/sys/unix"
@@ -447,7 +449,13 @@ func closeInherited(preserve int) {
 func readGo(f *os.File) (Go, error) {
 	defer f.Close()
 	var g Go
-	data, err := bufio.NewReader(f).ReadBytes('\n')
+	r := bufio.NewReader(f)
+	data, err := r.ReadBytes('\n')
+	// What the command sends ahead is for an init that reads the pipe
+	// itself (nsinit.Prepare); this one is cloned after the go-ahead.
+	for err == nil && nsinit.IsPrepareLine(data) {
+		data, err = r.ReadBytes('\n')
+	}
 	if errors.Is(err, io.EOF) && len(data) == 0 {
 		return g, ErrAbandoned
 	}

@@ -234,7 +234,25 @@ func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 		return "", nil, fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
 	}
 	st := workWhileWaiting(fds[0], canStage)
-	line, err := readLine(fds[0])
+	lines := lineReader{fd: fds[0]}
+	var line []byte
+	for {
+		line, err = lines.next()
+		if err != nil || !IsPrepareLine(line) {
+			break
+		}
+		// Mount points made while the command finishes
+		// (prepare_linux.go), unless the go-ahead is there already: they
+		// are made after it as well, without decoding this line. Then
+		// the staging, if this line alone was there when the wait began.
+		if lines.pending() {
+			continue
+		}
+		prepare(line)
+		if st == nil {
+			st = workWhileWaiting(fds[0], canStage)
+		}
+	}
 	unix.Close(fds[0])
 	if err != nil {
 		// End of file without a line: abandoned (the monitor, which
@@ -320,19 +338,43 @@ func workWhileWaiting(fd int, canStage bool) *staging {
 	return st
 }
 
-// readLine reads fd up to a newline, on this thread: read(2), and
-// poll(2) if the pipe is non-blocking; never the runtime's poller, which
-// would hand the locked thread's wait to another thread.
-func readLine(fd int) ([]byte, error) {
-	var line []byte
+// lineReader reads lines from fd on this thread: read(2), and poll(2) if
+// the pipe is non-blocking; never the runtime's poller, which would hand
+// the locked thread's wait to another thread.
+type lineReader struct {
+	fd   int
+	rest []byte // read past the last line returned
+}
+
+// pending reports whether more is there to read: read ahead already, or
+// waiting in the pipe.
+func (r *lineReader) pending() bool {
+	if len(r.rest) > 0 {
+		return true
+	}
+	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
+}
+
+// next returns the next line, newline included.
+func (r *lineReader) next() ([]byte, error) {
 	buf := make([]byte, 4096)
 	for {
-		n, err := unix.Read(fd, buf)
+		if i := bytes.IndexByte(r.rest, '\n'); i >= 0 {
+			line := r.rest[:i+1]
+			r.rest = r.rest[i+1:]
+			return line, nil
+		}
+		if len(r.rest) > 1<<20 {
+			return nil, errors.New("a line of more than 1 MiB")
+		}
+		n, err := unix.Read(r.fd, buf)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			if _, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, -1); err != nil && err != unix.EINTR {
+			if _, err := unix.Poll([]unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}, -1); err != nil && err != unix.EINTR {
 				return nil, err
 			}
 			continue
@@ -341,13 +383,7 @@ func readLine(fd int) ([]byte, error) {
 		case n == 0:
 			return nil, io.ErrUnexpectedEOF
 		}
-		line = append(line, buf[:n]...)
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			return line[:i+1], nil
-		}
-		if len(line) > 1<<20 {
-			return nil, errors.New("a line of more than 1 MiB")
-		}
+		r.rest = append(r.rest, buf[:n]...)
 	}
 }
 
