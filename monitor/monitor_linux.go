@@ -302,15 +302,13 @@ func Run(opts Options, pre *EarlyInit) int {
 	var init *pendingInit
 	var err error
 	early := opts.Clone.Cgroup == nil || !opts.Clone.Cgroup.Systemd
-	if !early {
-		pre.Kill()
-		pre = nil
-	}
 	if early {
 		if init, err = m.prepareInit(pre); err != nil {
 			writeSync(syncPipe, SyncMessage{Error: err.Error(), Code: 125})
 			return 125
 		}
+	} else {
+		pre.Kill() // the init comes into the scope's cgroup, later
 	}
 	catchSignals()
 	if init != nil {

@@ -124,15 +124,7 @@ func TestRunEarlyMonitorForeground(t *testing.T) {
 	if r := sb(t, "run", "--no-such-flag", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "--no-such-flag") {
 		t.Errorf("%s\nwant exit 125 naming --no-such-flag", r)
 	}
-	var left []string
-	for _, pid := range monitorPids() {
-		if !slices.Contains(before, pid) {
-			left = append(left, pid)
-		}
-	}
-	if len(left) > 0 {
-		t.Errorf("monitors left by the runs that failed: pids %v", left)
-	}
+	noMonitorsLeft(t, before)
 }
 
 // parentOf is the parent of process pid.

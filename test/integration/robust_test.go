@@ -79,9 +79,16 @@ func TestBadInput(t *testing.T) {
 	}
 	// run starts its monitor before it checks the flags: a run that
 	// fails the check ends the monitor it started, and reaps it.
+	noMonitorsLeft(t, monitorsBefore)
+}
+
+// noMonitorsLeft checks that no monitor runs (or waits to be reaped) but
+// those of before, the monitorPids of an earlier moment.
+func noMonitorsLeft(t *testing.T, before []string) {
+	t.Helper()
 	var left []string
 	for _, pid := range monitorPids() {
-		if !slices.Contains(monitorsBefore, pid) {
+		if !slices.Contains(before, pid) {
 			left = append(left, pid)
 		}
 	}
