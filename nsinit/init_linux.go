@@ -9,8 +9,10 @@
 // likely asks (stage_linux.go). Then, in order:
 //
 //  0. a new mount namespace for its thread (unshare: one made at clone time
-//     would miss the root filesystem mounted since), lent to the monitor
-//     (lendMountNS) so that its unmounting comes after the exit status;
+//     would miss the root filesystem mounted since; made while it waits
+//     when the command sends the mounted root filesystem ahead, Prepare),
+//     lent to the monitor (lendMountNS) so that its unmounting comes after
+//     the exit status;
 //  1. make every mount private, bind the root filesystem onto itself;
 //  2. the spec's mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm,
 //     /dev/mqueue, /sys, volumes, tmpfs, /etc/hostname, /etc/hosts,
@@ -82,6 +84,10 @@ type Begin struct {
 	// staging: the standard file systems being made while the init
 	// waited for the go-ahead (stage_linux.go); nil when it did not.
 	staging *staging
+	// ownMountNS: the init made its mount namespace while it waited,
+	// once the command had sent the mounted root filesystem ahead
+	// (Prepare).
+	ownMountNS bool
 }
 
 // Message is what the init sends the monitor before it execs.
@@ -127,11 +133,10 @@ func run() error {
 	if err := preserveFds(s.Process.PreserveFDs); err != nil {
 		return err
 	}
-	// The thread is locked: the new mount namespace is its, and execve
-	// from it takes it along; the same holds for a joined network
-	// namespace.
-	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-		return fmt.Errorf("new mount namespace: %w", err)
+	if !begin.ownMountNS {
+		if err := newMountNS(); err != nil {
+			return err
+		}
 	}
 	lendMountNS()
 	joinsUTS := false
@@ -211,7 +216,7 @@ func receiveBegin() (*Begin, error) {
 			// A pod's member joins namespaces after the go-ahead: what
 			// it mounts must show those (its /dev/mqueue, its /sys).
 			canStage := b.JoinNetns == nil
-			if b.Config, b.staging, err = commandGoAhead(oob[:oobn], canStage); err != nil {
+			if b.Config, b.staging, b.ownMountNS, err = commandGoAhead(oob[:oobn], canStage); err != nil {
 				return nil, err
 			}
 		}
@@ -221,19 +226,20 @@ func receiveBegin() (*Begin, error) {
 
 // commandGoAhead reads the command's go-ahead from the pipe that came in
 // oob (Begin.GoPipe), forwards it to the monitor and returns the
-// configuration's path, and the staging it started while it waited
-// (canStage). A monitor that cannot be told is gone: the container does
-// not start without one.
-func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
+// configuration's path, the staging it started while it waited
+// (canStage), and whether it made its mount namespace meanwhile (once a
+// Prepare said the root filesystem is mounted). A monitor that cannot be
+// told is gone: the container does not start without one.
+func commandGoAhead(oob []byte, canStage bool) (config string, st *staging, ownMountNS bool, err error) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil || len(msgs) != 1 {
-		return "", nil, fmt.Errorf("the go-ahead's pipe from the monitor: %d control messages (%v)", len(msgs), err)
+		return "", nil, false, fmt.Errorf("the go-ahead's pipe from the monitor: %d control messages (%v)", len(msgs), err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return "", nil, fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
+		return "", nil, false, fmt.Errorf("the go-ahead's pipe from the monitor: %d descriptors (%v)", len(fds), err)
 	}
-	st := workWhileWaiting(fds[0], canStage)
+	st = workWhileWaiting(fds[0], canStage)
 	lines := lineReader{fd: fds[0]}
 	var line []byte
 	for {
@@ -248,6 +254,15 @@ func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 		if lines.pending() {
 			continue
 		}
+		// Its mount namespace too: the root filesystem is mounted, and a
+		// namespace made now has it (one made earlier would not).
+		if !ownMountNS {
+			if err := newMountNS(); err != nil {
+				unix.Close(fds[0])
+				return "", nil, false, err
+			}
+			ownMountNS = true
+		}
 		prepare(line)
 		if st == nil {
 			st = workWhileWaiting(fds[0], canStage)
@@ -257,7 +272,7 @@ func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 	if err != nil {
 		// End of file without a line: abandoned (the monitor, which
 		// sees this process go, ends too).
-		return "", nil, fmt.Errorf("no go-ahead: %w", err)
+		return "", nil, false, fmt.Errorf("no go-ahead: %w", err)
 	}
 	// Message{GoAhead: line}, laid out by hand: line is a JSON value
 	// already (checked below, and by the monitor), and encoding/json's
@@ -265,15 +280,26 @@ func commandGoAhead(oob []byte, canStage bool) (string, *staging, error) {
 	// container's start.
 	data := append(append([]byte(`{"goAhead":`), line...), '}')
 	if err := unix.Sendmsg(syncFd, data, nil, nil, 0); err != nil {
-		return "", nil, fmt.Errorf("forward the go-ahead to the monitor: %w", err)
+		return "", nil, false, fmt.Errorf("forward the go-ahead to the monitor: %w", err)
 	}
 	var g struct {
 		Config string `json:"config"`
 	}
 	if err := json.Unmarshal(line, &g); err != nil || g.Config == "" {
-		return "", nil, fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
+		return "", nil, false, fmt.Errorf("go-ahead %q: no configuration (%v)", line, err)
 	}
-	return g.Config, st, nil
+	return g.Config, st, ownMountNS, nil
+}
+
+// newMountNS gives this thread a mount namespace of its own, a copy of
+// the keeper's with the container's root filesystem mounted in it. The
+// thread is locked: the new mount namespace is its, and execve from it
+// takes it along; the same holds for a joined network namespace.
+func newMountNS() error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("new mount namespace: %w", err)
+	}
+	return nil
 }
 
 // lendMountNS gives the monitor a descriptor of the container's new mount
