@@ -369,16 +369,19 @@ func TestMissingNewuidmap(t *testing.T) {
 }
 
 // TestRuntimeDirFallback: without XDG_RUNTIME_DIR (su, cron) a private
-// per-user directory is used, with a warning.
+// per-user directory is used, with a warning. The test's store is its own:
+// a store is used with one run root, and this run root is not the other
+// tests' (theirs would not know of a container being made in this one).
 func TestRuntimeDirFallback(t *testing.T) {
 	t.Parallel()
 	fallback := fmt.Sprintf("/tmp/sandbox-run-%d", os.Getuid())
 	fresh := pidFromFile(filepath.Join(fallback, "keeper.pid")) == 0
+	root, runRoot := filepath.Join(fallback, "it-root"), filepath.Join(fallback, "it-storage")
 	t.Cleanup(func() {
 		if pid := pidFromFile(filepath.Join(fallback, "keeper.pid")); pid > 0 {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		sbRaw(nil, "unshare", "rm", "-rf", filepath.Join(fallback, "it-storage"))
+		sbRaw(nil, "unshare", "rm", "-rf", root, runRoot, filepath.Join(fallback, "cache"))
 	})
 	var envNoXDG []string
 	for _, e := range os.Environ() {
@@ -386,15 +389,28 @@ func TestRuntimeDirFallback(t *testing.T) {
 			envNoXDG = append(envNoXDG, e)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.bin, "--root", env.root, "--runroot", filepath.Join(fallback, "it-storage"), "run", "--rm", "busybox", "echo", "ok")
-	cmd.Env = envNoXDG
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil || stdout.String() != "ok\n" {
-		t.Fatalf("run without XDG_RUNTIME_DIR: %v\n%s%s", err, stdout.String(), stderr.String())
+	var stderr strings.Builder
+	noXDG := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, env.bin, append([]string{"--root", root, "--runroot", runRoot}, args...)...)
+		cmd.Env = envNoXDG
+		var stdout, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &errOut
+		err := cmd.Run()
+		stderr.WriteString(errOut.String())
+		if err != nil {
+			t.Fatalf("%s without XDG_RUNTIME_DIR: %v\n%s%s", args[0], err, stdout.String(), errOut.String())
+		}
+		return stdout.String()
 	}
+	noXDG("import", env.tarball, "busybox")
+	if out := noXDG("run", "--rm", "busybox", "echo", "ok"); out != "ok\n" {
+		t.Fatalf("run without XDG_RUNTIME_DIR printed %q", out)
+	}
+	// Once the removal after --rm is over (ps waits for it), the store
+	// can go.
+	noXDG("ps", "-a")
 	if fresh && !strings.Contains(stderr.String(), "XDG_RUNTIME_DIR") {
 		t.Errorf("no warning about XDG_RUNTIME_DIR: %q", stderr.String())
 	}
