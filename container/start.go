@@ -156,13 +156,17 @@ func (r *Runtime) adoptEarly(e *prerun.EarlyMonitor, o monitor.SpawnOptions) *la
 		Sync: e.Sync, Go: e.Go, Options: e.Options, AttachFd: e.Attach})
 	l := &launching{done: make(chan struct{}), mon: &launched{Launched: m, noEvents: r.Events.Path == "", cleaner: r.Cleaner}}
 	close(l.done)
-	// As spawnAsync's goroutine does after its spawn: encoding/json readied
-	// for what the caller encodes next.
-	go func() {
-		_, _ = json.Marshal(&monitor.Options{})
-		_, _ = json.Marshal(&spec.Config{})
-	}()
+	go warmEncoders()
 	return l
+}
+
+// warmEncoders readies encoding/json for what the command encodes next on
+// the way to the container's start (the monitor's options, the
+// container's configuration), whose first encoding of a type reflects on
+// it: run on a goroutine of its own once the monitor is there.
+func warmEncoders() {
+	_, _ = json.Marshal(&monitor.Options{})
+	_, _ = json.Marshal(&spec.Config{})
 }
 
 // spawnAsync spawns a container's monitor (monitor.Spawn) in the
@@ -181,12 +185,7 @@ func (r *Runtime) spawnAsync(o monitor.SpawnOptions) *launching {
 		// The caller, if it waits, goes first: otherwise it would wait
 		// for this goroutine's processor.
 		runtime.Gosched()
-		// This goroutine then readies encoding/json for what the caller
-		// encodes next on the way to the container's start (the
-		// monitor's options, the container's configuration), whose first
-		// encoding of a type reflects on it.
-		_, _ = json.Marshal(&monitor.Options{})
-		_, _ = json.Marshal(&spec.Config{})
+		warmEncoders()
 	}()
 	// The launch goes first on this thread; the caller resumes on another.
 	// Left to the scheduler, the launch can wait a millisecond for a

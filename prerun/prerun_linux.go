@@ -138,7 +138,7 @@ func (e *EarlyMonitor) Abandon() {
 }
 
 // EndEarlyMonitor gives up the early monitor if nothing took it (a run
-// that failed before its container was made, or asked for help), and
+// that failed at its flags, before the engine had it), and
 // waits for the monitors given up to exit: a command leaves none behind.
 // For the end of the command.
 func EndEarlyMonitor() {
