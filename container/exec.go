@@ -32,7 +32,15 @@ type ExecOptions struct {
 	SecurityOpts []string
 	// Streams replace this command's own streams (the API's exec).
 	Streams *nsenter.Streams
+	// Helper is the exec helper's copy made ahead (PrepareExec); nil:
+	// Exec makes it.
+	Helper *nsenter.Helper
 }
+
+// PrepareExec starts what an exec needs before it knows the container
+// (nsenter.PrepareHelper), for ExecOptions.Helper: a command calls it
+// first, so that it goes on beside the store's opening.
+func PrepareExec() *nsenter.Helper { return nsenter.PrepareHelper() }
 
 // Exec runs a command in a running container, through a process that
 // the pre-runtime hook puts into the container's namespaces (see package
@@ -46,7 +54,7 @@ func (r *Runtime) Exec(ctx context.Context, ref string, o ExecOptions) (int, err
 	req := &nsenter.Request{
 		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
 		Process: *p, Detach: o.Detach, DetachKeys: o.DetachKeys, Streams: o.Streams,
-		Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup),
+		Cgroup: st.Cgroup, MoveFallback: scopeMover(ctx, st.Cgroup), Helper: o.Helper,
 	}
 	if sc := c.Config.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter

@@ -13,7 +13,6 @@ import (
 
 	"sandbox/attach"
 	"sandbox/internal/faultinject"
-	"sandbox/internal/helperpath"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +35,11 @@ const drainDelay = 200 * time.Millisecond
 // for its streams: none of the caller's descriptors, variables or host
 // files is reachable from the container while it starts.
 func Run(req *Request) (int, error) {
+	helper := req.Helper
+	if helper == nil {
+		helper = PrepareHelper()
+	}
+	defer helper.Close()
 	procs, err := openCgroup(req)
 	if err != nil {
 		return 125, err
@@ -47,11 +51,7 @@ func Run(req *Request) (int, error) {
 	if err != nil {
 		return 125, err
 	}
-	helper, err := helperpath.Find(nsenterName)
-	if err != nil {
-		return 125, err
-	}
-	bin, err := sealedCopy(helper)
+	bin, err := helper.wait()
 	if err != nil {
 		return 125, err
 	}
@@ -63,6 +63,15 @@ func Run(req *Request) (int, error) {
 	sock := os.NewFile(uintptr(pair[0]), "exec-sync")
 	theirs := os.NewFile(uintptr(pair[1]), "exec-sync")
 	defer sock.Close()
+	// The request waits in the socket for the helper, which reads it as
+	// soon as it runs, rather than for this process to come back from the
+	// start: as much of it as the socket takes without blocking (all of
+	// it, as a rule), the rest after the start.
+	rest, err := writeAhead(pair[0], data)
+	if err != nil {
+		theirs.Close()
+		return 125, fmt.Errorf("exec: send the request: %w", err)
+	}
 	cmd := &osexec.Cmd{
 		Path:       "/proc/self/fd/" + strconv.Itoa(int(bin.Fd())),
 		Args:       []string{nsenterName},
@@ -93,10 +102,12 @@ func Run(req *Request) (int, error) {
 	if err != nil {
 		return 125, fmt.Errorf("start exec: %w", err)
 	}
-	if _, err := sock.Write(data); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return 125, fmt.Errorf("exec: send the request: %w", err)
+	if len(rest) > 0 {
+		if _, err := sock.Write(rest); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return 125, fmt.Errorf("exec: send the request: %w", err)
+		}
 	}
 	faultinject.Step(faultinject.ExecStarted)
 	// Signals go to the intermediate, which passes them to the process;
@@ -145,6 +156,28 @@ func Run(req *Request) (int, error) {
 		return ee.ExitCode(), nil
 	}
 	return 125, fmt.Errorf("wait for exec: %w", err)
+}
+
+// writeAhead writes to the socket fd what of data it takes without
+// blocking, and returns the rest.
+func writeAhead(fd int, data []byte) ([]byte, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return data, err
+	}
+	defer unix.SetNonblock(fd, false)
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return data, nil
+		case err != nil:
+			return data, err
+		}
+		data = data[n:]
+	}
+	return nil, nil
 }
 
 // failure is sandbox-nsenter's report that the process cannot start.

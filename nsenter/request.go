@@ -37,6 +37,9 @@ type Request struct {
 	// command's own (the API server's exec): no signal is forwarded and
 	// no terminal of this command is touched.
 	Streams *Streams
+	// Helper is the helper's copy made ahead (PrepareHelper), which Run
+	// takes and closes; nil: Run makes it.
+	Helper *Helper
 	// holdExec: the process waits before its execve until Run has moved
 	// it into the cgroup.
 	holdExec bool

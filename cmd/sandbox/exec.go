@@ -34,6 +34,8 @@ func newExecCommand(g *globals) *cobra.Command {
 			if o.TTY {
 				o.Rows, o.Cols = terminalSize()
 			}
+			o.Helper = container.PrepareExec()
+			defer o.Helper.Close()
 			rt, err := g.runtime()
 			if err != nil {
 				return err
