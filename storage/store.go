@@ -138,6 +138,20 @@ func readRecord(graphRoot string) (string, error) {
 	return r.Driver, nil
 }
 
+// containers/storage reads its own defaults on every GetStore, whatever
+// the options (types.DefaultStoreOptions): the system's and the user's
+// storage.conf, podman's, found along a search path and decoded as TOML.
+// Sandbox gives the store every option it uses (--root, --runroot,
+// --storage-driver) and takes none from there; with storageConfEnv
+// naming an empty file, the search and the decoding go (about half a
+// millisecond of each command that opens the store, where a process
+// start is slow), and a storage.conf of podman's that does not parse no
+// longer stops sandbox.
+const (
+	storageConfEnv = "CONTAINERS_STORAGE_CONF"
+	storageConf    = os.DevNull
+)
+
 func openWith(opts Options, name string) (*Store, error) {
 	so := types.StoreOptions{
 		GraphRoot:       opts.GraphRoot,
@@ -163,6 +177,9 @@ func openWith(opts Options, name string) (*Store, error) {
 		if err := cleanStaleProbes(opts.GraphRoot, opts.RunRoot); err != nil {
 			return nil, err
 		}
+	}
+	if err := os.Setenv(storageConfEnv, storageConf); err != nil {
+		return nil, fmt.Errorf("set %s: %w", storageConfEnv, err)
 	}
 	s, err := cstorage.GetStore(so)
 	if err != nil {

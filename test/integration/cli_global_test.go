@@ -1,6 +1,7 @@
 // Rootless integration tests (privilege tier: rootless integration) of
 // podman's global flags, the events journal, logs of several containers
-// and images -a, compared with rootless podman, the reference.
+// and images -a, compared with rootless podman, the reference; and that
+// podman's storage.conf is not sandbox's.
 
 package integration
 
@@ -9,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -283,5 +286,39 @@ func TestImagesAll(t *testing.T) {
 		if r := podman(t, "images", f, "--format", "{{.Repository}}:{{.Tag}}"); r.code != 0 || !strings.Contains(r.stdout, "busybox:latest") {
 			t.Errorf("podman images %s: %s", f, r)
 		}
+	}
+}
+
+// TestPodmanStorageConfNotRead: a storage.conf of podman's (the user's,
+// or one CONTAINERS_STORAGE_CONF names) that does not parse does not stop
+// sandbox, which takes none of its settings: ps, a run --rm (its cleanup
+// opens the store too) and an exec work, and the container is gone after.
+func TestPodmanStorageConfNotRead(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "containers", "storage.conf")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("this is [not toml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range map[string]string{"user's": "XDG_CONFIG_HOME=" + dir, "named": "CONTAINERS_STORAGE_CONF=" + conf} {
+		t.Run(name, func(t *testing.T) {
+			o := cmdOpts{env: []string{e}}
+			if r := sbWith(t, o, "ps", "-a"); r.code != 0 {
+				t.Fatalf("ps: %s", r)
+			}
+			ctr := "conf-" + strings.ReplaceAll(name, "'", "")
+			if r := sbWith(t, o, "run", "--rm", "--network", "none", "--name", ctr, "busybox", "true"); r.code != 0 {
+				t.Fatalf("run --rm: %s", r)
+			}
+			if r := sbWith(t, o, "run", "-d", "--network", "none", "--name", ctr, "busybox", "sleep", "60"); r.code != 0 {
+				t.Fatalf("run -d after the run --rm of that name: %s", r)
+			}
+			defer sb(t, "rm", "-f", ctr)
+			if r := sbWith(t, o, "exec", ctr, "echo", "in"); r.code != 0 || strings.TrimSpace(r.stdout) != "in" {
+				t.Fatalf("exec: %s", r)
+			}
+		})
 	}
 }
