@@ -159,12 +159,16 @@ func Run(req *Request) (int, error) {
 }
 
 // writeAhead writes to the socket fd what of data it takes without
-// blocking, and returns the rest.
-func writeAhead(fd int, data []byte) ([]byte, error) {
+// blocking, and returns the rest; the socket blocks again after.
+func writeAhead(fd int, data []byte) (rest []byte, err error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return data, err
 	}
-	defer unix.SetNonblock(fd, false)
+	defer func() {
+		if berr := unix.SetNonblock(fd, false); berr != nil && err == nil {
+			err = berr
+		}
+	}()
 	for len(data) > 0 {
 		n, err := unix.Write(fd, data)
 		switch {
