@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"text/template"
 	"unicode"
@@ -144,11 +145,12 @@ func printTable(w io.Writer, o formatOptions, header, format string, rows []any)
 	return tw.Flush()
 }
 
-// action is one {{...}} of a template.
-var action = regexp.MustCompile(`{{-?\s*(.*?)\s*-?}}`)
+// action is one {{...}} of a template. It and fieldRef are compiled when
+// a table format needs them, not at every start of sandbox.
+var action = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`{{-?\s*(.*?)\s*-?}}`) })
 
 // fieldRef is the field an action prints: .Field, .Field.key, json .Field.
-var fieldRef = regexp.MustCompile(`^(?:json\s+)?\.([A-Za-z]\w*)`)
+var fieldRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:json\s+)?\.([A-Za-z]\w*)`) })
 
 // headerFor names the columns of a "table TEMPLATE" format: a field of
 // the default columns by their header, another by its name in capitals,
@@ -156,13 +158,13 @@ var fieldRef = regexp.MustCompile(`^(?:json\s+)?\.([A-Za-z]\w*)`)
 func headerFor(format string, cols []column) string {
 	known := map[string]string{}
 	for _, c := range cols {
-		if m := fieldRef.FindStringSubmatch(strings.Trim(c.tmpl, "{}")); m != nil {
+		if m := fieldRef().FindStringSubmatch(strings.Trim(c.tmpl, "{}")); m != nil {
 			known[m[1]] = c.header
 		}
 	}
-	h := action.ReplaceAllStringFunc(format, func(a string) string {
-		inner := action.FindStringSubmatch(a)[1]
-		m := fieldRef.FindStringSubmatch(inner)
+	h := action().ReplaceAllStringFunc(format, func(a string) string {
+		inner := action().FindStringSubmatch(a)[1]
+		m := fieldRef().FindStringSubmatch(inner)
 		if m == nil {
 			return strings.ToUpper(inner)
 		}
