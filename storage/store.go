@@ -143,7 +143,8 @@ func readRecord(graphRoot string) (string, error) {
 // storage.conf, podman's, found along a search path and decoded as TOML.
 // Sandbox gives the store every option it uses (--root, --runroot,
 // --storage-driver) and takes none from there; with storageConfEnv
-// naming an empty file, the search and the decoding go (about half a
+// naming an empty file (and no override file named beside it), the
+// search and the decoding go (about half a
 // millisecond of each command that opens the store, where a process
 // start is slow), and a storage.conf of podman's that does not parse no
 // longer stops sandbox.
@@ -180,6 +181,9 @@ func openWith(opts Options, name string) (*Store, error) {
 	}
 	if err := os.Setenv(storageConfEnv, storageConf); err != nil {
 		return nil, fmt.Errorf("set %s: %w", storageConfEnv, err)
+	}
+	if err := os.Unsetenv(storageConfEnv + "_OVERRIDE"); err != nil {
+		return nil, fmt.Errorf("unset %s_OVERRIDE: %w", storageConfEnv, err)
 	}
 	s, err := cstorage.GetStore(so)
 	if err != nil {

@@ -290,9 +290,10 @@ func TestImagesAll(t *testing.T) {
 }
 
 // TestPodmanStorageConfNotRead: a storage.conf of podman's (the user's,
-// or one CONTAINERS_STORAGE_CONF names) that does not parse does not stop
-// sandbox, which takes none of its settings: ps, a run --rm (its cleanup
-// opens the store too) and an exec work, and the container is gone after.
+// one CONTAINERS_STORAGE_CONF names, or an override file) that does not
+// parse does not stop sandbox, which takes none of its settings: ps, a
+// run --rm (its cleanup opens the store too) and an exec work, and the
+// container is gone after.
 func TestPodmanStorageConfNotRead(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "containers", "storage.conf")
@@ -302,7 +303,7 @@ func TestPodmanStorageConfNotRead(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("this is [not toml\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for name, e := range map[string]string{"user's": "XDG_CONFIG_HOME=" + dir, "named": "CONTAINERS_STORAGE_CONF=" + conf} {
+	for name, e := range map[string]string{"user's": "XDG_CONFIG_HOME=" + dir, "named": "CONTAINERS_STORAGE_CONF=" + conf, "override": "CONTAINERS_STORAGE_CONF_OVERRIDE=" + conf} {
 		t.Run(name, func(t *testing.T) {
 			o := cmdOpts{env: []string{e}}
 			if r := sbWith(t, o, "ps", "-a"); r.code != 0 {
