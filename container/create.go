@@ -449,8 +449,10 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	// claim (reapRunDirs).
 	sc, err := r.Store.CreateContainer(p.id, []string{name}, img.ID, removal.LayerID(p.id), "", copts)
 	if errors.Is(err, cstorage.ErrDuplicateName) {
-		// The name may belong to a container that --rm is removing.
-		if other, lerr := r.Store.Container(name); lerr == nil && r.awaitRemoval(ctx, other.ID) {
+		// The name may belong to a container that --rm is removing, or
+		// that it removed since.
+		other, lerr := r.Store.Container(name)
+		if errors.Is(lerr, cstorage.ErrContainerUnknown) || lerr == nil && r.awaitRemoval(ctx, other.ID) {
 			sc, err = r.Store.CreateContainer(p.id, []string{name}, img.ID, removal.LayerID(p.id), "", copts)
 		}
 	}

@@ -121,3 +121,20 @@ func containerDirs(t *testing.T) []string {
 	}
 	return names
 }
+
+// TestRunRmNameAtOnce: the name of a run --rm's container is free for the
+// next command at once, also when the removal ends between that command's
+// first try at the name and its look at who holds it (that command then
+// takes the name; it said the name was in use, about once in 60 rounds
+// here). The race is a matter of timing: rounds make it likely.
+func TestRunRmNameAtOnce(t *testing.T) {
+	for round := 0; round < 40; round++ {
+		name := fmt.Sprintf("rm-name-at-once-%d", round%4)
+		ok(t, "run", "--rm", "--name", name, "--network", "none", "busybox", "true")
+		r := sb(t, "create", "--name", name, "--network", "none", "busybox", "true")
+		if r.code != 0 {
+			t.Fatalf("round %d: create --name %s right after its run --rm returned: %s", round, name, r)
+		}
+		ok(t, "rm", strings.TrimSpace(r.stdout))
+	}
+}
