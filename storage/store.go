@@ -144,10 +144,9 @@ func readRecord(graphRoot string) (string, error) {
 // Sandbox gives the store every option it uses (--root, --runroot,
 // --storage-driver) and takes none from there; with storageConfEnv
 // naming an empty file (and no override file named beside it), the
-// search and the decoding go (about half a
-// millisecond of each command that opens the store, where a process
-// start is slow), and a storage.conf of podman's that does not parse no
-// longer stops sandbox.
+// search and the decoding go (about half a millisecond of each command
+// that opens the store, where a process start is slow), and a
+// storage.conf of podman's that does not parse no longer stops sandbox.
 const (
 	storageConfEnv = "CONTAINERS_STORAGE_CONF"
 	storageConf    = os.DevNull

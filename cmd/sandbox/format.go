@@ -156,15 +156,16 @@ var fieldRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // the default columns by their header, another by its name in capitals,
 // words apart ("ExitCode" is "EXIT CODE"), as podman does.
 func headerFor(format string, cols []column) string {
+	act, ref := action(), fieldRef()
 	known := map[string]string{}
 	for _, c := range cols {
-		if m := fieldRef().FindStringSubmatch(strings.Trim(c.tmpl, "{}")); m != nil {
+		if m := ref.FindStringSubmatch(strings.Trim(c.tmpl, "{}")); m != nil {
 			known[m[1]] = c.header
 		}
 	}
-	h := action().ReplaceAllStringFunc(format, func(a string) string {
-		inner := action().FindStringSubmatch(a)[1]
-		m := fieldRef().FindStringSubmatch(inner)
+	h := act.ReplaceAllStringFunc(format, func(a string) string {
+		inner := act.FindStringSubmatch(a)[1]
+		m := ref.FindStringSubmatch(inner)
 		if m == nil {
 			return strings.ToUpper(inner)
 		}
