@@ -178,7 +178,7 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 		f.env = append(f.env, env...)
 	}
 	for _, e := range o.Env {
-		kv, ok, err := ParseEnv(e, os.LookupEnv)
+		kv, ok, err := spec.ParseEnv(e, os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
@@ -508,10 +508,15 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(c.Dir, "config.json"), data, 0o600); err != nil {
+	configPath := filepath.Join(c.Dir, "config.json")
+	if err := atomicfile.Write(configPath, data, 0o600); err != nil {
 		return nil, err
 	}
 	c.Config = cfg
+	// exec finds it from the run root by these (spec.FindRunning).
+	if err := spec.LinkContainer(r.RunDirs(), c.ID, name, configPath); err != nil {
+		return nil, err
+	}
 	faultinject.Step(faultinject.CreateConfigured)
 	if err := r.namePodOnNetworks(p.flags.netw.join); err != nil {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"sandbox/internal/faultinject"
 	"sandbox/nsenter"
 	"sandbox/spec"
+
+	cstorage "go.podman.io/storage"
 )
 
 // ExecOptions are the flags of exec.
@@ -92,7 +94,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 		env = append(env, e...)
 	}
 	for _, e := range o.Env {
-		kv, ok, err := ParseEnv(e, os.LookupEnv)
+		kv, ok, err := spec.ParseEnv(e, os.LookupEnv)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -100,7 +102,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 			env = append(env, kv)
 		}
 	}
-	c, st, err := r.lookupState(ref)
+	c, st, err := r.lookupRunning(ref)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -110,47 +112,52 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 	if st.Status != spec.StatusRunning || !alive(st.Pid, st.PidStart) {
 		return nil, nil, nil, fmt.Errorf("%w: %s: exec needs a running container", ErrNotRunning, ref)
 	}
-	cp := c.Config.Spec.Process
-	p := spec.Process{
-		Args:           o.Command,
-		Cwd:            cp.Cwd,
-		UID:            cp.UID,
-		GID:            cp.GID,
-		AdditionalGIDs: cp.AdditionalGIDs,
-		Capabilities:   cp.Capabilities,
-		Terminal:       o.TTY,
-		Stdin:          o.Interactive,
-		Rows:           o.Rows,
-		Cols:           o.Cols,
-		// The container's own: exec may not loosen them (docker's
-		// exec --privileged changes capabilities only).
-		NoNewPrivileges: cp.NoNewPrivileges,
-		Rlimits:         cp.Rlimits,
+	po := nsenter.ProcessOptions{
+		Args: o.Command, Env: env, Workdir: o.Workdir,
+		TTY: o.TTY, Interactive: o.Interactive, Rows: o.Rows, Cols: o.Cols,
 	}
-	base := cp.Env
 	if o.User != "" {
 		user, err := resolveUser(c.Config.Spec.Rootfs, o.User)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		p.UID, p.GID, p.AdditionalGIDs = user.UID, user.GID, user.AdditionalGIDs
-		// The user's own home, as docker exec gives it.
-		base = MergeEnv(base, []string{"HOME=" + user.Home})
-	}
-	p.Env = MergeEnv(base, env)
-	if o.TTY && !hasEnv(p.Env, "TERM") {
-		p.Env = append(p.Env, "TERM=xterm")
-	}
-	if o.Workdir != "" {
-		p.Cwd = path.Clean(o.Workdir)
+		po.User = &nsenter.ProcessUser{UID: user.UID, GID: user.GID, AdditionalGIDs: user.AdditionalGIDs, Home: user.Home}
 	}
 	if o.Privileged {
-		p.Capabilities = AllCapabilities()
+		po.Capabilities = AllCapabilities()
 	}
 	sec, err := execSecurity(o.SecurityOpts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p.NoNewPrivileges = p.NoNewPrivileges || sec.NoNewPrivileges
+	po.NoNewPrivileges = sec.NoNewPrivileges
+	p := nsenter.ExecProcess(&c.Config.Spec.Process, po)
 	return c, &p, st, nil
+}
+
+// lookupRunning is lookupState for a container that should be running:
+// found from the run root's links when it is (spec.FindRunning), from the
+// store otherwise (opened then, for a runtime from NewLazy), which also
+// says why it is not.
+func (r *Runtime) lookupRunning(ref string) (*Container, *spec.State, error) {
+	found, err := spec.FindRunning(r.RunDirs(), ref, alive)
+	if err == nil {
+		cfg := found.Config
+		c := &Container{
+			Container: &cstorage.Container{ID: cfg.ID, Names: []string{cfg.Name}, ImageID: cfg.ImageID},
+			Config:    cfg,
+			RunDir:    found.RunDir,
+			Dir:       path.Dir(found.ConfigPath),
+		}
+		return c, found.State, nil
+	}
+	if r.Store == nil {
+		if err := r.openStore(); err != nil {
+			return nil, nil, err
+		}
+		if err := r.AwaitRemovals(context.Background()); err != nil {
+			return nil, nil, err
+		}
+	}
+	return r.lookupState(ref)
 }

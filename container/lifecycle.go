@@ -361,6 +361,9 @@ func (r *Runtime) Rename(ref, name string) error {
 		return fmt.Errorf("rename %s: %w", ref, err)
 	}
 	c.Names = []string{name}
+	if err := spec.LinkName(r.RunDirs(), c.ID, name); err != nil {
+		return fmt.Errorf("rename %s: %w", ref, err)
+	}
 	if c.Config != nil {
 		if err := r.nameOnNetworks(c.Config.Host.Network, c.ID, name); err != nil {
 			return fmt.Errorf("rename %s: %w", ref, err)

@@ -210,7 +210,7 @@ func (r *Runtime) reapRunDirs(known map[string]bool) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if known[name] {
+		if known[name] || name == spec.NamesDir {
 			continue
 		}
 		var pid int

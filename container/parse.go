@@ -259,25 +259,6 @@ func ParseBytes(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// ParseEnv parses one -e value. KEY=VALUE sets; a bare KEY takes the value
-// from lookup (the caller's environment) and is dropped when unset there.
-func ParseEnv(v string, lookup func(string) (string, bool)) (string, bool, error) {
-	key, val, hasVal := strings.Cut(v, "=")
-	if key == "" || strings.ContainsAny(key, "\x00 \t\n") {
-		return "", false, fmt.Errorf("invalid environment variable %q: want KEY=VALUE or KEY, with a KEY of no spaces", v)
-	}
-	if strings.ContainsRune(val, 0) {
-		return "", false, fmt.Errorf("invalid environment variable %q: value holds a NUL byte", key)
-	}
-	if hasVal {
-		return key + "=" + val, true, nil
-	}
-	if val, ok := lookup(key); ok {
-		return key + "=" + val, true, nil
-	}
-	return "", false, nil
-}
-
 // ParseEnvFile parses an --env-file: one KEY=VALUE or KEY per line, blank
 // lines and lines starting with # skipped, values taken as they are
 // (quotes included, as docker does).
@@ -291,7 +272,7 @@ func ParseEnvFile(data []byte, name string, lookup func(string) (string, bool)) 
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		kv, ok, err := ParseEnv(line, lookup)
+		kv, ok, err := spec.ParseEnv(line, lookup)
 		if err != nil {
 			return nil, fmt.Errorf("env file %s line %d: %w", name, n, err)
 		}
@@ -303,29 +284,6 @@ func ParseEnvFile(data []byte, name string, lookup func(string) (string, bool)) 
 		return nil, fmt.Errorf("env file %s: %w", name, err)
 	}
 	return env, nil
-}
-
-// MergeEnv applies overrides to base: a later KEY replaces an earlier one in
-// place, new keys are appended.
-func MergeEnv(base []string, overrides ...[]string) []string {
-	out := append([]string(nil), base...)
-	index := map[string]int{}
-	for i, kv := range out {
-		k, _, _ := strings.Cut(kv, "=")
-		index[k] = i
-	}
-	for _, list := range overrides {
-		for _, kv := range list {
-			k, _, _ := strings.Cut(kv, "=")
-			if i, ok := index[k]; ok {
-				out[i] = kv
-				continue
-			}
-			index[k] = len(out)
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // ParseLabel parses --label KEY[=VALUE].

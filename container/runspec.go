@@ -116,11 +116,11 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if o.TTY {
 		env = append(env, "TERM=xterm")
 	}
-	env = MergeEnv(env, img.Env, f.env)
-	if !hasEnv(env, "PATH") {
+	env = spec.MergeEnv(env, img.Env, f.env)
+	if !spec.HasEnv(env, "PATH") {
 		env = append([]string{defaultPath}, env...)
 	}
-	if !hasEnv(env, "HOME") {
+	if !spec.HasEnv(env, "HOME") {
 		env = append(env, "HOME="+user.Home)
 	}
 
@@ -164,15 +164,6 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	f.madeVolumes = made
 	s.Mounts = containerMounts(mounts, etcMounts(runDir, o.UserNS == "keep-id"), gid5Mapped(uidMap != nil))
 	return nil
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // gid5Mapped reports whether the tty group (gid 5) exists in the

@@ -21,7 +21,6 @@ import (
 	"sandbox/events"
 	"sandbox/internal/helperpath"
 	"sandbox/network/usernet"
-	"sandbox/removal"
 	"sandbox/spec"
 	"sandbox/storage"
 
@@ -105,6 +104,19 @@ func NewOpening(runRoot string, open func() (*storage.Store, error)) (*Runtime, 
 	}
 	r.open = open
 	r.openStoreAhead()
+	return r, nil
+}
+
+// NewLazy returns a runtime over the store whose run root is runRoot,
+// which open opens when a method first needs it: for exec, which finds a
+// running container from the run root alone (spec.FindRunning) and needs
+// the store only when that fails. Exec is the only method to call on it.
+func NewLazy(runRoot string, open func() (*storage.Store, error)) (*Runtime, error) {
+	r, err := newRuntime(runRoot)
+	if err != nil {
+		return nil, err
+	}
+	r.open = open
 	return r, nil
 }
 
@@ -279,8 +291,8 @@ func (r *Runtime) runDir(id string) string {
 }
 
 // RunDirs is the directory of the containers' run directories, each
-// named by its container's id (removal.RunDirsIn).
-func (r *Runtime) RunDirs() string { return removal.RunDirsIn(r.runRoot) }
+// named by its container's id (spec.RunDirsIn).
+func (r *Runtime) RunDirs() string { return spec.RunDirsIn(r.runRoot) }
 
 // storageRef is how cleanup reopens this store.
 func (r *Runtime) storageRef() spec.StorageRef {

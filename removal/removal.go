@@ -14,6 +14,7 @@ import (
 	"sandbox/internal/proc"
 	"sandbox/monitor"
 	"sandbox/network/usernet"
+	"sandbox/spec"
 	"sandbox/storage"
 
 	cstorage "go.podman.io/storage"
@@ -28,22 +29,12 @@ type Remover struct {
 	// container releases as it goes.
 	Networks usernet.Store
 	// RunDirs is the directory of the containers' run directories
-	// (RunDirsIn).
+	// (spec.RunDirsIn).
 	RunDirs string
 	// Events is the journal a cleanup records in; the zero Journal
 	// records nothing.
 	Events events.Journal
 }
-
-// runDirsName is the run root's directory of the containers' run
-// directories.
-const runDirsName = "sandbox-containers"
-
-// RunDirsIn is the directory of the containers' run directories (state,
-// lock, monitor log, each named by its container's id) under a store's run
-// root: sandbox's own, beside containers/storage's, so that a container's
-// run directory can exist before the container does.
-func RunDirsIn(runRoot string) string { return filepath.Join(runRoot, runDirsName) }
 
 // RunDir is container id's run directory.
 func (m Remover) RunDir(id string) string { return filepath.Join(m.RunDirs, id) }
@@ -187,8 +178,12 @@ func (m Remover) DeleteOrphanLayer(containerID string) error {
 
 // RemoveRunDir removes a run directory, again while another command
 // racing for the same container (a start or rm taking its lock, a
-// monitor writing its log) adds a file to it meanwhile.
+// monitor writing its log) adds a file to it meanwhile; the run root's
+// link of the container's name goes first (spec.UnlinkContainer).
 func RemoveRunDir(dir string) error {
+	if err := spec.UnlinkContainer(dir); err != nil {
+		return err
+	}
 	var err error
 	for range 20 {
 		if err = os.RemoveAll(dir); !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {

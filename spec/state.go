@@ -69,6 +69,12 @@ const (
 	AttachFile = "attach"
 )
 
+// RunDirsIn is the directory of the containers' run directories (state,
+// lock, monitor log, each named by its container's id) under a store's run
+// root: sandbox's own, beside containers/storage's, so that a container's
+// run directory can exist before the container does.
+func RunDirsIn(runRoot string) string { return filepath.Join(runRoot, "sandbox-containers") }
+
 // ReadState reads dir/state.json. A missing file is reported with
 // fs.ErrNotExist.
 func ReadState(dir string) (*State, error) {

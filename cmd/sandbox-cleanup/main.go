@@ -23,6 +23,7 @@ import (
 	"sandbox/events"
 	"sandbox/network/usernet"
 	"sandbox/removal"
+	"sandbox/spec"
 	"sandbox/storage"
 )
 
@@ -73,7 +74,7 @@ func run(args []string, stderr io.Writer) error {
 	m := removal.Remover{
 		Store:    s,
 		Networks: usernet.Store{Dir: usernet.DirIn(o.GraphRoot)},
-		RunDirs:  removal.RunDirsIn(s.RunRoot()),
+		RunDirs:  spec.RunDirsIn(s.RunRoot()),
 	}
 	if *backend == "file" {
 		m.Events = events.Journal{Path: events.DefaultPath(o.RunRoot)}

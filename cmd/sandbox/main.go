@@ -233,6 +233,23 @@ func (g *globals) runtimeNow() (*container.Runtime, error) {
 	return rt, nil
 }
 
+// lazyRuntime is runtime with a store opened only if exec needs it
+// (container.NewLazy).
+func (g *globals) lazyRuntime() (*container.Runtime, error) {
+	o, err := g.enter()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := container.NewLazy(o.RunRoot, func() (*storage.Store, error) { return g.store() })
+	if err != nil {
+		return nil, err
+	}
+	rt.CgroupManager, rt.Version = g.manager, version
+	rt.Events = g.podman.journal(o.RunRoot)
+	rt.Networks = usernet.Store{Dir: usernet.DirIn(o.GraphRoot)}
+	return rt, nil
+}
+
 // openingRuntime is runtime with a store that Run opens once it has
 // launched the container's monitor.
 func (g *globals) openingRuntime() (*container.Runtime, error) {

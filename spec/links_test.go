@@ -1,0 +1,173 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A container's run directory and store directory, linked as the engine
+// links them at create.
+type linkedContainer struct {
+	runDirs, id, name, configPath string
+}
+
+func newLinked(t *testing.T, runDirs, store, name string, status string) linkedContainer {
+	t.Helper()
+	sum := sha256.Sum256([]byte(name))
+	id := hex.EncodeToString(sum[:])
+	c := linkedContainer{runDirs: runDirs, id: id, name: name, configPath: filepath.Join(store, id, "config.json")}
+	if err := os.MkdirAll(filepath.Join(runDirs, id), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteState(filepath.Join(runDirs, id), &State{Status: status, Pid: 42, PidStart: 7}); err != nil {
+		t.Fatal(err)
+	}
+	c.writeConfig(t, name)
+	if err := LinkContainer(runDirs, id, name, c.configPath); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c linkedContainer) writeConfig(t *testing.T, name string) {
+	t.Helper()
+	data, err := json.Marshal(&Config{ID: c.id, Name: name, Spec: Spec{Process: Process{Args: []string{"sleep"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(c.configPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.configPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alive42 says that pid 42 started at 7 is alive, and nothing else.
+func alive42(pid int, start uint64) bool { return pid == 42 && start == 7 }
+
+func TestFindRunning(t *testing.T) {
+	runDirs, store := t.TempDir(), t.TempDir()
+	web := newLinked(t, runDirs, store, "web", StatusRunning)
+	newLinked(t, runDirs, store, "paused", StatusPaused)
+
+	for _, ref := range []string{"web", web.id} {
+		found, err := FindRunning(runDirs, ref, alive42)
+		if err != nil {
+			t.Fatalf("FindRunning(%q): %v", ref, err)
+		}
+		if found.Config.ID != web.id || found.Config.Name != "web" || found.State.Pid != 42 ||
+			found.RunDir != filepath.Join(runDirs, web.id) || found.ConfigPath != web.configPath {
+			t.Errorf("FindRunning(%q) = %+v, want web's", ref, found)
+		}
+	}
+	notFound := []string{
+		"nosuch", web.id[:12], "paused", "", ".names", "../web", "web/", "a b",
+		strings.ToUpper(web.id),
+	}
+	for _, ref := range notFound {
+		if found, err := FindRunning(runDirs, ref, alive42); !errors.Is(err, ErrNotFound) {
+			t.Errorf("FindRunning(%q) = %+v, %v; want ErrNotFound", ref, found, err)
+		}
+	}
+	// Not alive: the pid's start time differs.
+	if _, err := FindRunning(runDirs, "web", func(int, uint64) bool { return false }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FindRunning of a container whose process is gone: %v, want ErrNotFound", err)
+	}
+}
+
+func TestFindRunningStaleLinks(t *testing.T) {
+	runDirs, store := t.TempDir(), t.TempDir()
+	web := newLinked(t, runDirs, store, "web", StatusRunning)
+
+	// Renamed: the new name finds it, the old one no more, even with its
+	// link left behind (a rename killed half-way).
+	if err := LinkName(runDirs, web.id, "api"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindRunning(runDirs, "api", alive42); err != nil {
+		t.Errorf("FindRunning by the new name: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(runDirs, NamesDir, "web")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old name's link is still there after LinkName: %v", err)
+	}
+	if err := os.Symlink(web.id, filepath.Join(runDirs, NamesDir, "web")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindRunning(runDirs, "web", alive42); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FindRunning by a name left behind by a rename: %v, want ErrNotFound", err)
+	}
+
+	// A configuration of another container behind the link.
+	other := strings.Repeat("f", 64)
+	if err := os.MkdirAll(filepath.Join(runDirs, other), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteState(filepath.Join(runDirs, other), &State{Status: StatusRunning, Pid: 42, PidStart: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := LinkContainer(runDirs, other, "other", web.configPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindRunning(runDirs, "other", alive42); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FindRunning through a configuration of another id: %v, want ErrNotFound", err)
+	}
+
+	// No configuration link (a container made before the links were).
+	if err := os.Remove(filepath.Join(runDirs, web.id, ConfigLink)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindRunning(runDirs, "api", alive42); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FindRunning without a configuration link: %v, want ErrNotFound", err)
+	}
+}
+
+func TestUnlinkName(t *testing.T) {
+	runDirs, store := t.TempDir(), t.TempDir()
+	a := newLinked(t, runDirs, store, "a", StatusRunning)
+	b := newLinked(t, runDirs, store, "b", StatusRunning)
+	link := func(name string) string {
+		target, _ := os.Readlink(filepath.Join(runDirs, NamesDir, name))
+		return target
+	}
+
+	// The name now taken by another container: unlinking for the first
+	// leaves it.
+	if err := LinkName(runDirs, b.id, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := UnlinkContainer(filepath.Join(runDirs, a.id)); err != nil {
+		t.Fatal(err)
+	}
+	if got := link("a"); got != b.id {
+		t.Errorf("name a links to %q after a's unlink, want b's id", got)
+	}
+	// b's own name, "a" since LinkName: gone with b.
+	if err := UnlinkContainer(filepath.Join(runDirs, b.id)); err != nil {
+		t.Fatal(err)
+	}
+	if got := link("a"); got != "" {
+		t.Errorf("name a links to %q after b's unlink, want no link", got)
+	}
+	// b's first name went when it was renamed.
+	if got := link("b"); got != "" {
+		t.Errorf("name b links to %q, want no link", got)
+	}
+	// Nothing to unlink: no error.
+	if err := UnlinkContainer(filepath.Join(runDirs, "gone")); err != nil {
+		t.Errorf("UnlinkContainer of a directory without links: %v", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(runDirs, NamesDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left in %s: %s", NamesDir, e.Name())
+	}
+}
