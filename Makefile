@@ -15,7 +15,7 @@ SOURCES := $(shell find . \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: bin/sandbox bin/sandbox-monitor bin/sandbox-cleanup bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter ## build the binaries into bin/
+build: bin/sandbox bin/sandbox-monitor bin/sandbox-cleanup bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter bin/sandbox-exec ## build the binaries into bin/
 
 # Linked statically: the command starts with no shared library to load
 # and relocate (sandbox --version: 0.8 ms less CPU and wall), and a run
@@ -49,6 +49,11 @@ bin/sandbox-build: $(SOURCES)
 bin/sandbox-service: $(SOURCES)
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox-service
 
+# The short way of `sandbox exec`, which sandbox's pre-runtime hook
+# executes in its place: static and free of cgo, without the engine.
+bin/sandbox-exec: $(SOURCES)
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/sandbox-exec
+
 # The process that enters a container for exec: small, static C, no Go
 # runtime inside a container; executed from a sealed copy (package nsenter).
 bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
@@ -58,10 +63,10 @@ bin/sandbox-nsenter: cmd/sandbox-nsenter/nsenter.c prerun/procfs.h
 install: build ## install into $(PREFIX) (bin/ and libexec/sandbox/)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/sandbox
 	install -m 0755 bin/sandbox $(DESTDIR)$(PREFIX)/bin/sandbox
-	install -m 0755 bin/sandbox-monitor bin/sandbox-cleanup bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter $(DESTDIR)$(PREFIX)/libexec/sandbox/
+	install -m 0755 bin/sandbox-monitor bin/sandbox-cleanup bin/sandbox-image bin/sandbox-kube bin/sandbox-build bin/sandbox-service bin/sandbox-nsenter bin/sandbox-exec $(DESTDIR)$(PREFIX)/libexec/sandbox/
 
 uninstall: ## remove what install put in $(PREFIX)
-	rm -f $(DESTDIR)$(PREFIX)/bin/sandbox $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-monitor $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-cleanup $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-image $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-kube $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-build $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-service $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-nsenter
+	rm -f $(DESTDIR)$(PREFIX)/bin/sandbox $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-monitor $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-cleanup $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-image $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-kube $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-build $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-service $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-nsenter $(DESTDIR)$(PREFIX)/libexec/sandbox/sandbox-exec
 
 setup: ## as root: packages, test user, devices (idempotent); as a user: check them
 	hack/setup.sh

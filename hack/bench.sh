@@ -29,7 +29,7 @@ export GOFLAGS="${GOFLAGS:--mod=mod}"
 say() { printf 'bench.sh: %s\n' "$*"; }
 die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in sandbox sandbox-monitor sandbox-cleanup sandbox-nsenter; do
+for b in sandbox sandbox-monitor sandbox-cleanup sandbox-nsenter sandbox-exec; do
 	[ -x "bin/$b" ] || die "bin/$b missing: run make build (make bench does)"
 done
 command -v "$GO" >/dev/null || die "no go toolchain ($GO): install Go, or set GO"

@@ -143,9 +143,9 @@ int sandbox_early_plan(const char *args, const char *end, const char **run_root,
 	return 1;
 }
 
-// find_monitor finds sandbox-monitor as internal/helperpath does: beside
-// this executable, or in ../libexec/sandbox from it.
-static int find_monitor(char *out, size_t size) {
+// sandbox_find_helper finds the helper binary name as internal/helperpath
+// does: beside this executable, or in ../libexec/sandbox from it.
+int sandbox_find_helper(const char *name, char *out, size_t size) {
 	char dir[SANDBOX_PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
 	if (n <= 0)
@@ -155,10 +155,10 @@ static int find_monitor(char *out, size_t size) {
 	if (!slash || slash == dir)
 		return -1;
 	*slash = 0;
-	const char *forms[] = {"%s/sandbox-monitor", "%s/../libexec/sandbox/sandbox-monitor"};
+	const char *forms[] = {"%s/%s", "%s/../libexec/sandbox/%s"};
 	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
 		struct stat st;
-		if (snprintf(out, size, forms[i], dir) >= (int)size)
+		if (snprintf(out, size, forms[i], dir, name) >= (int)size)
 			return -1;
 		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
 			return 0;
@@ -215,7 +215,7 @@ void sandbox_early_monitor(const char *args, const char *end) {
 		if (fcntl(fd, F_GETFD) < 0)
 			return;
 	char id[65], binary[SANDBOX_PATH_MAX], run_dir[SANDBOX_PATH_MAX];
-	if (find_monitor(binary, sizeof binary) < 0 || new_id(id) < 0)
+	if (sandbox_find_helper("sandbox-monitor", binary, sizeof binary) < 0 || new_id(id) < 0)
 		return;
 	// The run root is --runroot, or the runtime directory's storage/
 	// (cmd/sandbox's storageOptions); the run directories are in its

@@ -32,7 +32,11 @@
 //	    inherits it. Read from /proc/self/cmdline (its first 4 KiB).
 //	    Once joined, for `sandbox [GLOBAL FLAGS] run ...` the hook also
 //	    starts the monitor of the container to be made (early.c), whose
-//	    start then overlaps this process's; Go adopts it or ends it.
+//	    start then overlaps this process's; Go adopts it or ends it. For
+//	    `sandbox [GLOBAL FLAGS] exec ...` it executes the short exec
+//	    command, sandbox-exec, in this process's place (shortexec.c),
+//	    which executes sandbox again, inside already, when it cannot take
+//	    that exec.
 //
 // Except in the keeper, every descriptor above 2 that the process inherited
 // is marked close-on-exec: a directory or file the caller holds open
@@ -150,10 +154,13 @@ static int value_follows(const char *arg) {
 // command line was longer.
 static char cmdline[4096];
 static const char *cmdline_end = cmdline;
+// cmdline_whole: the command line was shorter than cmdline.
+static int cmdline_whole;
 
 static void read_cmdline(void) {
 	ssize_t n = read_small("/proc/self/cmdline", cmdline, sizeof cmdline);
 	cmdline_end = cmdline + (n > 0 ? n : 0);
+	cmdline_whole = n > 0 && (size_t)n < sizeof cmdline;
 }
 
 // args_after_argv0 is where the arguments after argv[0] start in cmdline.
@@ -301,7 +308,9 @@ __attribute__((constructor(101))) static void sandbox_hook(void) {
 		runtime_dir();
 		read_cmdline();
 		join_keeper(!command_is_check());
-		if (sandbox_hook_state == HOOK_JOINED)
+		if (sandbox_hook_state == HOOK_JOINED) {
+			sandbox_short_exec(cmdline, cmdline_end, cmdline_whole);
 			sandbox_early_monitor(args_after_argv0(), cmdline_end);
+		}
 	}
 }

@@ -32,4 +32,16 @@ void sandbox_early_monitor(const char *args, const char *end);
 // is asked for an early init (early.c).
 int sandbox_early_plan(const char *args, const char *end, const char **run_root, int *shape);
 
+// sandbox_find_helper writes into out the path of the helper binary name
+// (sandbox-monitor, sandbox-exec) beside this executable or in
+// ../libexec/sandbox from it: 0, or -1 when there is none (early.c).
+int sandbox_find_helper(const char *name, char *out, size_t size);
+
+// sandbox_short_exec executes sandbox-exec in this process's place when
+// the command line from cmdline to end (as /proc/self/cmdline holds it,
+// argv[0] first; whole: not cut at 4 KiB) is `sandbox [GLOBAL FLAGS] exec
+// ...`; it returns when it is not, or when sandbox-exec cannot be
+// executed (shortexec.c).
+void sandbox_short_exec(const char *cmdline, const char *end, int whole);
+
 #endif

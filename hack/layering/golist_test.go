@@ -34,6 +34,7 @@ func TestTree(t *testing.T) {
 			// package, and the monitor the cgo hook.
 			"sandbox/spec imports sandbox/userns (linked by sandbox/cmd/sandbox-cleanup): the cleanup binary links no engine, command line, containers/image, D-Bus, HTTP or cgo of sandbox's own",
 			"sandbox/userns imports sandbox/prerun (linked by sandbox/cmd/sandbox-monitor): the monitor and init binary links no containers/image, D-Bus, HTTP, cobra or cgo",
+			"sandbox/spec imports sandbox/userns (linked by sandbox/cmd/sandbox-exec): the short exec command links no engine, store, containers/image, cobra, D-Bus, HTTP or cgo",
 		}},
 		{"a loop between folders", "cgroupv2/systemd/zz_bad.go", "package systemd\n\nimport _ \"sandbox/monitor\"\n", []string{
 			"sandbox/cgroupv2/systemd imports sandbox/monitor: no loop among top-level packages (cgroupv2, monitor)",

@@ -25,7 +25,24 @@ var rules = []rule{
 	{
 		name:   "only cmd/sandbox imports cobra",
 		from:   allOf(ours, not(path("sandbox/cmd/sandbox"))),
-		forbid: path("github.com/spf13/cobra", "github.com/spf13/pflag"),
+		forbid: path("github.com/spf13/cobra"),
+	},
+	{
+		// The short exec command parses exec's flags with cmd/sandbox's
+		// own definitions (cmd/sandbox/execflags).
+		name:   "only cmd/sandbox and the short exec command import pflag",
+		from:   allOf(ours, not(path("sandbox/cmd/sandbox", "sandbox/cmd/sandbox-exec"))),
+		forbid: path("github.com/spf13/pflag"),
+	},
+	{
+		name: "the short exec command links no engine, store, containers/image, cobra, D-Bus, HTTP or cgo",
+		from: path("sandbox/cmd/sandbox-exec"),
+		forbid: anyOf(
+			path("sandbox/container", "sandbox/storage", "sandbox/removal", "sandbox/prerun", "sandbox/seccomp", "sandbox/userns"),
+			path("go.podman.io", "github.com/godbus/dbus", "net/http", "github.com/spf13/cobra"),
+			allOf(not(standard), usesCgo),
+		),
+		transitive: true,
 	},
 	{
 		name:       "drivers never import the engine, system or a command",

@@ -99,7 +99,7 @@ func TestCVE2019_5736ExecBinaryNotWritable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sums := map[string]string{}
-	for _, name := range []string{"sandbox", "sandbox-monitor", "sandbox-cleanup", "sandbox-nsenter", "sandbox-image"} {
+	for _, name := range []string{"sandbox", "sandbox-monitor", "sandbox-cleanup", "sandbox-nsenter", "sandbox-exec", "sandbox-image"} {
 		src := filepath.Join(filepath.Dir(env.bin), name)
 		dst := filepath.Join(dir, name)
 		copyFile(t, src, dst, 0o755)

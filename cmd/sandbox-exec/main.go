@@ -1,0 +1,207 @@
+// Command sandbox-exec is the short way of `sandbox exec`. The pre-runtime
+// hook of sandbox executes it in sandbox's place for `sandbox [GLOBAL
+// FLAGS] exec ...` once it has joined the keeper's namespaces
+// (prerun/shortexec.c), so that an exec starts this small binary rather
+// than the whole command with its store and its hundred package inits.
+//
+// It takes the global flags --root, --runroot, --cgroup-manager and
+// --events-backend, and runs the command in a container that it finds from
+// the run root alone (spec.FindRunning), with the options it can take
+// without the engine: -i, -d, -e KEY[=VALUE] and -w. For anything else (another flag, --help, a
+// container that the run root's links do not lead to, a paused or stopped
+// one, a cgroup in a systemd scope) it executes sandbox itself, the whole
+// command, with the same arguments: what the user then sees is what
+// sandbox says, as if this binary were not there. Once it has started the
+// exec it never goes back.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"sandbox/cmd/sandbox/execflags"
+	"sandbox/events"
+	"sandbox/internal/proc"
+	"sandbox/nsenter"
+	"sandbox/spec"
+
+	"github.com/spf13/pflag"
+)
+
+// CommandEnv names, in the environment the hook gives this binary, the
+// sandbox binary that executed it: where the whole command is.
+const CommandEnv = "_SANDBOX_COMMAND"
+
+func main() {
+	command := os.Getenv(CommandEnv)
+	os.Unsetenv(CommandEnv)
+	if plan, ok := planExec(os.Args[1:], os.Getenv("_SANDBOX_RUNTIME_DIR"), os.LookupEnv); ok {
+		if code, done := plan.run(); done {
+			os.Exit(code)
+		}
+	}
+	// The whole command, in this process: its hook finds the keeper's
+	// namespaces joined (the environment says so) and does not come back.
+	if command == "" {
+		fmt.Fprintf(os.Stderr, "Error: sandbox-exec runs only as `sandbox exec`: %s is not set\n", CommandEnv)
+		os.Exit(spec.ExitSandbox)
+	}
+	err := syscall.Exec(command, os.Args, os.Environ())
+	fmt.Fprintf(os.Stderr, "Error: execute %s: %v\n", command, err)
+	os.Exit(spec.ExitSandbox)
+}
+
+// execPlan is an exec that the short way takes.
+type execPlan struct {
+	ref     string
+	args    []string
+	env     []string
+	v       execflags.Values
+	runRoot string
+	// noEvents: --events-backend none.
+	noEvents bool
+}
+
+// planExec parses exec's command line (args after argv[0]) and tells
+// whether the short way takes it; runtimeDir is sandbox's runtime
+// directory, whose storage/ is the run root unless --runroot says
+// otherwise (cmd/sandbox's storageOptions).
+func planExec(args []string, runtimeDir string, lookup func(string) (string, bool)) (*execPlan, bool) {
+	if !filepath.IsAbs(runtimeDir) {
+		return nil, false
+	}
+	p := &execPlan{runRoot: filepath.Join(runtimeDir, "storage")}
+	args, ok := p.globals(args)
+	if !ok || len(args) == 0 || args[0] != "exec" {
+		return nil, false
+	}
+	f := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+	f.SetOutput(io.Discard)
+	f.Usage = func() {}
+	execflags.Define(f, &p.v, "")
+	if err := f.Parse(args[1:]); err != nil {
+		return nil, false // --help too: the whole command says it
+	}
+	rest := f.Args()
+	v := p.v
+	if len(rest) < 2 || v.TTY || v.User != "" || len(v.EnvFiles) > 0 || v.Privileged ||
+		len(v.SecurityOpts) > 0 || f.Changed("detach-keys") {
+		return nil, false
+	}
+	if v.Workdir != "" && !path.IsAbs(v.Workdir) {
+		return nil, false
+	}
+	for _, e := range v.Env {
+		kv, ok, err := spec.ParseEnv(e, lookup)
+		if err != nil {
+			return nil, false
+		}
+		if ok {
+			p.env = append(p.env, kv)
+		}
+	}
+	p.ref, p.args = rest[0], rest[1:]
+	return p, true
+}
+
+// globals takes the global flags before the command that the short way
+// knows, with values the whole command accepts, and returns the arguments
+// from the command on; ok is false at any other flag. --root is taken and
+// left (the links lead to the configuration), --cgroup-manager too (exec
+// joins the cgroup its container's state names).
+func (p *execPlan) globals(args []string) (rest []string, ok bool) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		name, value, inline := strings.Cut(args[0], "=")
+		args = args[1:]
+		if !inline {
+			if len(args) == 0 {
+				return nil, false
+			}
+			value, args = args[0], args[1:]
+		}
+		switch {
+		case name == "--root":
+		case name == "--runroot" && value != "":
+			abs, err := filepath.Abs(value)
+			if err != nil {
+				return nil, false
+			}
+			p.runRoot = abs
+		case name == "--cgroup-manager" && oneOf(value, "", "auto", "systemd", "cgroupfs"):
+		case name == "--events-backend" && oneOf(value, "file", "journald", "none"):
+			p.noEvents = value == "none"
+		default:
+			return nil, false
+		}
+	}
+	return args, true
+}
+
+func oneOf(s string, list ...string) bool {
+	for _, x := range list {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs the exec and returns its exit status; done is false, with
+// nothing done, when the container is not one that the short way finds.
+func (p *execPlan) run() (code int, done bool) {
+	// The helper's sealed copy is made beside the lookup.
+	helper := nsenter.PrepareHelper()
+	defer helper.Close()
+	found, err := spec.FindRunning(spec.RunDirsIn(p.runRoot), p.ref, proc.Alive)
+	if err != nil || inScope(found.State.Cgroup) {
+		return 0, false
+	}
+	cfg, st := found.Config, found.State
+	req := &nsenter.Request{
+		Target: spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
+		Process: nsenter.ExecProcess(&cfg.Spec.Process, nsenter.ProcessOptions{
+			Args: p.args, Env: p.env, Workdir: p.v.Workdir, Interactive: p.v.Interactive,
+		}),
+		Detach: p.v.Detach, Cgroup: st.Cgroup, Helper: helper,
+	}
+	if sc := cfg.Spec.Seccomp; sc != nil {
+		req.Seccomp = sc.Filter
+	}
+	var journal events.Journal
+	if !p.noEvents {
+		journal = events.Journal{Path: events.DefaultPath(p.runRoot)}
+	}
+	record(journal, cfg, events.Exec, 0)
+	code, err = nsenter.Run(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		return code, true
+	}
+	if !p.v.Detach {
+		record(journal, cfg, events.ExecDied, code)
+	}
+	return code, true
+}
+
+// inScope reports whether a container's cgroup is in a systemd scope,
+// whose moves the user's systemd makes (the engine's exec asks it over
+// D-Bus): a path with a component ending in .scope, more than the engine
+// counts as one, which is what a short way may do.
+func inScope(cgroup string) bool {
+	return strings.Contains(cgroup+"/", ".scope/")
+}
+
+// record writes an exec event as the engine does (container.Runtime's
+// recordCode).
+func record(j events.Journal, cfg *spec.Config, s events.Status, code int) {
+	e := events.Event{Type: events.Container, Status: s, ID: cfg.ID, Name: cfg.Name,
+		Image: cfg.Image, Attributes: cfg.Labels, ContainerExitCode: code}
+	if err := j.Write(e); err != nil {
+		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
+	}
+}

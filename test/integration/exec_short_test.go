@@ -1,0 +1,126 @@
+package integration
+
+// Rootless integration tests of exec's short way: the pre-runtime hook
+// executes sandbox-exec in sandbox's place, which runs an exec it can take
+// from the run root's links alone and executes the whole command for the
+// rest.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// execBinary runs `sandbox exec ARGS...` (ARGS ending in a command that
+// touches marker in the container, then sleeps) and returns the base name
+// of the binary that the exec command runs as once the exec'd command
+// has started: sandbox-exec for the short way, sandbox for the whole
+// command.
+func execBinary(t *testing.T, id, marker string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmdArgs := append(append([]string{"exec"}, args...), "sh", "-c", "touch "+marker+"; sleep 2")
+	cmd := command(ctx, nil, cmdArgs...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	eventually(t, 10*time.Second, func() error {
+		if r := sb(t, "exec", id, "test", "-e", marker); r.code != 0 {
+			return fmt.Errorf("the exec'd command has not started: %s\n%s", r, out.String())
+		}
+		return nil
+	})
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("sandbox %s: %v\n%s", strings.Join(cmdArgs, " "), err, out.String())
+	}
+	return filepath.Base(exe)
+}
+
+func TestExecShortWay(t *testing.T) {
+	t.Parallel()
+	name := fmt.Sprintf("short-%d", time.Now().UnixNano())
+	id := detached(t, "--name", name, "busybox", "sleep", "300")
+	waitState(t, id, "running")
+
+	// Taken: by name or id, with -i, -d, -e, -w; and its result is the
+	// whole command's.
+	for i, args := range [][]string{{name}, {id}, {"-e", "A=1", "-w", "/tmp", name}, {"-i", id}} {
+		if got := execBinary(t, id, fmt.Sprintf("/tmp/taken-%d", i), args...); got != "sandbox-exec" {
+			t.Errorf("exec %q ran as %s, want the short way (sandbox-exec)", args, got)
+		}
+	}
+	r := sbWith(t, cmdOpts{env: []string{"FROMHOST=h"}}, "exec", "-e", "A=1", "-e", "FROMHOST", "-w", "/tmp", name, "sh", "-c", "echo $A $FROMHOST $HOME; pwd; exit 7")
+	if r.code != 7 || r.stdout != "1 h /root\n/tmp\n" {
+		t.Errorf("short exec: want exit 7 and %q, got %s", "1 h /root\n/tmp\n", r)
+	}
+	// Its events, as the engine records them: the exec, and its end with
+	// the command's status.
+	var died []map[string]any
+	for _, e := range jsonEvents(t, ok(t, "events", "--stream=false", "--format", "json", "--filter", "container="+id, "--filter", "event=exec_died")) {
+		if e["ContainerExitCode"] == float64(7) {
+			died = append(died, e)
+		}
+	}
+	if len(died) != 1 || died[0]["Name"] != name || died[0]["ID"] != id {
+		t.Errorf("exec_died events of the short exec that exited 7: %v, want one naming %s", died, name)
+	}
+	r = sb(t, "exec", name, "/no/such/command")
+	if r.code != 127 || !strings.Contains(r.stderr, "/no/such/command") {
+		t.Errorf("short exec of a missing command: want exit 127 naming it, got %s", r)
+	}
+	// Left to the whole command: options that need the engine.
+	for i, args := range [][]string{{"-u", "nobody", name}, {"--privileged", name}, {"--security-opt", "no-new-privileges", id}} {
+		if got := execBinary(t, id, fmt.Sprintf("/tmp/whole-%d", i), args...); got != "sandbox" {
+			t.Errorf("exec %q ran as %s, want the whole command (sandbox)", args, got)
+		}
+	}
+
+	// Renamed: the new name is taken the short way, the old one names
+	// nothing.
+	renamed := name + "-renamed"
+	ok(t, "rename", name, renamed)
+	if got := execBinary(t, id, "/tmp/renamed", renamed); got != "sandbox-exec" {
+		t.Errorf("exec by the new name ran as %s, want the short way", got)
+	}
+	fails(t, 125, []string{fmt.Sprintf("no container with name or ID %q found", name)}, "exec", name, "true")
+
+	// Without the run root's links (a container made before them): the
+	// whole command finds it in the store.
+	runDirs := filepath.Join(env.runroot, "sandbox-containers")
+	for _, link := range []string{filepath.Join(runDirs, ".names", renamed), filepath.Join(runDirs, id, "config")} {
+		if err := os.Remove(link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := execBinary(t, id, "/tmp/unlinked", renamed); got != "sandbox" {
+		t.Errorf("exec of a container without links ran as %s, want the whole command", got)
+	}
+	if out := ok(t, "exec", renamed, "echo", "found"); out != "found\n" {
+		t.Errorf("exec of a container without links printed %q", out)
+	}
+
+	// Stopped: the whole command says why not (pause, which needs a
+	// delegated cgroup v2, is left to the unit tests of spec).
+	ok(t, "rename", renamed, name)
+	ok(t, "stop", "-t", "0", name)
+	fails(t, 125, []string{"exec needs a running container"}, "exec", name, "true")
+
+	// Removed: its name link goes with it.
+	ok(t, "rm", name)
+	if _, err := os.Lstat(filepath.Join(runDirs, ".names", name)); !os.IsNotExist(err) {
+		t.Errorf("the name link of a removed container: %v, want none", err)
+	}
+	fails(t, 125, []string{fmt.Sprintf("no container with name or ID %q found", name)}, "exec", name, "true")
+}
