@@ -144,7 +144,7 @@ func (r *Runtime) lookupRunning(ref string) (*Container, *spec.State, error) {
 	if err == nil {
 		cfg := found.Config
 		c := &Container{
-			Container: &cstorage.Container{ID: cfg.ID, Names: []string{cfg.Name}, ImageID: cfg.ImageID},
+			Container: &cstorage.Container{ID: cfg.ID, Names: []string{found.Name}, ImageID: cfg.ImageID},
 			Config:    cfg,
 			RunDir:    found.RunDir,
 			Dir:       path.Dir(found.ConfigPath),

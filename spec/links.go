@@ -98,6 +98,9 @@ func UnlinkContainer(runDir string) error {
 type Running struct {
 	Config *Config
 	State  *State
+	// Name is its name now: a rename changes the store's names and the
+	// links, not Config.Name.
+	Name string
 	// RunDir is its run directory; ConfigPath its config.json.
 	RunDir, ConfigPath string
 }
@@ -124,12 +127,11 @@ func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool) (*
 		id = target
 	}
 	dir := filepath.Join(runDirs, id)
-	if ref != id {
-		// The name the container was last linked under: a link left by a
-		// rename leads to a container of another name now.
-		if name, err := os.Readlink(filepath.Join(dir, NameLink)); err != nil || name != ref {
-			return nil, ErrNotFound
-		}
+	// The name the container was last linked under: a link left by a
+	// rename leads to a container of another name now.
+	name, err := os.Readlink(filepath.Join(dir, NameLink))
+	if err != nil || ref != id && name != ref {
+		return nil, ErrNotFound
 	}
 	configPath, err := os.Readlink(filepath.Join(dir, ConfigLink))
 	if err != nil || !filepath.IsAbs(configPath) {
@@ -143,7 +145,7 @@ func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool) (*
 	if err != nil || cfg.ID != id {
 		return nil, ErrNotFound
 	}
-	return &Running{Config: cfg, State: st, RunDir: dir, ConfigPath: configPath}, nil
+	return &Running{Config: cfg, State: st, Name: name, RunDir: dir, ConfigPath: configPath}, nil
 }
 
 // replaceLink makes link point to target, replacing what was there in

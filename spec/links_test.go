@@ -62,7 +62,7 @@ func TestFindRunning(t *testing.T) {
 		if err != nil {
 			t.Fatalf("FindRunning(%q): %v", ref, err)
 		}
-		if found.Config.ID != web.id || found.Config.Name != "web" || found.State.Pid != 42 ||
+		if found.Config.ID != web.id || found.Name != "web" || found.State.Pid != 42 ||
 			found.RunDir != filepath.Join(runDirs, web.id) || found.ConfigPath != web.configPath {
 			t.Errorf("FindRunning(%q) = %+v, want web's", ref, found)
 		}
@@ -91,8 +91,10 @@ func TestFindRunningStaleLinks(t *testing.T) {
 	if err := LinkName(runDirs, web.id, "api"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindRunning(runDirs, "api", alive42); err != nil {
-		t.Errorf("FindRunning by the new name: %v", err)
+	for _, ref := range []string{"api", web.id} {
+		if found, err := FindRunning(runDirs, ref, alive42); err != nil || found.Name != "api" {
+			t.Errorf("FindRunning(%q) after the rename: %+v, %v; want it named api", ref, found, err)
+		}
 	}
 	if _, err := os.Lstat(filepath.Join(runDirs, NamesDir, "web")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the old name's link is still there after LinkName: %v", err)

@@ -176,14 +176,14 @@ func (p *execPlan) run() (code int, done bool) {
 	if !p.noEvents {
 		journal = events.Journal{Path: events.DefaultPath(p.runRoot)}
 	}
-	record(journal, cfg, events.Exec, 0)
+	record(journal, found, events.Exec, 0)
 	code, err = nsenter.Run(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		return code, true
 	}
 	if !p.v.Detach {
-		record(journal, cfg, events.ExecDied, code)
+		record(journal, found, events.ExecDied, code)
 	}
 	return code, true
 }
@@ -198,9 +198,9 @@ func inScope(cgroup string) bool {
 
 // record writes an exec event as the engine does (container.Runtime's
 // recordCode).
-func record(j events.Journal, cfg *spec.Config, s events.Status, code int) {
-	e := events.Event{Type: events.Container, Status: s, ID: cfg.ID, Name: cfg.Name,
-		Image: cfg.Image, Attributes: cfg.Labels, ContainerExitCode: code}
+func record(j events.Journal, c *spec.Running, s events.Status, code int) {
+	e := events.Event{Type: events.Container, Status: s, ID: c.Config.ID, Name: c.Name,
+		Image: c.Config.Image, Attributes: c.Config.Labels, ContainerExitCode: code}
 	if err := j.Write(e); err != nil {
 		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
 	}

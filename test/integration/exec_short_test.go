@@ -94,6 +94,21 @@ func TestExecShortWay(t *testing.T) {
 	if got := execBinary(t, id, "/tmp/renamed", renamed); got != "sandbox-exec" {
 		t.Errorf("exec by the new name ran as %s, want the short way", got)
 	}
+	// Its events name it by the new name, by name or by id.
+	for _, ref := range []string{id, renamed} {
+		if r := sb(t, "exec", ref, "sh", "-c", "exit 9"); r.code != 9 {
+			t.Errorf("exec by %s: want exit 9, got %s", ref, r)
+		}
+	}
+	died = nil
+	for _, e := range jsonEvents(t, ok(t, "events", "--stream=false", "--format", "json", "--filter", "container="+id, "--filter", "event=exec_died")) {
+		if e["ContainerExitCode"] == float64(9) && e["Name"] == renamed {
+			died = append(died, e)
+		}
+	}
+	if len(died) != 2 {
+		t.Errorf("exec_died events of the renamed container's exits 9: %d named %s, want 2", len(died), renamed)
+	}
 	fails(t, 125, []string{fmt.Sprintf("no container with name or ID %q found", name)}, "exec", name, "true")
 
 	// Without the run root's links (a container made before them): the
