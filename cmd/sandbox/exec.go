@@ -40,7 +40,7 @@ func newExecCommand(g *globals) *cobra.Command {
 			}
 			o.Helper = container.PrepareExec()
 			defer o.Helper.Close()
-			rt, err := g.lazyRuntime()
+			rt, err := g.openingRuntime(false)
 			if err != nil {
 				return err
 			}

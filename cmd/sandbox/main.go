@@ -233,31 +233,21 @@ func (g *globals) runtimeNow() (*container.Runtime, error) {
 	return rt, nil
 }
 
-// lazyRuntime is runtime with a store opened only if exec needs it
-// (container.NewLazy).
-func (g *globals) lazyRuntime() (*container.Runtime, error) {
+// openingRuntime is runtime with a store opened when the runtime needs
+// it: in the background from the start with ahead (container.NewOpening:
+// for Run, which launches the container's monitor meanwhile), else only
+// if it must (container.NewLazy: for exec, which finds a running
+// container without it).
+func (g *globals) openingRuntime(ahead bool) (*container.Runtime, error) {
 	o, err := g.enter()
 	if err != nil {
 		return nil, err
 	}
-	rt, err := container.NewLazy(o.RunRoot, func() (*storage.Store, error) { return g.store() })
-	if err != nil {
-		return nil, err
+	newRuntime := container.NewLazy
+	if ahead {
+		newRuntime = container.NewOpening
 	}
-	rt.CgroupManager, rt.Version = g.manager, version
-	rt.Events = g.podman.journal(o.RunRoot)
-	rt.Networks = usernet.Store{Dir: usernet.DirIn(o.GraphRoot)}
-	return rt, nil
-}
-
-// openingRuntime is runtime with a store that Run opens once it has
-// launched the container's monitor.
-func (g *globals) openingRuntime() (*container.Runtime, error) {
-	o, err := g.enter()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := container.NewOpening(o.RunRoot, func() (*storage.Store, error) {
+	rt, err := newRuntime(o.RunRoot, func() (*storage.Store, error) {
 		s, err := storage.Open(o)
 		if err == nil {
 			s.Events = g.podman.journal(o.RunRoot)

@@ -171,7 +171,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	if err := joinPod(ctx, g, o); err != nil {
 		return err
 	}
-	rt, err := g.openingRuntime()
+	rt, err := g.openingRuntime(true)
 	if err != nil {
 		return err
 	}
