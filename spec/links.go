@@ -50,6 +50,9 @@ func LinkContainer(runDirs, id, name, configPath string) error {
 // LinkName links container id under name, and records name in its run
 // directory; an earlier name of id is unlinked.
 func LinkName(runDirs, id, name string) error {
+	if !validLinkName(name) {
+		return nil // not a file name: the store finds it
+	}
 	dir := filepath.Join(runDirs, id)
 	old, _ := os.Readlink(filepath.Join(dir, NameLink))
 	names := filepath.Join(runDirs, NamesDir)
@@ -149,9 +152,10 @@ func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool) (*
 }
 
 // replaceLink makes link point to target, replacing what was there in
-// one rename.
+// one rename. The new link is made under a name that starts with a dot,
+// which no container name does.
 func replaceLink(target, link string) error {
-	tmp := link + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(os.Getpid())
+	tmp := filepath.Join(filepath.Dir(link), "."+filepath.Base(link)+".tmp"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.Itoa(os.Getpid()))
 	if err := os.Symlink(target, tmp); err != nil {
 		return fmt.Errorf("container link: %w", err)
 	}

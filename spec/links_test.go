@@ -173,3 +173,22 @@ func TestUnlinkName(t *testing.T) {
 		t.Errorf("left in %s: %s", NamesDir, e.Name())
 	}
 }
+
+func TestLinkNameNotAFileName(t *testing.T) {
+	runDirs := t.TempDir()
+	id := strings.Repeat("a", 64)
+	if err := os.MkdirAll(filepath.Join(runDirs, id), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"../escape", ".names", "a/b", strings.Repeat("n", 256)} {
+		if err := LinkName(runDirs, id, name); err != nil {
+			t.Errorf("LinkName(%q): %v, want nothing done", name, err)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(runDirs, NamesDir)); len(entries) != 0 {
+		t.Errorf("links made for names that are no file names: %v", entries)
+	}
+	if _, err := os.Lstat(filepath.Join(runDirs, "escape")); err == nil {
+		t.Error("a link made outside the names' directory")
+	}
+}
