@@ -188,10 +188,11 @@ func (p *execPlan) run() (code int, done bool) {
 	return code, true
 }
 
-// inScope reports whether a container's cgroup is in a systemd scope,
-// whose moves the user's systemd makes (the engine's exec asks it over
-// D-Bus): a path with a component ending in .scope, more than the engine
-// counts as one, which is what a short way may do.
+// inScope reports whether a container's cgroup may be in a systemd scope,
+// into which the user's systemd moves an exec's process when the command
+// may not (the engine's exec asks it over D-Bus): a path with a component
+// ending in .scope. That takes in every scope the engine knows, and
+// perhaps more, which only sends those to the whole command.
 func inScope(cgroup string) bool {
 	return strings.Contains(cgroup+"/", ".scope/")
 }
