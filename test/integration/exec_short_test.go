@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sandbox/spec"
 )
 
 // execBinary runs `sandbox exec ARGS...` (ARGS ending in a command that
@@ -114,7 +116,7 @@ func TestExecShortWay(t *testing.T) {
 	// Without the run root's links (a container made before them): the
 	// whole command finds it in the store.
 	runDirs := filepath.Join(env.runroot, "sandbox-containers")
-	for _, link := range []string{filepath.Join(runDirs, ".names", renamed), filepath.Join(runDirs, id, "config")} {
+	for _, link := range []string{filepath.Join(runDirs, spec.NamesDir, renamed), filepath.Join(runDirs, id, spec.ConfigLink)} {
 		if err := os.Remove(link); err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +136,7 @@ func TestExecShortWay(t *testing.T) {
 
 	// Removed: its name link goes with it.
 	ok(t, "rm", name)
-	if _, err := os.Lstat(filepath.Join(runDirs, ".names", name)); !os.IsNotExist(err) {
+	if _, err := os.Lstat(filepath.Join(runDirs, spec.NamesDir, name)); !os.IsNotExist(err) {
 		t.Errorf("the name link of a removed container: %v, want none", err)
 	}
 	fails(t, 125, []string{fmt.Sprintf("no container with name or ID %q found", name)}, "exec", name, "true")
