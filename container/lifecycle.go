@@ -107,6 +107,11 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, attach bool) (
 	if err := r.ensureMounted(c); err != nil {
 		return nil, nil, err
 	}
+	// A run root made anew since the create (after a reboot) has none of
+	// the links that exec finds the container by.
+	if err := spec.LinkContainer(r.RunDirs(), c.ID, c.Name(), filepath.Join(c.Dir, "config.json")); err != nil {
+		return nil, nil, err
+	}
 	faultinject.Step(faultinject.StartMounted)
 	started, err := r.Start(ctx, c, attach)
 	return c, started, err

@@ -128,9 +128,18 @@ func TestExecShortWay(t *testing.T) {
 		t.Errorf("exec of a container without links printed %q", out)
 	}
 
+	// Started again (as after a reboot, whose run root has no links): the
+	// start links it again.
+	ok(t, "rename", renamed, name)
+	ok(t, "stop", "-t", "0", name)
+	ok(t, "start", name)
+	waitState(t, id, "running")
+	if got := execBinary(t, id, "/tmp/restarted", name); got != "sandbox-exec" {
+		t.Errorf("exec of a container started again ran as %s, want the short way", got)
+	}
+
 	// Stopped: the whole command says why not (pause, which needs a
 	// delegated cgroup v2, is left to the unit tests of spec).
-	ok(t, "rename", renamed, name)
 	ok(t, "stop", "-t", "0", name)
 	fails(t, 125, []string{"exec needs a running container"}, "exec", name, "true")
 
