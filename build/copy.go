@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"sandbox/container"
+	"sandbox/imageuser"
 	"sandbox/internal/cleanup"
 	"sandbox/internal/faultinject"
 	"sandbox/storage"
@@ -293,7 +293,7 @@ func owner(root, chown string) (uid, gid int, err error) {
 		}
 		return data
 	}
-	u, err := container.ResolveUser(chown, container.ParsePasswd(read("/etc/passwd")), container.ParseGroup(read("/etc/group")))
+	u, err := imageuser.ResolveUser(chown, imageuser.ParsePasswd(read("/etc/passwd")), imageuser.ParseGroup(read("/etc/group")))
 	if err != nil {
 		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
 	}

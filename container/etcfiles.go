@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"sandbox/imageuser"
 	"sandbox/internal/atomicfile"
 	"sandbox/network"
 	"sandbox/spec"
@@ -96,13 +97,13 @@ func (r *Runtime) containerEnv(cfg *spec.Config) []byte {
 }
 
 // keepIDUserFiles are the image's /etc/passwd and /etc/group (read
-// inside the container's root filesystem, readImageFile) with entries for
+// inside the container's root filesystem, imageuser.ReadFile) with entries for
 // the user and their group added unless their ids are there already, as
 // podman adds them for --userns=keep-id: inside, the ids are the user's
 // own, and `id -un` and the like want a name for them. The home is the
 // working directory and the shell /bin/sh, as podman writes them.
 func keepIDUserFiles(cfg *spec.Config) (passwd, group []byte, err error) {
-	passwd, group, err = imageUserFiles(cfg.Spec.Rootfs)
+	passwd, group, err = imageuser.Files(cfg.Spec.Rootfs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,10 +116,10 @@ func keepIDUserFiles(cfg *spec.Config) (passwd, group []byte, err error) {
 	if g, err := user.LookupGroupId(strconv.Itoa(gid)); err == nil {
 		groupName = g.Name
 	}
-	if !slices.ContainsFunc(ParsePasswd(passwd), func(e PasswdEntry) bool { return e.UID == uint32(uid) }) {
+	if !slices.ContainsFunc(imageuser.ParsePasswd(passwd), func(e imageuser.PasswdEntry) bool { return e.UID == uint32(uid) }) {
 		passwd = fmt.Appendf(lineEnd(passwd), "%s:*:%d:%d::%s:/bin/sh\n", u.Username, uid, gid, cfg.Spec.Process.Cwd)
 	}
-	if !slices.ContainsFunc(ParseGroup(group), func(e GroupEntry) bool { return e.GID == uint32(gid) }) {
+	if !slices.ContainsFunc(imageuser.ParseGroup(group), func(e imageuser.GroupEntry) bool { return e.GID == uint32(gid) }) {
 		group = fmt.Appendf(lineEnd(group), "%s:x:%d:%s\n", groupName, gid, u.Username)
 	}
 	return passwd, group, nil

@@ -8,6 +8,7 @@ import (
 	"path"
 
 	"sandbox/events"
+	"sandbox/imageuser"
 	"sandbox/internal/faultinject"
 	"sandbox/nsenter"
 	"sandbox/spec"
@@ -117,7 +118,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 		TTY: o.TTY, Interactive: o.Interactive, Rows: o.Rows, Cols: o.Cols,
 	}
 	if o.User != "" {
-		user, err := resolveUser(c.Config.Spec.Rootfs, o.User)
+		user, err := imageuser.Resolve(c.Config.Spec.Rootfs, o.User)
 		if err != nil {
 			return nil, nil, nil, err
 		}

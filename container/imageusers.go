@@ -10,13 +10,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"sandbox/imageuser"
 	"sandbox/internal/atomicfile"
 )
 
 // The image's /etc/passwd and /etc/group, kept per image in the run root:
 // every create resolves the container's user against them, and reading
 // them from the new container's root filesystem (resolved inside it,
-// reopened through a private procfs: readImageFile) costs about half a
+// reopened through a private procfs: imageuser.ReadFile) costs about half a
 // millisecond of every run, on its path to the container's start. A new
 // container's files are its image's, and an image's id is the digest of
 // its configuration, which names its layers' contents: the files kept
@@ -31,11 +32,11 @@ import (
 // imageUsersCache is the directory of the cache, in the run root.
 func (r *Runtime) imageUsersCache() string { return filepath.Join(r.runRoot, "sandbox-imageusers") }
 
-// imageUserFilesCached is imageUserFiles for a new container of image
+// imageUserFilesCached is imageuser.Files for a new container of image
 // imageID, through the cache.
 func (r *Runtime) imageUserFilesCached(imageID, rootfs string) (passwd, group []byte, err error) {
 	if !validImageID(imageID) || r.runRoot == "" {
-		return imageUserFiles(rootfs)
+		return imageuser.Files(rootfs)
 	}
 	path := filepath.Join(r.imageUsersCache(), imageID)
 	data, err := os.ReadFile(path)
@@ -45,7 +46,7 @@ func (r *Runtime) imageUserFilesCached(imageID, rootfs string) (passwd, group []
 	if p, g, ok := unsealUserFiles(data); ok {
 		return p, g, nil
 	}
-	if passwd, group, err = imageUserFiles(rootfs); err != nil {
+	if passwd, group, err = imageuser.Files(rootfs); err != nil {
 		return nil, nil, err
 	}
 	if err := os.MkdirAll(r.imageUsersCache(), 0o700); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"sandbox/imageuser"
 	"sandbox/network"
 	"sandbox/spec"
 	"sandbox/userns"
@@ -106,7 +107,7 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	if err != nil {
 		return err
 	}
-	user, err := ResolveUser(userSpec, ParsePasswd(passwd), ParseGroup(group))
+	user, err := imageuser.ResolveUser(userSpec, imageuser.ParsePasswd(passwd), imageuser.ParseGroup(group))
 	if err != nil {
 		return err
 	}

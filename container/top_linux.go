@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
+
+	"sandbox/imageuser"
 )
 
 // Top lists the processes in a running container's pid namespace: those
@@ -104,7 +106,7 @@ func processGone(err error) bool {
 
 // containerUsers names the user ids of the container's /etc/passwd.
 func containerUsers(rootfs string) (map[uint32]string, error) {
-	data, err := readImageFile(rootfs, "/etc/passwd")
+	data, err := imageuser.ReadFile(rootfs, "/etc/passwd")
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[uint32]string{}, nil // no names: ids are shown
 	}
@@ -112,7 +114,7 @@ func containerUsers(rootfs string) (map[uint32]string, error) {
 		return nil, err
 	}
 	users := map[uint32]string{}
-	for _, e := range ParsePasswd(data) {
+	for _, e := range imageuser.ParsePasswd(data) {
 		if _, ok := users[e.UID]; !ok {
 			users[e.UID] = e.Name
 		}

@@ -71,6 +71,12 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
+		name:       "imageuser links nothing of sandbox but sandbox/internal",
+		from:       path("sandbox/imageuser"),
+		forbid:     allOf(ours, not(path("sandbox/internal", "sandbox/imageuser"))),
+		transitive: true,
+	},
+	{
 		name:   "only commands and the API import imagetools (it sits on the engine)",
 		from:   allOf(ours, not(path("sandbox/cmd", "sandbox/imagetools", "sandbox/api"))),
 		forbid: path("sandbox/imagetools"),

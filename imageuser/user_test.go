@@ -1,7 +1,7 @@
 // Unit tests (privilege tier: none) of the container's passwd and group
 // parsers and of -u/USER resolution.
 
-package container
+package imageuser
 
 import (
 	"reflect"
@@ -84,38 +84,38 @@ func TestResolveUser(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
-		want    ExecUser
+		want    User
 		wantErr string
 	}{
 		{name: "empty is root", in: "",
-			want: ExecUser{UID: 0, GID: 0, Home: "/root", AdditionalGIDs: []uint32{0}}},
+			want: User{UID: 0, GID: 0, Home: "/root", AdditionalGIDs: []uint32{0}}},
 		{name: "root by name", in: "root",
-			want: ExecUser{UID: 0, GID: 0, Home: "/root", AdditionalGIDs: []uint32{0}}},
+			want: User{UID: 0, GID: 0, Home: "/root", AdditionalGIDs: []uint32{0}}},
 		{name: "numeric uid in passwd", in: "1000",
-			want: ExecUser{UID: 1000, GID: 1000, Home: "/home/alice", AdditionalGIDs: []uint32{1000, 100, 10, 44}}},
+			want: User{UID: 1000, GID: 1000, Home: "/home/alice", AdditionalGIDs: []uint32{1000, 100, 10, 44}}},
 		{name: "numeric uid not in passwd", in: "4242",
-			want: ExecUser{UID: 4242, GID: 0, Home: "/", AdditionalGIDs: []uint32{0}}},
+			want: User{UID: 4242, GID: 0, Home: "/", AdditionalGIDs: []uint32{0}}},
 		{name: "name", in: "alice",
-			want: ExecUser{UID: 1000, GID: 1000, Home: "/home/alice", AdditionalGIDs: []uint32{1000, 100, 10, 44}}},
+			want: User{UID: 1000, GID: 1000, Home: "/home/alice", AdditionalGIDs: []uint32{1000, 100, 10, 44}}},
 		// bob's primary group lists him too: it is not given twice.
 		{name: "primary group not repeated", in: "bob",
-			want: ExecUser{UID: 1001, GID: 100, Home: "/home/bob", AdditionalGIDs: []uint32{100, 10, 29}}},
+			want: User{UID: 1001, GID: 100, Home: "/home/bob", AdditionalGIDs: []uint32{100, 10, 29}}},
 		{name: "user in no group", in: "daemon",
-			want: ExecUser{UID: 1, GID: 1, Home: "/usr/sbin", AdditionalGIDs: []uint32{1}}},
+			want: User{UID: 1, GID: 1, Home: "/usr/sbin", AdditionalGIDs: []uint32{1}}},
 		{name: "uid:gid", in: "1000:29",
-			want: ExecUser{UID: 1000, GID: 29, Home: "/home/alice", AdditionalGIDs: []uint32{29}}},
+			want: User{UID: 1000, GID: 29, Home: "/home/alice", AdditionalGIDs: []uint32{29}}},
 		{name: "unknown uid:gid", in: "4242:4243",
-			want: ExecUser{UID: 4242, GID: 4243, Home: "/", AdditionalGIDs: []uint32{4243}}},
+			want: User{UID: 4242, GID: 4243, Home: "/", AdditionalGIDs: []uint32{4243}}},
 		{name: "name:group", in: "alice:audio",
-			want: ExecUser{UID: 1000, GID: 29, Home: "/home/alice", AdditionalGIDs: []uint32{29}}},
+			want: User{UID: 1000, GID: 29, Home: "/home/alice", AdditionalGIDs: []uint32{29}}},
 		{name: "name:gid", in: "bob:0",
-			want: ExecUser{UID: 1001, GID: 0, Home: "/home/bob", AdditionalGIDs: []uint32{0}}},
+			want: User{UID: 1001, GID: 0, Home: "/home/bob", AdditionalGIDs: []uint32{0}}},
 		{name: "uid:group", in: "4242:video",
-			want: ExecUser{UID: 4242, GID: 44, Home: "/", AdditionalGIDs: []uint32{44}}},
+			want: User{UID: 4242, GID: 44, Home: "/", AdditionalGIDs: []uint32{44}}},
 		{name: "empty user with group", in: ":users",
-			want: ExecUser{UID: 0, GID: 100, Home: "/root", AdditionalGIDs: []uint32{100}}},
+			want: User{UID: 0, GID: 100, Home: "/root", AdditionalGIDs: []uint32{100}}},
 		{name: "largest uid", in: "4294967295",
-			want: ExecUser{UID: 4294967295, Home: "/", AdditionalGIDs: []uint32{0}}},
+			want: User{UID: 4294967295, Home: "/", AdditionalGIDs: []uint32{0}}},
 		{name: "unknown user", in: "mallory",
 			wantErr: "unable to find user mallory: no matching entries in the container's /etc/passwd"},
 		{name: "uid too large is a name", in: "4294967296",
@@ -146,11 +146,11 @@ func TestResolveUser(t *testing.T) {
 func TestResolveUserNoFiles(t *testing.T) {
 	// An image without /etc/passwd: numeric ids work, names do not.
 	got, err := ResolveUser("", nil, nil)
-	if want := (ExecUser{Home: "/", AdditionalGIDs: []uint32{0}}); err != nil || !reflect.DeepEqual(got, want) {
+	if want := (User{Home: "/", AdditionalGIDs: []uint32{0}}); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf(`ResolveUser("") = %+v, %v; want %+v`, got, err, want)
 	}
 	got, err = ResolveUser("1000:1000", nil, nil)
-	if want := (ExecUser{UID: 1000, GID: 1000, Home: "/", AdditionalGIDs: []uint32{1000}}); err != nil || !reflect.DeepEqual(got, want) {
+	if want := (User{UID: 1000, GID: 1000, Home: "/", AdditionalGIDs: []uint32{1000}}); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf(`ResolveUser("1000:1000") = %+v, %v; want %+v`, got, err, want)
 	}
 	if _, err := ResolveUser("root", nil, nil); err == nil || !strings.Contains(err.Error(), "unable to find user root") {
@@ -202,4 +202,20 @@ func FuzzResolveUser(f *testing.F) {
 			t.Fatalf("ResolveUser(%q) = %+v: the primary group is not the first supplementary one", v, u)
 		}
 	})
+}
+
+// checkErr checks err against wantErr ("" for none, else a part of its
+// message) and reports whether the call succeeded as wanted.
+func checkErr(t *testing.T, call string, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil {
+			t.Fatalf("%s: %v", call, err)
+		}
+		return true
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Fatalf("%s error = %v, want one containing %q", call, err, wantErr)
+	}
+	return false
 }

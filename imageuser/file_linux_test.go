@@ -1,7 +1,7 @@
 // Unit tests (privilege tier: none) of how sandbox reads the files of a
 // container's image: inside its root, never blocking, never too much.
 
-package container
+package imageuser
 
 import (
 	"errors"
@@ -53,7 +53,7 @@ func TestReadImageFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	big.Close()
-	write(filepath.Join(root, "etc/atcap"), strings.Repeat("x", maxImageFile))
+	write(filepath.Join(root, "etc/atcap"), strings.Repeat("x", maxFile))
 
 	cases := []struct {
 		name    string
@@ -75,25 +75,25 @@ func TestReadImageFile(t *testing.T) {
 		var data []byte
 		var err error
 		go func() {
-			data, err = readImageFile(root, c.name)
+			data, err = ReadFile(root, c.name)
 			close(done)
 		}()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			t.Fatalf("readImageFile(%q) blocks", c.name)
+			t.Fatalf("ReadFile(%q) blocks", c.name)
 		}
 		if c.wantErr {
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.name) {
-				t.Errorf("readImageFile(%q): %v, want an error naming it and %q", c.name, err, c.want)
+				t.Errorf("ReadFile(%q): %v, want an error naming it and %q", c.name, err, c.want)
 			}
 			continue
 		}
 		if err != nil || !strings.HasPrefix(string(data), c.want) {
-			t.Errorf("readImageFile(%q) = %.20q, %v; want %q", c.name, data, err, c.want)
+			t.Errorf("ReadFile(%q) = %.20q, %v; want %q", c.name, data, err, c.want)
 		}
 	}
-	if _, err := readImageFile(root, "/etc/group"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := ReadFile(root, "/etc/group"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v, want not exist", err)
 	}
 }
@@ -108,15 +108,15 @@ func TestResolveUserHostile(t *testing.T) {
 	if err := os.Symlink("../../../../../../../etc/passwd", filepath.Join(root, "etc/passwd")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := resolveUser(root, "root"); err == nil || !strings.Contains(err.Error(), "/etc/passwd") {
+	if _, err := Resolve(root, "root"); err == nil || !strings.Contains(err.Error(), "/etc/passwd") {
 		t.Errorf("passwd link loop: %v, want an error naming /etc/passwd", err)
 	}
 	// No files at all: numeric ids work, names do not.
 	empty := t.TempDir()
-	if u, err := resolveUser(empty, "1000:1000"); err != nil || u.UID != 1000 || u.GID != 1000 {
+	if u, err := Resolve(empty, "1000:1000"); err != nil || u.UID != 1000 || u.GID != 1000 {
 		t.Errorf("numeric user without passwd: %+v, %v", u, err)
 	}
-	if _, err := resolveUser(empty, "root"); err == nil || !strings.Contains(err.Error(), "unable to find user root") {
+	if _, err := Resolve(empty, "root"); err == nil || !strings.Contains(err.Error(), "unable to find user root") {
 		t.Errorf("named user without passwd: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package container
+package imageuser
 
 import (
 	"bufio"
@@ -67,8 +67,8 @@ func ParseGroup(data []byte) []GroupEntry {
 	return out
 }
 
-// ExecUser is who the container's command runs as.
-type ExecUser struct {
+// User is who the container's command runs as.
+type User struct {
 	UID, GID       uint32
 	AdditionalGIDs []uint32
 	Home           string
@@ -79,12 +79,12 @@ type ExecUser struct {
 // does: a numeric uid not in passwd runs with gid 0 and home /; a name that
 // is not there is an error; supplementary groups are those of the group
 // file that list the user, unless a group was given explicitly.
-func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (ExecUser, error) {
+func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (User, error) {
 	userPart, groupPart, hasGroup := strings.Cut(v, ":")
 	if hasGroup && groupPart == "" {
-		return ExecUser{}, fmt.Errorf("invalid user %q: empty group; want USER[:GROUP] or UID[:GID]", v)
+		return User{}, fmt.Errorf("invalid user %q: empty group; want USER[:GROUP] or UID[:GID]", v)
 	}
-	u := ExecUser{Home: "/"}
+	u := User{Home: "/"}
 	var name string
 	if userPart == "" {
 		userPart = "0"
@@ -99,7 +99,7 @@ func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (ExecUser,
 		}
 	} else {
 		if strings.ContainsAny(userPart, " \t\n") {
-			return ExecUser{}, fmt.Errorf("invalid user %q: want USER[:GROUP] or UID[:GID]", v)
+			return User{}, fmt.Errorf("invalid user %q: want USER[:GROUP] or UID[:GID]", v)
 		}
 		found := false
 		for _, p := range passwd {
@@ -110,7 +110,7 @@ func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (ExecUser,
 			}
 		}
 		if !found {
-			return ExecUser{}, fmt.Errorf("unable to find user %s: no matching entries in the container's /etc/passwd", userPart)
+			return User{}, fmt.Errorf("unable to find user %s: no matching entries in the container's /etc/passwd", userPart)
 		}
 	}
 	if hasGroup {
@@ -126,7 +126,7 @@ func ResolveUser(v string, passwd []PasswdEntry, groups []GroupEntry) (ExecUser,
 				}
 			}
 			if !found {
-				return ExecUser{}, fmt.Errorf("unable to find group %s: no matching entries in the container's /etc/group", groupPart)
+				return User{}, fmt.Errorf("unable to find group %s: no matching entries in the container's /etc/group", groupPart)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package container
+package imageuser
 
 import (
 	"errors"
@@ -10,15 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxImageFile caps what sandbox reads of a file of a container's image
+// maxFile caps what sandbox reads of a file of a container's image
 // (its /etc/passwd and /etc/group): 4 MiB is some 50,000 users. A larger
 // file is an error naming the file and the cap rather than a read of its
 // first 4 MiB: a truncated passwd would find no user, or the wrong one,
 // where docker and podman (which read it all) find the right one, and a
 // clear refusal is better than a silently different identity.
-const maxImageFile = 4 << 20
+const maxFile = 4 << 20
 
-// readImageFile reads the file at name (absolute) in the container's root
+// ReadFile reads the file at name (absolute) in the container's root
 // filesystem rootfs, as sandbox itself, outside the container, reads the
 // image's /etc/passwd and /etc/group. The image may be an attacker's, so:
 //   - name is resolved inside rootfs (openat2 RESOLVE_IN_ROOT, or
@@ -26,10 +26,10 @@ const maxImageFile = 4 << 20
 //     image's /etc/passwd, never the host's;
 //   - it is opened O_PATH first and only a regular file is opened for
 //     reading, O_NONBLOCK: a fifo or a device would block for ever;
-//   - at most maxImageFile bytes are read.
+//   - at most maxFile bytes are read.
 //
 // A missing file is an error wrapping fs.ErrNotExist.
-func readImageFile(rootfs, name string) ([]byte, error) {
+func ReadFile(rootfs, name string) ([]byte, error) {
 	h, err := pathrs.OpenInRoot(rootfs, name)
 	if err != nil {
 		return nil, fmt.Errorf("open the container's %s: %w", name, err)
@@ -42,8 +42,8 @@ func readImageFile(rootfs, name string) ([]byte, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("read the container's %s: not a regular file (%s)", name, fileKind(st.Mode))
 	}
-	if st.Size > maxImageFile {
-		return nil, fmt.Errorf("read the container's %s: %d bytes, more than the %d MiB sandbox reads", name, st.Size, maxImageFile>>20)
+	if st.Size > maxFile {
+		return nil, fmt.Errorf("read the container's %s: %d bytes, more than the %d MiB sandbox reads", name, st.Size, maxFile>>20)
 	}
 	f, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC)
 	if err != nil {
@@ -51,12 +51,12 @@ func readImageFile(rootfs, name string) ([]byte, error) {
 	}
 	defer f.Close()
 	// The file may grow between the stat and the read.
-	data, err := io.ReadAll(io.LimitReader(f, maxImageFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the container's %s: %w", name, err)
 	}
-	if len(data) > maxImageFile {
-		return nil, fmt.Errorf("read the container's %s: more than the %d MiB sandbox reads", name, maxImageFile>>20)
+	if len(data) > maxFile {
+		return nil, fmt.Errorf("read the container's %s: more than the %d MiB sandbox reads", name, maxFile>>20)
 	}
 	return data, nil
 }
@@ -80,23 +80,23 @@ func fileKind(mode uint32) string {
 	return "a regular file"
 }
 
-// imageUserFiles reads the container's /etc/passwd and /etc/group; a
+// Files reads the container's /etc/passwd and /etc/group; a
 // missing one has no entries, as for libc.
-func imageUserFiles(rootfs string) (passwd, group []byte, err error) {
-	if passwd, err = readImageFile(rootfs, "/etc/passwd"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func Files(rootfs string) (passwd, group []byte, err error) {
+	if passwd, err = ReadFile(rootfs, "/etc/passwd"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
-	if group, err = readImageFile(rootfs, "/etc/group"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if group, err = ReadFile(rootfs, "/etc/group"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
 	return passwd, group, nil
 }
 
-// resolveUser resolves a -u/USER value against the container's files.
-func resolveUser(rootfs, userSpec string) (ExecUser, error) {
-	passwd, group, err := imageUserFiles(rootfs)
+// Resolve resolves a -u/USER value against the container's files.
+func Resolve(rootfs, userSpec string) (User, error) {
+	passwd, group, err := Files(rootfs)
 	if err != nil {
-		return ExecUser{}, err
+		return User{}, err
 	}
 	return ResolveUser(userSpec, ParsePasswd(passwd), ParseGroup(group))
 }
