@@ -7,7 +7,7 @@
 // It takes the global flags --root, --runroot, --cgroup-manager and
 // --events-backend, and runs the command in a container that it finds from
 // the run root alone (spec.FindRunning), with the options it can take
-// without the engine: -i, -d, -e KEY[=VALUE] and -w. For anything else (another flag, --help, a
+// without the engine: -i, -d, -e KEY[=VALUE], -w and -u. For anything else (another flag, --help, a
 // container that the run root's links do not lead to, a paused or stopped
 // one, a cgroup in a systemd scope) it executes sandbox itself, the whole
 // command, with the same arguments: what the user then sees is what
@@ -26,6 +26,7 @@ import (
 
 	"sandbox/cmd/sandbox/execflags"
 	"sandbox/events"
+	"sandbox/imageuser"
 	"sandbox/internal/proc"
 	"sandbox/nsenter"
 	"sandbox/spec"
@@ -89,7 +90,7 @@ func planExec(args []string, runtimeDir string, lookup func(string) (string, boo
 	}
 	rest := f.Args()
 	v := p.v
-	if len(rest) < 2 || v.TTY || v.User != "" || len(v.EnvFiles) > 0 || v.Privileged ||
+	if len(rest) < 2 || v.TTY || len(v.EnvFiles) > 0 || v.Privileged ||
 		len(v.SecurityOpts) > 0 || f.Changed("detach-keys") {
 		return nil, false
 	}
@@ -162,12 +163,19 @@ func (p *execPlan) run() (code int, done bool) {
 		return 0, false
 	}
 	cfg, st := found.Config, found.State
+	po := nsenter.ProcessOptions{Args: p.args, Env: p.env, Workdir: p.v.Workdir, Interactive: p.v.Interactive}
+	if p.v.User != "" {
+		// A user the image does not have is the whole command's to say.
+		u, err := imageuser.Resolve(cfg.Spec.Rootfs, p.v.User)
+		if err != nil {
+			return 0, false
+		}
+		po.User = &nsenter.ProcessUser{UID: u.UID, GID: u.GID, AdditionalGIDs: u.AdditionalGIDs, Home: u.Home}
+	}
 	req := &nsenter.Request{
-		Target: spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
-		Process: nsenter.ExecProcess(&cfg.Spec.Process, nsenter.ProcessOptions{
-			Args: p.args, Env: p.env, Workdir: p.v.Workdir, Interactive: p.v.Interactive,
-		}),
-		Detach: p.v.Detach, Cgroup: st.Cgroup, Helper: helper,
+		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
+		Process: nsenter.ExecProcess(&cfg.Spec.Process, po),
+		Detach:  p.v.Detach, Cgroup: st.Cgroup, Helper: helper,
 	}
 	if sc := cfg.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter

@@ -21,6 +21,7 @@ func TestPlanExec(t *testing.T) {
 		{[]string{"exec", "-e", "A=1", "-e", "HOME", "-e", "UNSET", "-w", "/tmp", "web", "env"}, "web", []string{"env"}, []string{"A=1", "HOME=/home/u"}},
 		{[]string{"exec", "--env=B=2", "--workdir=/", "web", "ls", "-u", "--privileged"}, "web", []string{"ls", "-u", "--privileged"}, []string{"B=2"}},
 		{[]string{"exec", "-id", "web", "--", "x"}, "web", []string{"--", "x"}, nil},
+		{[]string{"exec", "-u", "nobody", "--user=0:0", "web", "id"}, "web", []string{"id"}, nil},
 	}
 	for _, tt := range taken {
 		p, ok := planExec(tt.args, "/run/user/1/sandbox", lookup)
@@ -43,8 +44,6 @@ func TestPlanExec(t *testing.T) {
 		{"exec", "--bogus", "web", "true"},
 		{"exec", "-t", "web", "sh"},
 		{"exec", "-it", "web", "sh"},
-		{"exec", "-u", "nobody", "web", "id"},
-		{"exec", "--user=0", "web", "id"},
 		{"exec", "--env-file", "f", "web", "env"},
 		{"exec", "--privileged", "web", "true"},
 		{"exec", "--security-opt", "no-new-privileges", "web", "true"},

@@ -56,9 +56,9 @@ func TestExecShortWay(t *testing.T) {
 	id := detached(t, "--name", name, "busybox", "sleep", "300")
 	waitState(t, id, "running")
 
-	// Taken: by name or id, with -i, -d, -e, -w; and its result is the
+	// Taken: by name or id, with -i, -d, -e, -w, -u; and its result is the
 	// whole command's.
-	for i, args := range [][]string{{name}, {id}, {"-e", "A=1", "-w", "/tmp", name}, {"-i", id}} {
+	for i, args := range [][]string{{name}, {id}, {"-e", "A=1", "-w", "/tmp", name}, {"-i", id}, {"-u", "nobody", name}} {
 		if got := execBinary(t, id, fmt.Sprintf("/tmp/taken-%d", i), args...); got != "sandbox-exec" {
 			t.Errorf("exec %q ran as %s, want the short way (sandbox-exec)", args, got)
 		}
@@ -78,16 +78,22 @@ func TestExecShortWay(t *testing.T) {
 	if len(died) != 1 || died[0]["Name"] != name || died[0]["ID"] != id {
 		t.Errorf("exec_died events of the short exec that exited 7: %v, want one naming %s", died, name)
 	}
+	if out := ok(t, "exec", "-u", "nobody", name, "sh", "-c", "id -u; echo $HOME"); out != "65534\n/home\n" {
+		t.Errorf("short exec -u nobody printed %q, want nobody's uid and home", out)
+	}
 	r = sb(t, "exec", name, "/no/such/command")
 	if r.code != 127 || !strings.Contains(r.stderr, "/no/such/command") {
 		t.Errorf("short exec of a missing command: want exit 127 naming it, got %s", r)
 	}
 	// Left to the whole command: options that need the engine.
-	for i, args := range [][]string{{"-u", "nobody", name}, {"--privileged", name}, {"--security-opt", "no-new-privileges", id}} {
+	for i, args := range [][]string{{"--privileged", name}, {"--security-opt", "no-new-privileges", id}} {
 		if got := execBinary(t, id, fmt.Sprintf("/tmp/whole-%d", i), args...); got != "sandbox" {
 			t.Errorf("exec %q ran as %s, want the whole command (sandbox)", args, got)
 		}
 	}
+
+	// A user the image does not have: the whole command says so.
+	fails(t, 125, []string{"nosuchuser"}, "exec", "-u", "nosuchuser", name, "true")
 
 	// Renamed: the new name is taken the short way, the old one names
 	// nothing.
