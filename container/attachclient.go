@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -69,45 +68,12 @@ type AttachOptions struct {
 	Pid      int
 	PidStart uint64
 	// DetachKeys, typed on standard input, detach and leave the container
-	// running (see ParseDetachKeys); empty means none.
+	// running (see attach.ParseDetachKeys); empty means none.
 	DetachKeys []byte
 }
 
 // ErrDetached is an attach that ended by the detach keys.
 var ErrDetached = errors.New("detached")
-
-// DefaultDetachKeys are docker's: ctrl-p ctrl-q.
-const DefaultDetachKeys = "ctrl-p,ctrl-q"
-
-// ParseDetachKeys reads docker's --detach-keys form: a comma list of
-// single characters and ctrl-X (X a letter or one of @ [ \ ] ^ _).
-func ParseDetachKeys(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var keys []byte
-	for _, k := range strings.Split(s, ",") {
-		switch {
-		case len(k) == 1:
-			keys = append(keys, k[0])
-		case len(k) == 6 && strings.HasPrefix(strings.ToLower(k), "ctrl-"):
-			c := k[5]
-			switch {
-			case c >= 'a' && c <= 'z':
-				keys = append(keys, c-'a'+1)
-			case c >= 'A' && c <= 'Z':
-				keys = append(keys, c-'A'+1)
-			case strings.IndexByte("@[\\]^_", c) >= 0:
-				keys = append(keys, c-'@')
-			default:
-				return nil, fmt.Errorf("invalid detach keys %q: %q is not ctrl-LETTER or ctrl-@ [ \\ ] ^ _", s, k)
-			}
-		default:
-			return nil, fmt.Errorf("invalid detach keys %q: %q is not one character or ctrl-X", s, k)
-		}
-	}
-	return keys, nil
-}
 
 // AttachTo connects to a running container's monitor.
 func (r *Runtime) AttachTo(ref string) (*Container, *spec.State, *os.File, error) {

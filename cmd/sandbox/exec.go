@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"sandbox/attach"
 	"sandbox/cmd/sandbox/execflags"
 	"sandbox/container"
 	"sandbox/spec"
@@ -30,13 +31,13 @@ func newExecCommand(g *globals) *cobra.Command {
 			if o.TTY && o.Interactive && !term.IsTerminal(int(os.Stdin.Fd())) {
 				return errors.New("the input device is not a TTY: drop -t, or run from a terminal")
 			}
-			keys, err := container.ParseDetachKeys(v.DetachKeys)
+			keys, err := attach.ParseDetachKeys(v.DetachKeys)
 			if err != nil {
 				return err
 			}
 			o.DetachKeys = keys
 			if o.TTY {
-				o.Rows, o.Cols = terminalSize()
+				o.Rows, o.Cols = attach.TerminalSize()
 			}
 			o.Helper = container.PrepareExec()
 			defer o.Helper.Close()
@@ -54,6 +55,6 @@ func newExecCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	execflags.Define(cmd.Flags(), &v, container.DefaultDetachKeys)
+	execflags.Define(cmd.Flags(), &v, attach.DefaultDetachKeys)
 	return cmd
 }

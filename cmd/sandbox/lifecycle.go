@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"sandbox/attach"
 	"sandbox/container"
 	"sandbox/spec"
 
@@ -30,7 +31,7 @@ func eachContainer(args []string, quiet bool, do func(ref string) error) error {
 }
 
 func newStartCommand(g *globals) *cobra.Command {
-	var attach, interactive bool
+	var attachOut, interactive bool
 	var detachKeys string
 	t := targets{states: []string{spec.StatusCreated, spec.StatusExited}}
 	cmd := &cobra.Command{
@@ -41,7 +42,7 @@ func newStartCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if attach || interactive {
+			if attachOut || interactive {
 				if t.all || len(t.filters) > 0 {
 					return errors.New("you cannot start and attach all containers at once")
 				}
@@ -67,9 +68,9 @@ func newStartCommand(g *globals) *cobra.Command {
 	// -a is --attach, as in docker and podman: --all has no short form here.
 	cmd.Flags().BoolVar(&t.all, "all", false, "start every created or exited container")
 	cmd.Flags().StringArrayVarP(&t.filters, "filter", "f", nil, "start the containers that pass a filter, as ps --filter (repeatable)")
-	cmd.Flags().BoolVarP(&attach, "attach", "a", false, "attach to the container's output and wait for it")
+	cmd.Flags().BoolVarP(&attachOut, "attach", "a", false, "attach to the container's output and wait for it")
 	cmd.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach standard input")
-	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", attach.DefaultDetachKeys, "keys that detach from the container")
 	return cmd
 }
 
@@ -94,7 +95,7 @@ func newAttachCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach standard input")
-	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", attach.DefaultDetachKeys, "keys that detach from the container")
 	return cmd
 }
 

@@ -75,7 +75,7 @@ func newRunCommand(g *globals) *cobra.Command {
 	var stopTimeout int
 	var detach bool
 	var detachKeys string
-	var attach []string
+	var attachStreams []string
 	cmd := &cobra.Command{
 		Use:   "run [flags] IMAGE [COMMAND [ARG...]]",
 		Short: "Create and run a container",
@@ -86,11 +86,11 @@ func newRunCommand(g *globals) *cobra.Command {
 			if err := checkCallerFds(o.PreserveFDs); err != nil {
 				return err
 			}
-			streams, err := runflags.ParseAttach(attach)
+			streams, err := runflags.ParseAttach(attachStreams)
 			if err != nil {
 				return err
 			}
-			if detach && len(attach) > 0 {
+			if detach && len(attachStreams) > 0 {
 				return errors.New("conflicting options: -a/--attach and -d/--detach: a detached container has no attached streams")
 			}
 			return runContainer(cmd.Context(), g, o, runAttach{detach: detach, keys: detachKeys, streams: streams})
@@ -98,9 +98,9 @@ func newRunCommand(g *globals) *cobra.Command {
 	}
 	createFlags(cmd.Flags(), o, &entrypoint, &stopTimeout)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run in the background and print the container id")
-	cmd.Flags().StringVar(&detachKeys, "detach-keys", container.DefaultDetachKeys, "keys that detach from the container")
+	cmd.Flags().StringVar(&detachKeys, "detach-keys", attach.DefaultDetachKeys, "keys that detach from the container")
 	cmd.Flags().UintVar(&o.PreserveFDs, "preserve-fds", 0, "pass this many open descriptors from 3 on into the container, as 3 on")
-	cmd.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach only this stream: STDIN, STDOUT or STDERR (default: all)")
+	cmd.Flags().StringArrayVarP(&attachStreams, "attach", "a", nil, "attach only this stream: STDIN, STDOUT or STDERR (default: all)")
 	return cmd
 }
 
@@ -166,7 +166,7 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 		return errors.New("the input device is not a TTY: drop -t, or run from a terminal")
 	}
 	if o.TTY {
-		o.Rows, o.Cols = terminalSize()
+		o.Rows, o.Cols = attach.TerminalSize()
 	}
 	if err := joinPod(ctx, g, o); err != nil {
 		return err
@@ -248,7 +248,7 @@ func attachStreams(rt *container.Runtime, conn *os.File, o container.AttachOptio
 
 // attachStdio is attachStreams with the container's streams going to stdio.
 func attachStdio(rt *container.Runtime, conn *os.File, stdio container.Stdio, o container.AttachOptions, detachKeys string) error {
-	keys, err := container.ParseDetachKeys(detachKeys)
+	keys, err := attach.ParseDetachKeys(detachKeys)
 	if err != nil {
 		return err
 	}
@@ -261,15 +261,4 @@ func attachStdio(rt *container.Runtime, conn *os.File, stdio container.Stdio, o 
 		return err
 	}
 	return rt.ExitStatus(code)
-}
-
-// terminalSize is the window size of the terminal on standard input or
-// output, for the container's pty; 0, 0 when neither is a terminal.
-func terminalSize() (rows, cols uint16) {
-	for _, f := range []*os.File{os.Stdin, os.Stdout} {
-		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
-			return ws.Row, ws.Col
-		}
-	}
-	return 0, 0
 }
