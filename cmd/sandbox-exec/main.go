@@ -7,12 +7,13 @@
 // It takes the global flags --root, --runroot, --cgroup-manager and
 // --events-backend, and runs the command in a container that it finds from
 // the run root alone (spec.FindRunning), with the options it can take
-// without the engine: -i, -d, -e KEY[=VALUE], -w and -u. For anything else (another flag, --help, a
-// container that the run root's links do not lead to, a paused or stopped
-// one, a cgroup in a systemd scope) it executes sandbox itself, the whole
-// command, with the same arguments: what the user then sees is what
-// sandbox says, as if this binary were not there. Once it has started the
-// exec it never goes back.
+// without the engine: -i, -t, -d, -e KEY[=VALUE], -w, -u and --detach-keys.
+// For anything else (--env-file, --privileged, --security-opt, --help, a
+// value the whole command refuses, a container that the run root's links
+// do not lead to, a paused or stopped one, a cgroup in a systemd scope) it
+// executes sandbox itself, the whole command, with the same arguments:
+// what the user then sees is what sandbox says, as if this binary were not
+// there. Once it has started the exec it never goes back.
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 
+	"sandbox/attach"
 	"sandbox/cmd/sandbox/execflags"
 	"sandbox/events"
 	"sandbox/imageuser"
@@ -32,6 +34,7 @@ import (
 	"sandbox/spec"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // CommandEnv names, in the environment the hook gives this binary, the
@@ -65,7 +68,8 @@ type execPlan struct {
 	v       execflags.Values
 	runRoot string
 	// noEvents: --events-backend none.
-	noEvents bool
+	noEvents   bool
+	detachKeys []byte
 }
 
 // planExec parses exec's command line (args after argv[0]) and tells
@@ -84,16 +88,20 @@ func planExec(args []string, runtimeDir string, lookup func(string) (string, boo
 	f := pflag.NewFlagSet("exec", pflag.ContinueOnError)
 	f.SetOutput(io.Discard)
 	f.Usage = func() {}
-	execflags.Define(f, &p.v, "")
+	execflags.Define(f, &p.v, attach.DefaultDetachKeys)
 	if err := f.Parse(args[1:]); err != nil {
 		return nil, false // --help too: the whole command says it
 	}
 	rest := f.Args()
 	v := p.v
-	if len(rest) < 2 || v.TTY || len(v.EnvFiles) > 0 || v.Privileged ||
-		len(v.SecurityOpts) > 0 || f.Changed("detach-keys") {
+	if len(rest) < 2 || len(v.EnvFiles) > 0 || v.Privileged || len(v.SecurityOpts) > 0 {
 		return nil, false
 	}
+	keys, err := attach.ParseDetachKeys(v.DetachKeys)
+	if err != nil {
+		return nil, false
+	}
+	p.detachKeys = keys
 	if v.Workdir != "" && !path.IsAbs(v.Workdir) {
 		return nil, false
 	}
@@ -155,6 +163,13 @@ func oneOf(s string, list ...string) bool {
 // run runs the exec and returns its exit status; done is false, with
 // nothing done, when the container is not one that the short way finds.
 func (p *execPlan) run() (code int, done bool) {
+	var rows, cols uint16
+	if p.v.TTY {
+		if p.v.Interactive && !term.IsTerminal(0) {
+			return 0, false // the whole command's error
+		}
+		rows, cols = attach.TerminalSize()
+	}
 	// The helper's sealed copy is made beside the lookup.
 	helper := nsenter.PrepareHelper()
 	defer helper.Close()
@@ -163,7 +178,10 @@ func (p *execPlan) run() (code int, done bool) {
 		return 0, false
 	}
 	cfg, st := found.Config, found.State
-	po := nsenter.ProcessOptions{Args: p.args, Env: p.env, Workdir: p.v.Workdir, Interactive: p.v.Interactive}
+	po := nsenter.ProcessOptions{
+		Args: p.args, Env: p.env, Workdir: p.v.Workdir,
+		TTY: p.v.TTY, Interactive: p.v.Interactive, Rows: rows, Cols: cols,
+	}
 	if p.v.User != "" {
 		// A user the image does not have is the whole command's to say.
 		u, err := imageuser.Resolve(cfg.Spec.Rootfs, p.v.User)
@@ -175,7 +193,7 @@ func (p *execPlan) run() (code int, done bool) {
 	req := &nsenter.Request{
 		Target:  spec.ProcessRef{Pid: st.Pid, Start: st.PidStart},
 		Process: nsenter.ExecProcess(&cfg.Spec.Process, po),
-		Detach:  p.v.Detach, Cgroup: st.Cgroup, Helper: helper,
+		Detach:  p.v.Detach, DetachKeys: p.detachKeys, Cgroup: st.Cgroup, Helper: helper,
 	}
 	if sc := cfg.Spec.Seccomp; sc != nil {
 		req.Seccomp = sc.Filter

@@ -22,6 +22,7 @@ func TestPlanExec(t *testing.T) {
 		{[]string{"exec", "--env=B=2", "--workdir=/", "web", "ls", "-u", "--privileged"}, "web", []string{"ls", "-u", "--privileged"}, []string{"B=2"}},
 		{[]string{"exec", "-id", "web", "--", "x"}, "web", []string{"--", "x"}, nil},
 		{[]string{"exec", "-u", "nobody", "--user=0:0", "web", "id"}, "web", []string{"id"}, nil},
+		{[]string{"exec", "-it", "--detach-keys", "ctrl-a,x", "web", "sh"}, "web", []string{"sh"}, nil},
 	}
 	for _, tt := range taken {
 		p, ok := planExec(tt.args, "/run/user/1/sandbox", lookup)
@@ -42,12 +43,11 @@ func TestPlanExec(t *testing.T) {
 		{"exec", "--help"},
 		{"exec", "-h", "web", "true"},
 		{"exec", "--bogus", "web", "true"},
-		{"exec", "-t", "web", "sh"},
-		{"exec", "-it", "web", "sh"},
 		{"exec", "--env-file", "f", "web", "env"},
 		{"exec", "--privileged", "web", "true"},
 		{"exec", "--security-opt", "no-new-privileges", "web", "true"},
-		{"exec", "--detach-keys", "ctrl-a", "web", "true"},
+		{"exec", "--detach-keys", "ctrl-", "web", "true"},
+		{"exec", "--detach-keys", "ctrl-1", "web", "true"},
 		{"exec", "-w", "relative", "web", "true"},
 		{"exec", "-e", "A B=1", "web", "true"},
 		{"exec", "-e", "", "web", "true"},

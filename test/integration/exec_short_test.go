@@ -56,9 +56,9 @@ func TestExecShortWay(t *testing.T) {
 	id := detached(t, "--name", name, "busybox", "sleep", "300")
 	waitState(t, id, "running")
 
-	// Taken: by name or id, with -i, -d, -e, -w, -u; and its result is the
-	// whole command's.
-	for i, args := range [][]string{{name}, {id}, {"-e", "A=1", "-w", "/tmp", name}, {"-i", id}, {"-u", "nobody", name}} {
+	// Taken: by name or id, with -i, -t, -d, -e, -w, -u; and its result is
+	// the whole command's (TestExecTTY runs -it the short way).
+	for i, args := range [][]string{{name}, {id}, {"-e", "A=1", "-w", "/tmp", name}, {"-i", id}, {"-u", "nobody", name}, {"-t", "--detach-keys", "ctrl-a", name}} {
 		if got := execBinary(t, id, fmt.Sprintf("/tmp/taken-%d", i), args...); got != "sandbox-exec" {
 			t.Errorf("exec %q ran as %s, want the short way (sandbox-exec)", args, got)
 		}
