@@ -136,7 +136,12 @@ func TestResolveUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ResolveUser(tt.in, passwd, groups)
-			if checkErr(t, "ResolveUser("+strconv.Quote(tt.in)+")", err, tt.wantErr) && !reflect.DeepEqual(got, tt.want) {
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("ResolveUser(%q): %v", tt.in, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("ResolveUser(%q) error = %v, want one containing %q", tt.in, err, tt.wantErr)
+			case tt.wantErr == "" && !reflect.DeepEqual(got, tt.want):
 				t.Errorf("ResolveUser(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
@@ -202,20 +207,4 @@ func FuzzResolveUser(f *testing.F) {
 			t.Fatalf("ResolveUser(%q) = %+v: the primary group is not the first supplementary one", v, u)
 		}
 	})
-}
-
-// checkErr checks err against wantErr ("" for none, else a part of its
-// message) and reports whether the call succeeded as wanted.
-func checkErr(t *testing.T, call string, err error, wantErr string) bool {
-	t.Helper()
-	if wantErr == "" {
-		if err != nil {
-			t.Fatalf("%s: %v", call, err)
-		}
-		return true
-	}
-	if err == nil || !strings.Contains(err.Error(), wantErr) {
-		t.Fatalf("%s error = %v, want one containing %q", call, err, wantErr)
-	}
-	return false
 }
