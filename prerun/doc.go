@@ -3,7 +3,9 @@
 // or joins the keeper's user and mount namespaces, and marks inherited
 // descriptors close-on-exec; for `sandbox run` it then starts the
 // container's monitor (early.c), which the engine adopts
-// (TakeEarlyMonitor) or ends (EndEarlyMonitor). Its Go face
+// (TakeEarlyMonitor) or ends (EndEarlyMonitor); in the sandbox binary it
+// last maps the binary's code and constant data in one call
+// (prefault.c). Its Go face
 // (prerun_linux.go) reports what the hook did and which global flags it
 // skips to find the command. At the
 // other end of a command's life, teardown.c hands the kernel's teardown of

@@ -37,6 +37,10 @@ int sandbox_early_plan(const char *args, const char *end, const char **run_root,
 // ../libexec/sandbox from it: 0, or -1 when there is none (early.c).
 int sandbox_find_helper(const char *name, char *out, size_t size);
 
+// sandbox_prefault_self maps the sandbox binary's code and constant data
+// in one call, when this process is of that binary (prefault.c).
+void sandbox_prefault_self(void);
+
 // sandbox_short_exec executes sandbox-exec in this process's place when
 // the command line from cmdline to end (as /proc/self/cmdline holds it,
 // argv[0] first; whole: not cut at 4 KiB) is `sandbox [GLOBAL FLAGS] exec

@@ -1,0 +1,137 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCommandCodePrefaulted: a process of the sandbox binary has the
+// binary's code and constant data mapped whole from its start (prerun's
+// prefault.c), not only the pages it ran through; the monitor, a binary
+// of its own, keeps only what it touched (and sheds that when idle), which
+// shows that the check can tell the two apart. Rootless tier.
+func TestCommandCodePrefaulted(t *testing.T) {
+	t.Parallel()
+	id := detached(t, "--network", "none", "busybox", "sleep", "300")
+	st := waitState(t, id, "running")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wait := command(ctx, nil, "wait", id)
+	if err := wait.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		wait.Process.Kill()
+		wait.Wait()
+	}()
+	bin, err := filepath.EvalSymlinks(env.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hook runs before the Go runtime: once the runtime has started
+	// threads, the binary is mapped as the hook left it.
+	eventually(t, 10*time.Second, func() error {
+		if n := threads(wait.Process.Pid); n < 2 {
+			return fmt.Errorf("sandbox wait (pid %d) has %d threads, want the Go runtime's", wait.Process.Pid, n)
+		}
+		return nil
+	})
+	maps := readOnlyMappings(t, wait.Process.Pid, bin)
+	if len(maps) < 2 {
+		t.Fatalf("sandbox wait: %d read-only mappings of %s, want its code and its constant data: %v", len(maps), bin, maps)
+	}
+	for _, m := range maps {
+		if m.rss != m.size {
+			t.Errorf("sandbox wait: mapping %s of %s has %d of its %d kB resident, want all", m.addr, bin, m.rss, m.size)
+		}
+	}
+
+	// The monitor's binary is not populated: once it has shed its
+	// start-up's pages (monitor.shedStartup), little of it is resident.
+	mon, err := parentOf(strconv.Itoa(st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	monExe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		var rss, size int
+		for _, m := range readOnlyMappings(t, mon, monExe) {
+			rss, size = rss+m.rss, size+m.size
+		}
+		if size == 0 || rss*2 > size {
+			return fmt.Errorf("monitor %d: %d of %d kB of %s resident, want less than half: the check above would not tell populated from touched", mon, rss, size, monExe)
+		}
+		return nil
+	})
+}
+
+// mappingUse is one mapping's size and resident size, in kB.
+type mappingUse struct {
+	addr      string
+	size, rss int
+}
+
+// readOnlyMappings reads /proc/PID/smaps for the mappings of the file exe
+// that are not writable.
+func readOnlyMappings(t *testing.T, pid int, exe string) []mappingUse {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []mappingUse
+	var cur *mappingUse
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			cur = nil
+			if len(f) >= 6 && f[5] == exe && !strings.Contains(f[1], "w") {
+				out = append(out, mappingUse{addr: f[0]})
+				cur = &out[len(out)-1]
+			}
+			continue
+		}
+		if cur == nil || len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("smaps of %d: %q: %v", pid, sc.Text(), err)
+		}
+		switch f[0] {
+		case "Size:":
+			cur.size = n
+		case "Rss:":
+			cur.rss = n
+		}
+	}
+	return out
+}
+
+// threads is the Threads: line of /proc/PID/status, 0 when unreadable.
+func threads(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
