@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/moby/sys/capability"
+	"sandbox/nsenter"
 )
 
 // DefaultCapabilities is docker's default set.
@@ -13,16 +13,6 @@ var DefaultCapabilities = []string{
 	"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
 	"CAP_KILL", "CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP",
 	"CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
-}
-
-// AllCapabilities lists every capability name known to sandbox.
-func AllCapabilities() []string {
-	var out []string
-	for _, c := range capability.ListKnown() {
-		out = append(out, "CAP_"+strings.ToUpper(c.String()))
-	}
-	sort.Strings(out)
-	return out
 }
 
 // normalizeCap turns "net_admin", "NET_ADMIN" or "CAP_NET_ADMIN" into
@@ -44,7 +34,7 @@ func normalizeCap(name string, known map[string]bool) (string, error) {
 // Capabilities applies --cap-add and --cap-drop to the default set (drops
 // first, as docker does; ALL in either means every capability).
 func Capabilities(add, drop []string, privileged bool) ([]string, error) {
-	all := AllCapabilities()
+	all := nsenter.AllCapabilities()
 	if privileged {
 		return all, nil
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"sandbox/nsenter"
 )
 
 // without returns list less the names given.
@@ -29,7 +31,7 @@ func sorted(list ...string) []string {
 }
 
 func TestCapabilities(t *testing.T) {
-	all := AllCapabilities()
+	all := nsenter.AllCapabilities()
 	def := sorted(DefaultCapabilities...)
 	tests := []struct {
 		name       string
@@ -78,13 +80,13 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestAllCapabilities(t *testing.T) {
-	all := AllCapabilities()
+	all := nsenter.AllCapabilities()
 	if !sort.StringsAreSorted(all) {
-		t.Errorf("AllCapabilities() is not sorted: %q", all)
+		t.Errorf("nsenter.AllCapabilities() is not sorted: %q", all)
 	}
 	for _, c := range append([]string{"CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_BPF"}, DefaultCapabilities...) {
 		if !slices.Contains(all, c) {
-			t.Errorf("AllCapabilities() lacks %s", c)
+			t.Errorf("nsenter.AllCapabilities() lacks %s", c)
 		}
 	}
 }
@@ -106,7 +108,7 @@ func FuzzCapabilities(f *testing.F) {
 		if err != nil {
 			return
 		}
-		all := AllCapabilities()
+		all := nsenter.AllCapabilities()
 		if privileged {
 			if !reflect.DeepEqual(got, all) {
 				t.Fatalf("privileged: %q", got)

@@ -171,7 +171,7 @@ func (o *CreateOptions) check(scope bool, seccompCache string) (*flags, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--env-file: %w", err)
 		}
-		env, err := ParseEnvFile(data, file, os.LookupEnv)
+		env, err := spec.ParseEnvFile(data, file, os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}

@@ -88,7 +88,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--env-file: %w", err)
 		}
-		e, err := ParseEnvFile(data, file, os.LookupEnv)
+		e, err := spec.ParseEnvFile(data, file, os.LookupEnv)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -125,7 +125,7 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 		po.User = &nsenter.ProcessUser{UID: user.UID, GID: user.GID, AdditionalGIDs: user.AdditionalGIDs, Home: user.Home}
 	}
 	if o.Privileged {
-		po.Capabilities = AllCapabilities()
+		po.Capabilities = nsenter.AllCapabilities()
 	}
 	sec, err := execSecurity(o.SecurityOpts)
 	if err != nil {

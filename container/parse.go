@@ -1,8 +1,6 @@
 package container
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"path"
 	"strconv"
@@ -257,33 +255,6 @@ func ParseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: too large", s)
 	}
 	return int64(v), nil
-}
-
-// ParseEnvFile parses an --env-file: one KEY=VALUE or KEY per line, blank
-// lines and lines starting with # skipped, values taken as they are
-// (quotes included, as docker does).
-func ParseEnvFile(data []byte, name string, lookup func(string) (string, bool)) ([]string, error) {
-	var env []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimLeft(sc.Text(), " \t")
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		kv, ok, err := spec.ParseEnv(line, lookup)
-		if err != nil {
-			return nil, fmt.Errorf("env file %s line %d: %w", name, n, err)
-		}
-		if ok {
-			env = append(env, kv)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("env file %s: %w", name, err)
-	}
-	return env, nil
 }
 
 // ParseLabel parses --label KEY[=VALUE].

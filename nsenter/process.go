@@ -2,6 +2,10 @@ package nsenter
 
 import (
 	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/sys/capability"
 
 	"sandbox/spec"
 )
@@ -70,4 +74,15 @@ func ExecProcess(cp *spec.Process, o ProcessOptions) spec.Process {
 		p.Capabilities = o.Capabilities
 	}
 	return p
+}
+
+// AllCapabilities lists every capability name known to sandbox, sorted:
+// what --privileged gives a container's or an exec's process.
+func AllCapabilities() []string {
+	var out []string
+	for _, c := range capability.ListKnown() {
+		out = append(out, "CAP_"+strings.ToUpper(c.String()))
+	}
+	sort.Strings(out)
+	return out
 }

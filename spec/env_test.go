@@ -168,3 +168,77 @@ func TestHasEnv(t *testing.T) {
 		}
 	}
 }
+
+func lookupFrom(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
+
+func TestParseEnvFile(t *testing.T) {
+	lookup := lookupFrom(map[string]string{"HOME": "/home/alice"})
+	tests := []struct {
+		name    string
+		data    string
+		want    []string
+		wantErr string
+	}{
+		{name: "empty", data: ""},
+		{name: "pairs, comments, blanks",
+			data: "# settings\nA=1\n\n   \n  # indented comment\nB=two words\n",
+			want: []string{"A=1", "B=two words"}},
+		{name: "quotes kept as docker does", data: `Q="quoted"` + "\n" + `S='single'`,
+			want: []string{`Q="quoted"`, `S='single'`}},
+		{name: "bare keys from outside, unset dropped", data: "HOME\nUNSET\n",
+			want: []string{"HOME=/home/alice"}},
+		{name: "CRLF line ends", data: "A=1\r\nB=2\r\n\r\n",
+			want: []string{"A=1", "B=2"}},
+		{name: "leading blanks trimmed, trailing kept", data: "  \tA=1  \n",
+			want: []string{"A=1  "}},
+		{name: "bad key names file and line", data: "A=1\n# c\nBAD KEY=2\n",
+			wantErr: `env file ./my.env line 3: invalid environment variable "BAD KEY=2"`},
+		{name: "bare key with trailing blank", data: "HOME \n",
+			wantErr: `env file ./my.env line 1: invalid environment variable "HOME "`},
+		{name: "empty key", data: "=x\n",
+			wantErr: "env file ./my.env line 1"},
+		{name: "line too long", data: "A=" + strings.Repeat("x", 1<<20) + "\n",
+			wantErr: "env file ./my.env: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEnvFile([]byte(tt.data), "./my.env", lookup)
+			switch {
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("ParseEnvFile(%q): error %v, want one containing %q", tt.data, err, tt.wantErr)
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ParseEnvFile(%q): %v", tt.data, err)
+			case tt.wantErr == "" && !reflect.DeepEqual(got, tt.want):
+				t.Errorf("ParseEnvFile(%q) = %q, want %q", tt.data, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseEnvFile(f *testing.F) {
+	f.Add([]byte("# c\nA=1\n\nHOME\r\nB=\"x y\"\n"))
+	f.Add([]byte("BAD KEY=1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := ParseEnvFile(data, "f", lookupFrom(map[string]string{"HOME": "/root"}))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "env file f") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if len(env) > strings.Count(string(data), "\n")+1 {
+			t.Fatalf("%d variables from %d lines", len(env), strings.Count(string(data), "\n")+1)
+		}
+		for _, kv := range env {
+			k, _, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || strings.ContainsAny(k, "\x00 \t\n") || strings.HasPrefix(k, "#") {
+				t.Fatalf("ParseEnvFile(%q) gave %q", data, kv)
+			}
+		}
+	})
+}

@@ -7,9 +7,10 @@
 // It takes the global flags --root, --runroot, --cgroup-manager and
 // --events-backend, and runs the command in a container that it finds from
 // the run root alone (spec.FindRunning), with the options it can take
-// without the engine: -i, -t, -d, -e KEY[=VALUE], -w, -u and --detach-keys.
-// For anything else (--env-file, --privileged, --security-opt, --help, a
-// value the whole command refuses, a container that the run root's links
+// without the engine: -i, -t, -d, -e KEY[=VALUE], --env-file, -w, -u,
+// --privileged, --security-opt no-new-privileges and --detach-keys. For
+// anything else (another --security-opt, --help, a value or a file the
+// whole command refuses, a container that the run root's links
 // do not lead to, a paused or stopped one, a cgroup in a systemd scope) it
 // executes sandbox itself, the whole command, with the same arguments:
 // what the user then sees is what sandbox says, as if this binary were not
@@ -70,6 +71,8 @@ type execPlan struct {
 	// noEvents: --events-backend none.
 	noEvents   bool
 	detachKeys []byte
+	// noNewPrivileges: --security-opt no-new-privileges.
+	noNewPrivileges bool
 }
 
 // planExec parses exec's command line (args after argv[0]) and tells
@@ -94,8 +97,14 @@ func planExec(args []string, runtimeDir string, lookup func(string) (string, boo
 	}
 	rest := f.Args()
 	v := p.v
-	if len(rest) < 2 || len(v.EnvFiles) > 0 || v.Privileged || len(v.SecurityOpts) > 0 {
+	if len(rest) < 2 {
 		return nil, false
+	}
+	for _, o := range v.SecurityOpts {
+		if !oneOf(o, "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true") {
+			return nil, false // the engine's parser says what it makes of it
+		}
+		p.noNewPrivileges = true
 	}
 	keys, err := attach.ParseDetachKeys(v.DetachKeys)
 	if err != nil {
@@ -104,6 +113,18 @@ func planExec(args []string, runtimeDir string, lookup func(string) (string, boo
 	p.detachKeys = keys
 	if v.Workdir != "" && !path.IsAbs(v.Workdir) {
 		return nil, false
+	}
+	// The files' variables first, then -e's, as the engine's exec.
+	for _, file := range v.EnvFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, false
+		}
+		env, err := spec.ParseEnvFile(data, file, lookup)
+		if err != nil {
+			return nil, false
+		}
+		p.env = append(p.env, env...)
 	}
 	for _, e := range v.Env {
 		kv, ok, err := spec.ParseEnv(e, lookup)
@@ -181,6 +202,10 @@ func (p *execPlan) run() (code int, done bool) {
 	po := nsenter.ProcessOptions{
 		Args: p.args, Env: p.env, Workdir: p.v.Workdir,
 		TTY: p.v.TTY, Interactive: p.v.Interactive, Rows: rows, Cols: cols,
+		NoNewPrivileges: p.noNewPrivileges,
+	}
+	if p.v.Privileged {
+		po.Capabilities = nsenter.AllCapabilities()
 	}
 	if p.v.User != "" {
 		// A user the image does not have is the whole command's to say.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -9,6 +11,14 @@ func TestPlanExec(t *testing.T) {
 	lookup := func(k string) (string, bool) {
 		v, ok := map[string]string{"HOME": "/home/u"}[k]
 		return v, ok
+	}
+	dir := t.TempDir()
+	envFile, badEnvFile := filepath.Join(dir, "good.env"), filepath.Join(dir, "bad.env")
+	if err := os.WriteFile(envFile, []byte("# c\nF=1\nA=0\nHOME\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(badEnvFile, []byte("BAD KEY=1\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	taken := []struct {
 		args    []string
@@ -23,6 +33,11 @@ func TestPlanExec(t *testing.T) {
 		{[]string{"exec", "-id", "web", "--", "x"}, "web", []string{"--", "x"}, nil},
 		{[]string{"exec", "-u", "nobody", "--user=0:0", "web", "id"}, "web", []string{"id"}, nil},
 		{[]string{"exec", "-it", "--detach-keys", "ctrl-a,x", "web", "sh"}, "web", []string{"sh"}, nil},
+		// The files' variables before -e's, as the engine's exec.
+		{[]string{"exec", "-e", "A=1", "--env-file", envFile, "web", "env"}, "web", []string{"env"}, []string{"F=1", "A=0", "HOME=/home/u", "A=1"}},
+		{[]string{"exec", "--privileged", "web", "true"}, "web", []string{"true"}, nil},
+		{[]string{"exec", "--security-opt", "no-new-privileges", "web", "true"}, "web", []string{"true"}, nil},
+		{[]string{"exec", "--security-opt=no-new-privileges:true", "web", "true"}, "web", []string{"true"}, nil},
 	}
 	for _, tt := range taken {
 		p, ok := planExec(tt.args, "/run/user/1/sandbox", lookup)
@@ -34,6 +49,18 @@ func TestPlanExec(t *testing.T) {
 			t.Errorf("planExec(%q) = ref %q, command %q, env %q, run root %q; want %q, %q, %q", tt.args, p.ref, p.args, p.env, p.runRoot, tt.ref, tt.command, tt.env)
 		}
 	}
+	for _, tt := range []struct {
+		args            []string
+		privileged, nnp bool
+	}{
+		{[]string{"exec", "web", "true"}, false, false},
+		{[]string{"exec", "--privileged", "--security-opt", "no-new-privileges", "web", "true"}, true, true},
+		{[]string{"exec", "--security-opt=no-new-privileges=true", "web", "true"}, false, true},
+	} {
+		if p, ok := planExec(tt.args, "/run/user/1/sandbox", lookup); !ok || p.v.Privileged != tt.privileged || p.noNewPrivileges != tt.nnp {
+			t.Errorf("planExec(%q): taken %v, privileged %v, no new privileges %v; want taken, %v, %v", tt.args, ok, p != nil && p.v.Privileged, p != nil && p.noNewPrivileges, tt.privileged, tt.nnp)
+		}
+	}
 	// What the whole command does (and says).
 	whole := [][]string{
 		nil,
@@ -43,9 +70,11 @@ func TestPlanExec(t *testing.T) {
 		{"exec", "--help"},
 		{"exec", "-h", "web", "true"},
 		{"exec", "--bogus", "web", "true"},
-		{"exec", "--env-file", "f", "web", "env"},
-		{"exec", "--privileged", "web", "true"},
-		{"exec", "--security-opt", "no-new-privileges", "web", "true"},
+		{"exec", "--env-file", filepath.Join(dir, "missing.env"), "web", "env"},
+		{"exec", "--env-file", badEnvFile, "web", "env"},
+		{"exec", "--security-opt", "seccomp=unconfined", "web", "true"},
+		{"exec", "--security-opt", "no-new-privileges=false", "web", "true"},
+		{"exec", "--security-opt", "no-new-privileges", "--security-opt", "mask=/x", "web", "true"},
 		{"exec", "--detach-keys", "ctrl-", "web", "true"},
 		{"exec", "--detach-keys", "ctrl-1", "web", "true"},
 		{"exec", "-w", "relative", "web", "true"},

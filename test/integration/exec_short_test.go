@@ -85,8 +85,42 @@ func TestExecShortWay(t *testing.T) {
 	if r.code != 127 || !strings.Contains(r.stderr, "/no/such/command") {
 		t.Errorf("short exec of a missing command: want exit 127 naming it, got %s", r)
 	}
-	// Left to the whole command: options that need the engine.
-	for i, args := range [][]string{{"--privileged", name}, {"--security-opt", "no-new-privileges", id}} {
+	// --env-file, --privileged and --security-opt no-new-privileges are
+	// taken too, with the whole command's result: an id prefix (which the
+	// links do not know) sends the same exec to the whole command.
+	envFile := filepath.Join(t.TempDir(), "exec.env")
+	if err := os.WriteFile(envFile, []byte("# c\nF=file\nA=0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, args := range [][]string{{"--env-file", envFile, name}, {"--privileged", name}, {"--security-opt", "no-new-privileges", id}} {
+		if got := execBinary(t, id, fmt.Sprintf("/tmp/taken-more-%d", i), args...); got != "sandbox-exec" {
+			t.Errorf("exec %q ran as %s, want the short way (sandbox-exec)", args, got)
+		}
+	}
+	for _, tc := range []struct {
+		flags   []string
+		command string
+	}{
+		{[]string{"--env-file", envFile, "-e", "A=1"}, "echo $F $A"},
+		{[]string{"--privileged"}, "grep -E 'Cap(Eff|Bnd)' /proc/self/status"},
+		{[]string{"--security-opt", "no-new-privileges"}, "grep NoNewPrivs /proc/self/status"},
+		{nil, "grep -E 'NoNewPrivs|CapEff' /proc/self/status"},
+	} {
+		short := ok(t, append(append(append([]string{"exec"}, tc.flags...), name), "sh", "-c", tc.command)...)
+		whole := ok(t, append(append(append([]string{"exec"}, tc.flags...), id[:12]), "sh", "-c", tc.command)...)
+		if short != whole || short == "" {
+			t.Errorf("exec %q %q: the short way printed %q, the whole command %q; want the same", tc.flags, tc.command, short, whole)
+		}
+	}
+	if out := ok(t, "exec", "--env-file", envFile, "-e", "A=1", name, "sh", "-c", "echo $F $A"); out != "file 1\n" {
+		t.Errorf("exec --env-file with -e printed %q, want the file's F and -e's A", out)
+	}
+	if out := ok(t, "exec", "--security-opt", "no-new-privileges", name, "grep", "NoNewPrivs", "/proc/self/status"); !strings.Contains(out, "1") {
+		t.Errorf("exec --security-opt no-new-privileges: %q, want NoNewPrivs 1", out)
+	}
+	// Left to the whole command: an id prefix, a --security-opt form the
+	// short way does not read.
+	for i, args := range [][]string{{id[:12]}, {"--security-opt", "no-new-privileges=false", id}} {
 		if got := execBinary(t, id, fmt.Sprintf("/tmp/whole-%d", i), args...); got != "sandbox" {
 			t.Errorf("exec %q ran as %s, want the whole command (sandbox)", args, got)
 		}
