@@ -141,9 +141,9 @@ func (r *Runtime) execProcess(ref string, o ExecOptions) (*Container, *spec.Proc
 // store otherwise (opened then, for a runtime from NewLazy), which also
 // says why it is not.
 func (r *Runtime) lookupRunning(ref string) (*Container, *spec.State, error) {
-	found, err := spec.FindRunning(r.RunDirs(), ref, alive)
+	cfg := new(spec.Config)
+	found, err := spec.FindRunning(r.RunDirs(), ref, alive, cfg)
 	if err == nil {
-		cfg := found.Config
 		c := &Container{
 			Container: &cstorage.Container{ID: cfg.ID, Names: []string{found.Name}, ImageID: cfg.ImageID},
 			Config:    cfg,

@@ -99,8 +99,7 @@ func UnlinkContainer(runDir string) error {
 
 // Running is a running container as FindRunning found it.
 type Running struct {
-	Config *Config
-	State  *State
+	State *State
 	// Name is its name now: a rename changes the store's names and the
 	// links, not Config.Name.
 	Name string
@@ -117,7 +116,11 @@ type Running struct {
 // id, a paused or stopped container, a container being removed, a
 // container made before the links were): the caller asks the store, which
 // also says why.
-func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool) (*Running, error) {
+//
+// The configuration is decoded into cfg: a *Config, or an *ExecConfig for
+// a caller that needs only what an exec does (decoding the rest costs
+// more than finding the container).
+func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool, cfg Identified) (*Running, error) {
 	if !validLinkName(ref) {
 		return nil, ErrNotFound
 	}
@@ -144,12 +147,40 @@ func FindRunning(runDirs, ref string, alive func(pid int, start uint64) bool) (*
 	if err != nil || st.Status != StatusRunning || !alive(st.Pid, st.PidStart) {
 		return nil, ErrNotFound
 	}
-	cfg, err := ReadConfig(configPath)
-	if err != nil || cfg.ID != id {
+	if err := ReadConfigInto(configPath, cfg); err != nil || cfg.Identity() != id {
 		return nil, ErrNotFound
 	}
-	return &Running{Config: cfg, State: st, Name: name, RunDir: dir, ConfigPath: configPath}, nil
+	return &Running{State: st, Name: name, RunDir: dir, ConfigPath: configPath}, nil
 }
+
+// Identified is a configuration as FindRunning reads it: Config, or the
+// part of it that its caller needs, with Config's JSON names.
+type Identified interface {
+	// Identity is the configuration's container id.
+	Identity() string
+}
+
+// Identity is c's container id.
+func (c *Config) Identity() string { return c.ID }
+
+// ExecConfig is what an exec needs of a Config (the same JSON names):
+// the process to start from, the root filesystem (for -u), the filter, and
+// what the exec's events name. Decoded alone it costs about half of the
+// whole Config in a process that decodes it first (0.8 against 1.4 ms
+// here), which is most of finding a container for sandbox-exec.
+type ExecConfig struct {
+	ID     string            `json:"id"`
+	Image  string            `json:"image"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Spec   struct {
+		Rootfs  string   `json:"rootfs"`
+		Process Process  `json:"process"`
+		Seccomp *Seccomp `json:"seccomp,omitempty"`
+	} `json:"spec"`
+}
+
+// Identity is c's container id.
+func (c *ExecConfig) Identity() string { return c.ID }
 
 // replaceLink makes link point to target, replacing what was there in
 // one rename. The new link is made under a name that starts with a dot,

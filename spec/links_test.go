@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -58,13 +59,21 @@ func TestFindRunning(t *testing.T) {
 	newLinked(t, runDirs, store, "paused", StatusPaused)
 
 	for _, ref := range []string{"web", web.id} {
-		found, err := FindRunning(runDirs, ref, alive42)
-		if err != nil {
-			t.Fatalf("FindRunning(%q): %v", ref, err)
+		// Into the whole configuration, and into an exec's part of it.
+		var cfg Config
+		var ecfg ExecConfig
+		for _, into := range []Identified{&cfg, &ecfg} {
+			found, err := FindRunning(runDirs, ref, alive42, into)
+			if err != nil {
+				t.Fatalf("FindRunning(%q): %v", ref, err)
+			}
+			if into.Identity() != web.id || found.Name != "web" || found.State.Pid != 42 ||
+				found.RunDir != filepath.Join(runDirs, web.id) || found.ConfigPath != web.configPath {
+				t.Errorf("FindRunning(%q) = %+v, %+v; want web's", ref, found, into)
+			}
 		}
-		if found.Config.ID != web.id || found.Name != "web" || found.State.Pid != 42 ||
-			found.RunDir != filepath.Join(runDirs, web.id) || found.ConfigPath != web.configPath {
-			t.Errorf("FindRunning(%q) = %+v, want web's", ref, found)
+		if len(cfg.Spec.Process.Args) != 1 || len(ecfg.Spec.Process.Args) != 1 {
+			t.Errorf("FindRunning(%q): processes %+v and %+v, want web's", ref, cfg.Spec.Process, ecfg.Spec.Process)
 		}
 	}
 	notFound := []string{
@@ -72,12 +81,12 @@ func TestFindRunning(t *testing.T) {
 		strings.ToUpper(web.id),
 	}
 	for _, ref := range notFound {
-		if found, err := FindRunning(runDirs, ref, alive42); !errors.Is(err, ErrNotFound) {
+		if found, err := FindRunning(runDirs, ref, alive42, new(Config)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("FindRunning(%q) = %+v, %v; want ErrNotFound", ref, found, err)
 		}
 	}
 	// Not alive: the pid's start time differs.
-	if _, err := FindRunning(runDirs, "web", func(int, uint64) bool { return false }); !errors.Is(err, ErrNotFound) {
+	if _, err := FindRunning(runDirs, "web", func(int, uint64) bool { return false }, new(Config)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("FindRunning of a container whose process is gone: %v, want ErrNotFound", err)
 	}
 }
@@ -92,7 +101,7 @@ func TestFindRunningStaleLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ref := range []string{"api", web.id} {
-		if found, err := FindRunning(runDirs, ref, alive42); err != nil || found.Name != "api" {
+		if found, err := FindRunning(runDirs, ref, alive42, new(Config)); err != nil || found.Name != "api" {
 			t.Errorf("FindRunning(%q) after the rename: %+v, %v; want it named api", ref, found, err)
 		}
 	}
@@ -102,7 +111,7 @@ func TestFindRunningStaleLinks(t *testing.T) {
 	if err := os.Symlink(web.id, filepath.Join(runDirs, NamesDir, "web")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindRunning(runDirs, "web", alive42); !errors.Is(err, ErrNotFound) {
+	if _, err := FindRunning(runDirs, "web", alive42, new(Config)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("FindRunning by a name left behind by a rename: %v, want ErrNotFound", err)
 	}
 
@@ -117,15 +126,17 @@ func TestFindRunningStaleLinks(t *testing.T) {
 	if err := LinkContainer(runDirs, other, "other", web.configPath); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindRunning(runDirs, "other", alive42); !errors.Is(err, ErrNotFound) {
-		t.Errorf("FindRunning through a configuration of another id: %v, want ErrNotFound", err)
+	for _, into := range []Identified{new(Config), new(ExecConfig)} {
+		if _, err := FindRunning(runDirs, "other", alive42, into); !errors.Is(err, ErrNotFound) {
+			t.Errorf("FindRunning through a configuration of another id, into %T: %v, want ErrNotFound", into, err)
+		}
 	}
 
 	// No configuration link (a container made before the links were).
 	if err := os.Remove(filepath.Join(runDirs, web.id, ConfigLink)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindRunning(runDirs, "api", alive42); !errors.Is(err, ErrNotFound) {
+	if _, err := FindRunning(runDirs, "api", alive42, new(Config)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("FindRunning without a configuration link: %v, want ErrNotFound", err)
 	}
 }
@@ -190,5 +201,39 @@ func TestLinkNameNotAFileName(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(runDirs, "escape")); err == nil {
 		t.Error("a link made outside the names' directory")
+	}
+}
+
+// TestExecConfigIsConfigsPart: ExecConfig reads from a config.json what
+// Config reads of the same fields, so that sandbox-exec starts the process
+// that the engine's exec would.
+func TestExecConfigIsConfigsPart(t *testing.T) {
+	c := Config{
+		ID: strings.Repeat("a", 64), Name: "web", Image: "busybox", ImageID: strings.Repeat("b", 64),
+		Labels: map[string]string{"team": "x"},
+		Spec: Spec{
+			Rootfs: "/r/merged", Hostname: "web",
+			Process: Process{
+				Args: []string{"sh"}, Env: []string{"A=1", "PATH=/bin"}, Cwd: "/w", UID: 5, GID: 6,
+				AdditionalGIDs: []uint32{7, 8}, Capabilities: []string{"CAP_CHOWN"}, Terminal: true, Stdin: true,
+				Rows: 24, Cols: 80, NoNewPrivileges: true, PreserveFDs: 2,
+				Rlimits: []Rlimit{{Type: "RLIMIT_NOFILE", Soft: 10, Hard: 20}},
+			},
+			Mounts:  []Mount{{Destination: "/proc", Type: "proc", Source: "proc"}},
+			Seccomp: &Seccomp{Profile: "default", Digest: "sha256:c", Filter: []byte{1, 2, 3}},
+		},
+	}
+	data, err := json.Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e ExecConfig
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Identity() != c.ID || e.Image != c.Image || !reflect.DeepEqual(e.Labels, c.Labels) ||
+		e.Spec.Rootfs != c.Spec.Rootfs || !reflect.DeepEqual(e.Spec.Process, c.Spec.Process) ||
+		!reflect.DeepEqual(e.Spec.Seccomp, c.Spec.Seccomp) {
+		t.Errorf("ExecConfig read %+v\nfrom %s", e, data)
 	}
 }

@@ -194,11 +194,12 @@ func (p *execPlan) run() (code int, done bool) {
 	// The helper's sealed copy is made beside the lookup.
 	helper := nsenter.PrepareHelper()
 	defer helper.Close()
-	found, err := spec.FindRunning(spec.RunDirsIn(p.runRoot), p.ref, proc.Alive)
+	cfg := new(spec.ExecConfig)
+	found, err := spec.FindRunning(spec.RunDirsIn(p.runRoot), p.ref, proc.Alive, cfg)
 	if err != nil || inScope(found.State.Cgroup) {
 		return 0, false
 	}
-	cfg, st := found.Config, found.State
+	st := found.State
 	po := nsenter.ProcessOptions{
 		Args: p.args, Env: p.env, Workdir: p.v.Workdir,
 		TTY: p.v.TTY, Interactive: p.v.Interactive, Rows: rows, Cols: cols,
@@ -227,14 +228,14 @@ func (p *execPlan) run() (code int, done bool) {
 	if !p.noEvents {
 		journal = events.Journal{Path: events.DefaultPath(p.runRoot)}
 	}
-	record(journal, found, events.Exec, 0)
+	record(journal, found, cfg, events.Exec, 0)
 	code, err = nsenter.Run(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		return code, true
 	}
 	if !p.v.Detach {
-		record(journal, found, events.ExecDied, code)
+		record(journal, found, cfg, events.ExecDied, code)
 	}
 	return code, true
 }
@@ -250,9 +251,9 @@ func inScope(cgroup string) bool {
 
 // record writes an exec event as the engine does (container.Runtime's
 // recordCode).
-func record(j events.Journal, c *spec.Running, s events.Status, code int) {
-	e := events.Event{Type: events.Container, Status: s, ID: c.Config.ID, Name: c.Name,
-		Image: c.Config.Image, Attributes: c.Config.Labels, ContainerExitCode: code}
+func record(j events.Journal, c *spec.Running, cfg *spec.ExecConfig, s events.Status, code int) {
+	e := events.Event{Type: events.Container, Status: s, ID: cfg.ID, Name: c.Name,
+		Image: cfg.Image, Attributes: cfg.Labels, ContainerExitCode: code}
 	if err := j.Write(e); err != nil {
 		fmt.Fprintf(os.Stderr, "WARN: %v\n", err)
 	}
