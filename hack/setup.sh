@@ -12,7 +12,7 @@ set -eu
 TEST_USER=${TEST_USER:-sbx}
 # A second test user without subordinate ids, for the single-id mapping.
 NOSUB_USER=${NOSUB_USER:-sbxnosub}
-PACKAGES="uidmap catatonit libseccomp-dev pkg-config slirp4netns passt iptables netavark aardvark-dns fuse-overlayfs busybox-static docker-registry podman runc bubblewrap iperf3 qemu-system-x86 cpio kmod ca-certificates systemd dbus-user-session"
+PACKAGES="uidmap catatonit libseccomp-dev pkg-config musl-tools slirp4netns passt iptables netavark aardvark-dns fuse-overlayfs busybox-static docker-registry podman runc bubblewrap iperf3 qemu-system-x86 cpio kmod ca-certificates systemd dbus-user-session"
 missing=0
 
 say() { printf 'setup: %s\n' "$*"; }
