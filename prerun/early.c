@@ -146,11 +146,11 @@ int sandbox_early_plan(const char *args, const char *end, const char **run_root,
 // sandbox_find_helper finds the helper binary name as internal/helperpath
 // does: beside this executable, or in ../libexec/sandbox from it.
 int sandbox_find_helper(const char *name, char *out, size_t size) {
+	const char *self = sandbox_self_exe();
 	char dir[SANDBOX_PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-	if (n <= 0)
+	if (!self)
 		return -1;
-	dir[n] = 0;
+	strcpy(dir, self);
 	char *slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
 		return -1;

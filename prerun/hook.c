@@ -280,6 +280,18 @@ out:
 		close(mntfd);
 }
 
+const char *sandbox_self_exe(void) {
+	static char exe[SANDBOX_PATH_MAX];
+	static int state; // 0 not read yet, 1 read, -1 unreadable
+	if (state == 0) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		state = n > 0 ? 1 : -1;
+		if (n > 0)
+			exe[n] = 0;
+	}
+	return state > 0 ? exe : NULL;
+}
+
 // cloexec_inherited marks every descriptor above 2 close-on-exec.
 static void cloexec_inherited(void) {
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)

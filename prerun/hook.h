@@ -37,6 +37,10 @@ int sandbox_early_plan(const char *args, const char *end, const char **run_root,
 // ../libexec/sandbox from it: 0, or -1 when there is none (early.c).
 int sandbox_find_helper(const char *name, char *out, size_t size);
 
+// sandbox_self_exe is this process's executable (/proc/self/exe), read
+// once and kept; NULL when it cannot be read (hook.c).
+const char *sandbox_self_exe(void);
+
 // sandbox_prefault_self maps the sandbox binary's code and constant data
 // in one call, when this process is of that binary (prefault.c).
 void sandbox_prefault_self(void);

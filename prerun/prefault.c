@@ -49,11 +49,9 @@ static int populate_read_only(struct dl_phdr_info *info, size_t size, void *data
 }
 
 void sandbox_prefault_self(void) {
-	char exe[SANDBOX_PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
+	const char *exe = sandbox_self_exe();
+	if (!exe)
 		return;
-	exe[n] = 0;
 	const char *base = strrchr(exe, '/');
 	if (strcmp(base ? base + 1 : exe, "sandbox") != 0)
 		return;

@@ -26,13 +26,10 @@ void sandbox_short_exec(const char *cmdline, const char *end, int whole) {
 	const char *cmd = sandbox_hook_command(cmdline + strlen(cmdline) + 1, end, &rest, &run_root);
 	if (!cmd || strcmp(cmd, "exec") != 0)
 		return;
-	char binary[SANDBOX_PATH_MAX], self[SANDBOX_PATH_MAX];
-	if (sandbox_find_helper("sandbox-exec", binary, sizeof binary) < 0)
+	char binary[SANDBOX_PATH_MAX];
+	const char *self = sandbox_self_exe();
+	if (!self || sandbox_find_helper("sandbox-exec", binary, sizeof binary) < 0)
 		return;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return;
-	self[n] = 0;
 
 	size_t argc = 0, envc = 0;
 	for (const char *p = cmdline; p < end; p += strlen(p) + 1)
