@@ -21,6 +21,7 @@ import (
 	"runtime"
 
 	"sandbox/events"
+	_ "sandbox/internal/hugeheap/atstart" // huge pages for the heap
 	"sandbox/network/usernet"
 	"sandbox/removal"
 	"sandbox/spec"

@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 
+	"sandbox/internal/hugeheap"
 	"sandbox/monitor"
 	"sandbox/nsinit"
 )
@@ -26,6 +27,9 @@ func init() { runtime.MemProfileRate = 0 }
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "init" {
+		// The init's memory goes with its execve: huge pages cost it
+		// nothing. The monitor lives on, and keeps its heap small.
+		hugeheap.Back()
 		nsinit.Run()
 	}
 	if len(os.Args) != 3 {

@@ -13,7 +13,8 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
-	_ "sandbox/internal/nproc" // before the Go runtime: one line, not a dump, when the process limit is reached
+	_ "sandbox/internal/hugeheap/atstart" // huge pages for the heap
+	_ "sandbox/internal/nproc"            // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/network/usernet"
 	"sandbox/network/usernet/holder"
 	"sandbox/prerun" // the pre-runtime hook: joins the keeper's namespaces

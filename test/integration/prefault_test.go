@@ -77,6 +77,65 @@ func TestCommandCodePrefaulted(t *testing.T) {
 	})
 }
 
+// TestCommandHeapHugePages: a command of the sandbox binary has its heap
+// backed by huge pages (internal/hugeheap, from its first package inits);
+// the monitor, whose idle memory is a budget, has none. Rootless tier.
+func TestCommandHeapHugePages(t *testing.T) {
+	t.Parallel()
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil || bytes.Contains(mode, []byte("[never]")) {
+		t.Skipf("no transparent huge pages on this kernel (%q, %v)", mode, err)
+	}
+	id := detached(t, "--network", "none", "busybox", "sleep", "300")
+	st := waitState(t, id, "running")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wait := command(ctx, nil, "wait", id)
+	if err := wait.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		wait.Process.Kill()
+		wait.Wait()
+	}()
+	// Its package inits have run once it opens its store: by then the
+	// heap has taken a huge page.
+	eventually(t, 10*time.Second, func() error {
+		if n := anonHugeKB(t, wait.Process.Pid); n < 2048 {
+			return fmt.Errorf("sandbox wait (pid %d): AnonHugePages %d kB, want at least one huge page (2048 kB)", wait.Process.Pid, n)
+		}
+		return nil
+	})
+	mon, err := parentOf(strconv.Itoa(st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := anonHugeKB(t, mon); n != 0 {
+		t.Errorf("monitor %d: AnonHugePages %d kB, want none", mon, n)
+	}
+}
+
+// anonHugeKB is AnonHugePages of /proc/PID/smaps_rollup, in kB.
+func anonHugeKB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "AnonHugePages:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatalf("smaps_rollup of %d: %q: %v", pid, line, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("smaps_rollup of %d has no AnonHugePages line", pid)
+	return 0
+}
+
 // mappingUse is one mapping's size and resident size, in kB.
 type mappingUse struct {
 	addr      string
