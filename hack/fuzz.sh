@@ -17,7 +17,7 @@ if [ $# -gt 1 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
 fi
 DURATION=${1:-5s}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
+TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper exclude_graphdriver_zfs containers_image_openpgp"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -23,7 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 dir=${1:?usage: $0 DIR}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
+TAGS="exclude_graphdriver_btrfs exclude_graphdriver_devicemapper exclude_graphdriver_zfs containers_image_openpgp"
 BINARIES="sandbox sandbox-monitor sandbox-cleanup sandbox-image sandbox-kube sandbox-build sandbox-service sandbox-nsenter sandbox-exec"
 for b in $BINARIES; do
 	[ -x "bin/$b" ] || { echo "stage-tests: no bin/$b: make build first" >&2; exit 125; }

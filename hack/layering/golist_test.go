@@ -13,7 +13,7 @@ import (
 )
 
 // tags are the Makefile's TAGS.
-const tags = "exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp"
+const tags = "exclude_graphdriver_btrfs exclude_graphdriver_devicemapper exclude_graphdriver_zfs containers_image_openpgp"
 
 func TestTree(t *testing.T) {
 	root, err := filepath.Abs("../..")
