@@ -21,6 +21,7 @@ import (
 	"runtime"
 
 	"sandbox/events"
+	_ "sandbox/internal/batchsysmon"      // the runtime's sysmon does not preempt the work
 	_ "sandbox/internal/hugeheap/atstart" // huge pages for the heap
 	"sandbox/network/usernet"
 	"sandbox/removal"

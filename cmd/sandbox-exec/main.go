@@ -30,6 +30,7 @@ import (
 	"sandbox/cmd/sandbox/execflags"
 	"sandbox/events"
 	"sandbox/imageuser"
+	_ "sandbox/internal/batchsysmon"      // the runtime's sysmon does not preempt the work
 	_ "sandbox/internal/hugeheap/atstart" // huge pages for the heap
 	"sandbox/internal/proc"
 	"sandbox/nsenter"

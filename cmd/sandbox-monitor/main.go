@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 
+	_ "sandbox/internal/batchsysmon" // the runtime's sysmon does not preempt the work
 	"sandbox/internal/hugeheap"
 	"sandbox/monitor"
 	"sandbox/nsinit"

@@ -13,6 +13,7 @@ import (
 
 	"sandbox/cgroupv2/systemd"
 	"sandbox/container"
+	_ "sandbox/internal/batchsysmon"      // the runtime's sysmon does not preempt the work
 	_ "sandbox/internal/hugeheap/atstart" // huge pages for the heap
 	_ "sandbox/internal/nproc"            // before the Go runtime: one line, not a dump, when the process limit is reached
 	"sandbox/network/usernet"

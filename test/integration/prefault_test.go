@@ -116,6 +116,79 @@ func TestCommandHeapHugePages(t *testing.T) {
 	}
 }
 
+// TestSysmonBatch: in a command of the sandbox binary and in a monitor,
+// the Go runtime's sysmon (the first thread after the main one) runs
+// under SCHED_BATCH (internal/batchsysmon) and the main thread does not.
+// Rootless tier.
+func TestSysmonBatch(t *testing.T) {
+	t.Parallel()
+	id := detached(t, "--network", "none", "busybox", "sleep", "300")
+	st := waitState(t, id, "running")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wait := command(ctx, nil, "wait", id)
+	if err := wait.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		wait.Process.Kill()
+		wait.Wait()
+	}()
+	mon, err := parentOf(strconv.Itoa(st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		what string
+		pid  int
+	}{{"sandbox wait", wait.Process.Pid}, {"monitor", mon}} {
+		eventually(t, 10*time.Second, func() error {
+			tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p.pid))
+			if err != nil {
+				return err
+			}
+			first := 0
+			for _, e := range tids {
+				tid, err := strconv.Atoi(e.Name())
+				if err == nil && tid > p.pid && (first == 0 || tid < first) {
+					first = tid
+				}
+			}
+			if first == 0 {
+				return fmt.Errorf("%s (pid %d): no thread after the main one", p.what, p.pid)
+			}
+			if pol := schedPolicy(t, p.pid, first); pol != 3 {
+				return fmt.Errorf("%s (pid %d): thread %d (sysmon) has policy %d, want SCHED_BATCH (3)", p.what, p.pid, first, pol)
+			}
+			if pol := schedPolicy(t, p.pid, p.pid); pol != 0 {
+				return fmt.Errorf("%s (pid %d): main thread has policy %d, want SCHED_OTHER (0)", p.what, p.pid, pol)
+			}
+			return nil
+		})
+	}
+}
+
+// schedPolicy is the scheduling policy of thread tid of process pid
+// (field 41 of its stat).
+func schedPolicy(t *testing.T, pid, tid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 39 {
+		t.Fatalf("stat of %d/%d: %q", pid, tid, s)
+	}
+	p, err := strconv.Atoi(f[38])
+	if err != nil {
+		t.Fatalf("stat of %d/%d: %q: %v", pid, tid, s, err)
+	}
+	return p
+}
+
 // anonHugeKB is AnonHugePages of /proc/PID/smaps_rollup, in kB.
 func anonHugeKB(t *testing.T, pid int) int {
 	t.Helper()
