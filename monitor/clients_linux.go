@@ -101,11 +101,22 @@ func (m *monitor) accept(rc syscall.RawConn) {
 	}
 }
 
+// Output is read into a buffer of minCopyBuf that doubles, up to
+// maxCopyBuf, each time a read fills it: most containers write little,
+// and a buffer of 32 KiB made at the start cost the monitor 16 page
+// faults per start on the way from the container's exit to its status
+// (the goroutines first run once the container has exited), and the idle
+// monitor their memory.
+const (
+	minCopyBuf = 4 << 10
+	maxCopyBuf = 32 << 10
+)
+
 // copyOut copies one output stream of the container to the log and the
 // clients until it ends (EOF, or EIO from a terminal whose other end closed).
 func (m *monitor) copyOut(name string, frame byte, r *os.File) {
 	defer r.Close()
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, minCopyBuf)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -113,6 +124,9 @@ func (m *monitor) copyOut(name string, frame byte, r *os.File) {
 				log.Printf("write log: %v", lerr)
 			}
 			m.broadcast(frame, buf[:n])
+			if n == len(buf) && len(buf) < maxCopyBuf {
+				buf = make([]byte, 2*len(buf))
+			}
 		}
 		if err != nil {
 			return

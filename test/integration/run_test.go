@@ -367,6 +367,32 @@ func TestStdoutStderr(t *testing.T) {
 	}
 }
 
+// TestLargeOutput: output much larger than the monitor's read buffer
+// (4 KiB, growing to 32 KiB as reads fill it) reaches the command and the
+// log whole and in order, on both streams.
+func TestLargeOutput(t *testing.T) {
+	t.Parallel()
+	var want strings.Builder
+	for i := 1; i <= 100000; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	script := "seq 1 100000; seq 1 100000 >&2"
+	r := sb(t, "run", "--rm", "--network", "none", "busybox", "sh", "-c", script)
+	if r.code != 0 || r.stdout != want.String() || r.stderr != want.String() {
+		t.Fatalf("run: exit %d, stdout %d bytes, stderr %d bytes, want 0 and %d bytes each, the same as seq's",
+			r.code, len(r.stdout), len(r.stderr), want.Len())
+	}
+	id := detached(t, "--network", "none", "busybox", "sh", "-c", script)
+	if w := sb(t, "wait", id); w.code != 0 || w.stdout != "0\n" {
+		t.Fatalf("wait: %s", w)
+	}
+	logs := sb(t, "logs", id)
+	if logs.code != 0 || logs.stdout != want.String() || logs.stderr != want.String() {
+		t.Fatalf("logs: exit %d, stdout %d bytes, stderr %d bytes, want 0 and %d bytes each, the same as seq's",
+			logs.code, len(logs.stdout), len(logs.stderr), want.Len())
+	}
+}
+
 // openPty returns a terminal pair for a test.
 // onTerminal runs cmd with slave as its controlling terminal and standard
 // streams, types input on master after delay, and returns everything the
