@@ -353,15 +353,38 @@ func closeAll(fds []int) {
 	}
 }
 
-// wait reaps the init and returns its status.
+// wait reaps the init and returns its status. It waits for the init's
+// exit on a pidfd through Go's poller, which leaves the monitor's one
+// processor (GOMAXPROCS=1) to the goroutines that copy the container's
+// output: blocked in wait4, the goroutine held it, and those goroutines
+// first ran once a short container had already exited, on the way to
+// its status. Without a pollable pidfd (Linux before 5.10), wait4 blocks.
 func (p *pendingInit) wait() (unix.WaitStatus, error) {
 	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(p.pid, &ws, 0, nil)
-		if err != unix.EINTR {
-			return ws, err
+	reap := func(options int) (bool, error) {
+		for {
+			pid, err := unix.Wait4(p.pid, &ws, options, nil)
+			if err != unix.EINTR {
+				return pid != 0 || err != nil, err
+			}
 		}
 	}
+	if fd, err := unix.PidfdOpen(p.pid, unix.PIDFD_NONBLOCK); err == nil {
+		f := os.NewFile(uintptr(fd), "pidfd")
+		defer f.Close()
+		if rc, err := f.SyscallConn(); err == nil {
+			var werr error
+			if err := rc.Read(func(uintptr) bool {
+				var done bool
+				done, werr = reap(unix.WNOHANG)
+				return done
+			}); err == nil {
+				return ws, werr
+			}
+		}
+	}
+	_, err := reap(0)
+	return ws, err
 }
 
 // initAttr are the init's clone flags. No new mount namespace: the init
