@@ -28,7 +28,6 @@
 package batchsysmon
 
 import (
-	"os"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -39,16 +38,25 @@ const schedBatch = 3 // SCHED_BATCH
 func init() { batch(sysmonThread()) }
 
 // sysmonThread returns the id of the thread that runtime.main started
-// first, 0 when there is none or the task list cannot be read.
+// first, 0 when there is none or the task list cannot be read. It reads
+// the list with plain system calls into a buffer on the stack: this runs
+// in every start, before os is initialised.
 func sysmonThread() int {
-	d, err := os.Open("/proc/self/task")
+	fd, err := syscall.Open("/proc/self/task", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
 	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	self := syscall.Getpid()
-	return firstAfter(self, names)
+	defer syscall.Close(fd)
+	var names []string
+	var buf [2048]byte
+	for {
+		n, err := syscall.Getdents(fd, buf[:])
+		if err != nil || n <= 0 {
+			break
+		}
+		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
+	}
+	return firstAfter(syscall.Getpid(), names)
 }
 
 // firstAfter picks, of the thread ids names (decimal), the first one

@@ -20,19 +20,7 @@ import (
 // shows that the check can tell the two apart. Rootless tier.
 func TestCommandCodePrefaulted(t *testing.T) {
 	t.Parallel()
-	id := detached(t, "--network", "none", "busybox", "sleep", "300")
-	st := waitState(t, id, "running")
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	wait := command(ctx, nil, "wait", id)
-	if err := wait.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		wait.Process.Kill()
-		wait.Wait()
-	}()
+	waitPid, mon := waitingCommand(t)
 	bin, err := filepath.EvalSymlinks(env.bin)
 	if err != nil {
 		t.Fatal(err)
@@ -40,12 +28,12 @@ func TestCommandCodePrefaulted(t *testing.T) {
 	// The hook runs before the Go runtime: once the runtime has started
 	// threads, the binary is mapped as the hook left it.
 	eventually(t, 10*time.Second, func() error {
-		if n := threads(wait.Process.Pid); n < 2 {
-			return fmt.Errorf("sandbox wait (pid %d) has %d threads, want the Go runtime's", wait.Process.Pid, n)
+		if n := threads(waitPid); n < 2 {
+			return fmt.Errorf("sandbox wait (pid %d) has %d threads, want the Go runtime's", waitPid, n)
 		}
 		return nil
 	})
-	maps := readOnlyMappings(t, wait.Process.Pid, bin)
+	maps := readOnlyMappings(t, waitPid, bin)
 	if len(maps) < 2 {
 		t.Fatalf("sandbox wait: %d read-only mappings of %s, want its code and its constant data: %v", len(maps), bin, maps)
 	}
@@ -57,10 +45,6 @@ func TestCommandCodePrefaulted(t *testing.T) {
 
 	// The monitor's binary is not populated: once it has shed its
 	// start-up's pages (monitor.shedStartup), little of it is resident.
-	mon, err := parentOf(strconv.Itoa(st.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
 	monExe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", mon))
 	if err != nil {
 		t.Fatal(err)
@@ -86,31 +70,15 @@ func TestCommandHeapHugePages(t *testing.T) {
 	if err != nil || bytes.Contains(mode, []byte("[never]")) {
 		t.Skipf("no transparent huge pages on this kernel (%q, %v)", mode, err)
 	}
-	id := detached(t, "--network", "none", "busybox", "sleep", "300")
-	st := waitState(t, id, "running")
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	wait := command(ctx, nil, "wait", id)
-	if err := wait.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		wait.Process.Kill()
-		wait.Wait()
-	}()
+	waitPid, mon := waitingCommand(t)
 	// Its package inits have run once it opens its store: by then the
 	// heap has taken a huge page.
 	eventually(t, 10*time.Second, func() error {
-		if n := anonHugeKB(t, wait.Process.Pid); n < 2048 {
-			return fmt.Errorf("sandbox wait (pid %d): AnonHugePages %d kB, want at least one huge page (2048 kB)", wait.Process.Pid, n)
+		if n := anonHugeKB(t, waitPid); n < 2048 {
+			return fmt.Errorf("sandbox wait (pid %d): AnonHugePages %d kB, want at least one huge page (2048 kB)", waitPid, n)
 		}
 		return nil
 	})
-	mon, err := parentOf(strconv.Itoa(st.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if n := anonHugeKB(t, mon); n != 0 {
 		t.Errorf("monitor %d: AnonHugePages %d kB, want none", mon, n)
 	}
@@ -122,27 +90,11 @@ func TestCommandHeapHugePages(t *testing.T) {
 // Rootless tier.
 func TestSysmonBatch(t *testing.T) {
 	t.Parallel()
-	id := detached(t, "--network", "none", "busybox", "sleep", "300")
-	st := waitState(t, id, "running")
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	wait := command(ctx, nil, "wait", id)
-	if err := wait.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		wait.Process.Kill()
-		wait.Wait()
-	}()
-	mon, err := parentOf(strconv.Itoa(st.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitPid, mon := waitingCommand(t)
 	for _, p := range []struct {
 		what string
 		pid  int
-	}{{"sandbox wait", wait.Process.Pid}, {"monitor", mon}} {
+	}{{"sandbox wait", waitPid}, {"monitor", mon}} {
 		eventually(t, 10*time.Second, func() error {
 			tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p.pid))
 			if err != nil {
@@ -207,6 +159,31 @@ func anonHugeKB(t *testing.T, pid int) int {
 	}
 	t.Fatalf("smaps_rollup of %d has no AnonHugePages line", pid)
 	return 0
+}
+
+// waitingCommand starts a detached container and a `sandbox wait` for
+// it, and returns that command's pid and the container's monitor's; the
+// command is killed when the test ends.
+func waitingCommand(t *testing.T) (waitPid, monitor int) {
+	t.Helper()
+	id := detached(t, "--network", "none", "busybox", "sleep", "300")
+	st := waitState(t, id, "running")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	wait := command(ctx, nil, "wait", id)
+	if err := wait.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		wait.Process.Kill()
+		wait.Wait()
+		cancel()
+	})
+	mon, err := parentOf(strconv.Itoa(st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wait.Process.Pid, mon
 }
 
 // mappingUse is one mapping's size and resident size, in kB.
