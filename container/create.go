@@ -498,11 +498,15 @@ func (r *Runtime) make(ctx context.Context, o *CreateOptions, p *prepared) (c *C
 		return nil, err
 	}
 	// The init, waiting for the go-ahead, makes the mount points it can
-	// while this process writes the configuration (nsinit.Prepare).
+	// while this process writes the configuration files and the
+	// configuration (nsinit.Prepare): its part is the longer one.
 	if p.launch != nil {
 		if mon, err := p.launch.wait(); err == nil {
 			mon.Prepare(nsinit.Prepare{Rootfs: rootfs, Mounts: nsinit.PrepareMounts(cfg.Spec.Mounts)})
 		}
+	}
+	if err := r.writeEtcFiles(c.RunDir, cfg); err != nil {
+		return nil, err
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

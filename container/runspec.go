@@ -155,9 +155,6 @@ func (r *Runtime) buildSpec(cfg *spec.Config, o *CreateOptions, f *flags, img *v
 	} else if cfg.Host.Addresses, err = network.AddressesFor(f.netw.net); err != nil {
 		return err
 	}
-	if err := r.writeEtcFiles(runDir, cfg); err != nil {
-		return err
-	}
 	mounts, made, err := r.prepareVolumes(withImageVolumes(f.mounts, img.Volumes), rootfs, user.UID, user.GID, uidMap, gidMap)
 	if err != nil {
 		return err
