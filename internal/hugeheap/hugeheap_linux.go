@@ -49,5 +49,7 @@ func Back() {
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(probe))) &^ (hugePage - 1)
 	probe = nil
 	syscall.RawSyscall(syscall.SYS_MADVISE, base, window, madvHugepage)
-	syscall.RawSyscall(syscall.SYS_MADVISE, base, hugePage, madvCollapse)
+	// A collapse copies the touched pages and may compact memory first:
+	// a system call the runtime is told of, as one that may take long.
+	syscall.Syscall(syscall.SYS_MADVISE, base, hugePage, madvCollapse)
 }
