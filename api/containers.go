@@ -118,14 +118,35 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 }
 
 // startContainer starts a container with its monitor stream held
-// (liveContainer), handing it to the attach sessions that wait.
+// (liveContainer), handing it to the attach sessions that wait. A wait
+// that finds no container while its start is in progress waits for the
+// start (starting) and then finds the stream.
 func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("id")
 	if r.URL.Query().Get("checkpoint") != "" {
 		return notSupported("checkpoints")(w, r)
 	}
+	c, err := s.rt.Lookup(ref)
+	if err != nil {
+		return ctrErr(ref, err)
+	}
+	s.mu.Lock()
+	if s.starting[c.ID] != nil {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	starting := make(chan struct{})
+	s.starting[c.ID] = starting
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.starting, c.ID)
+		s.mu.Unlock()
+		close(starting)
+	}()
 	// The container outlives the request.
-	c, started, err := s.rt.StartContainer(context.Background(), ref, true)
+	c, started, err := s.rt.StartContainer(context.Background(), c.ID, true)
 	if err != nil {
 		if strings.Contains(err.Error(), "already running") {
 			w.WriteHeader(http.StatusNotModified)
@@ -452,8 +473,16 @@ func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Time) (int, error) {
 	for {
 		s.mu.Lock()
-		l := s.live[id]
+		l, starting := s.live[id], s.starting[id]
 		s.mu.Unlock()
+		if l == nil && starting != nil {
+			select {
+			case <-starting:
+				continue
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
 		// A start made here: its exit, unless it came long before.
 		if l != nil && !l.started.IsZero() && (!l.exited() || l.started.After(arrived.Add(-2*time.Second))) {
 			select {
@@ -468,7 +497,14 @@ func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Tim
 			if l != nil && l.exited() {
 				return l.code, nil
 			}
-			return 0, notFound("No such container: %s", id)
+			// A start made here since the look above: its stream.
+			s.mu.Lock()
+			now, starting := s.live[id], s.starting[id]
+			s.mu.Unlock()
+			if now == l && starting == nil {
+				return 0, notFound("No such container: %s", id)
+			}
+			continue
 		}
 		if err != nil {
 			return 0, err

@@ -60,13 +60,17 @@ type Server struct {
 	active atomic.Int64
 	last   atomic.Int64
 
-	// mu guards live, pending and execs.
+	// mu guards live, pending, starting and execs.
 	mu sync.Mutex
 	// live are the containers whose monitor stream this server holds:
 	// those it started, and those it attached to. By container id.
 	live map[string]*liveContainer
 	// pending are attach sessions waiting for their container to start.
 	pending map[string][]*session
+	// starting are the starts in progress, by container id: each channel
+	// is closed once its start is in live or has failed. A short
+	// container can exit and be removed before its start returns.
+	starting map[string]chan struct{}
 	// execs are the exec instances created, by exec id.
 	execs map[string]*execInstance
 }
@@ -76,6 +80,7 @@ func New(o Options) *Server {
 	s := &Server{
 		rt: o.Runtime, version: o.Version, log: o.Log, idle: o.Idle,
 		live: map[string]*liveContainer{}, pending: map[string][]*session{}, execs: map[string]*execInstance{},
+		starting: map[string]chan struct{}{},
 	}
 	s.trace = os.Getenv("SANDBOX_API_TRACE") == "1"
 	if s.log == nil {

@@ -183,6 +183,16 @@ func TestAPIDockerCLI(t *testing.T) {
 			t.Errorf("a command that is not there: want exit 127:\n%s", r)
 		}
 	})
+	// A short container may exit and be removed while the server is
+	// still returning from its start: the client's wait (sent before the
+	// start) must still get the status, never "No such container".
+	t.Run("run-rm-short", func(t *testing.T) {
+		for i := range 30 {
+			if r := s.docker(t, "", "run", "--rm", "busybox", "sh", "-c", fmt.Sprintf("exit %d", i%5)); r.code != i%5 || r.stderr != "" {
+				t.Fatalf("run %d: want exit %d and no error:\n%s", i, i%5, r)
+			}
+		}
+	})
 	t.Run("detached", func(t *testing.T) {
 		id := strings.TrimSpace(s.dockerOK(t, "run", "-d", "--name", "apid", "-e", "FOO=bar", "-p", "127.0.0.1::80", "busybox",
 			"sh", "-c", "echo start; echo $FOO; trap 'exit 0' TERM; while :; do sleep 0.1; done"))
