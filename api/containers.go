@@ -12,6 +12,7 @@ import (
 
 	"sandbox/attach"
 	"sandbox/container"
+	"sandbox/internal/proc"
 	"sandbox/network/usernet"
 	"sandbox/spec"
 
@@ -529,18 +530,37 @@ func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Tim
 	}
 }
 
+// waitRemoved waits for the container to be gone. A --rm container's
+// removal is the last work of its monitor, which has become its cleanup:
+// the wait hears of that process's end rather than looking every 20 ms
+// (docker run --rm waits so for every container). A removal made by
+// another process is looked for every 20 ms.
 func (s *Server) waitRemoved(ctx context.Context, id string) error {
 	for {
-		if _, err := s.rt.Lookup(id); errors.Is(err, container.ErrNoSuchContainer) {
+		c, err := s.rt.Lookup(id)
+		if errors.Is(err, container.ErrNoSuchContainer) {
 			return nil
+		}
+		if err == nil {
+			if st, err := spec.ReadState(c.RunDir); err == nil && proc.Alive(st.MonitorPid, st.MonitorStart) {
+				proc.AwaitEnd(st.MonitorPid, st.MonitorStart, removalLook)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(removalLook):
 		}
 	}
 }
+
+// removalLook is how often waitRemoved looks for a removal it cannot
+// hear of.
+const removalLook = 20 * time.Millisecond
 
 // writeBody writes v as JSON after the headers were sent.
 func writeBody(w http.ResponseWriter, v any) {
