@@ -471,11 +471,17 @@ func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// streamOf is the monitor stream this server holds for container id, and
+// its start in progress here; either may be nil.
+func (s *Server) streamOf(id string) (*liveContainer, chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live[id], s.starting[id]
+}
+
 func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Time) (int, error) {
 	for {
-		s.mu.Lock()
-		l, starting := s.live[id], s.starting[id]
-		s.mu.Unlock()
+		l, starting := s.streamOf(id)
 		if l == nil && starting != nil {
 			select {
 			case <-starting:
@@ -499,10 +505,7 @@ func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Tim
 				return l.code, nil
 			}
 			// A start made here since the look above: its stream.
-			s.mu.Lock()
-			now, starting := s.live[id], s.starting[id]
-			s.mu.Unlock()
-			if now == l && starting == nil {
+			if now, starting := s.streamOf(id); now == l && starting == nil {
 				return 0, notFound("No such container: %s", id)
 			}
 			continue
