@@ -590,12 +590,14 @@ func (r *Runtime) image(ctx context.Context, o *CreateOptions) (*storage.Image, 
 		return nil, err
 	}
 	if pull == PullAlways {
+		r.beforePull()
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
 	}
 	img, err := r.Store.ResolveImage(o.Image)
 	if errors.Is(err, storage.ErrNoSuchImage) && pull == PullMissing {
+		r.beforePull()
 		if err := r.Store.Pull(ctx, o.Image, storage.PullOptions{Progress: o.Progress}); err != nil {
 			return nil, err
 		}
@@ -605,6 +607,12 @@ func (r *Runtime) image(ctx context.Context, o *CreateOptions) (*storage.Image, 
 		return nil, fmt.Errorf("%w (and --pull=never)", err)
 	}
 	return img, err
+}
+
+func (r *Runtime) beforePull() {
+	if r.BeforePull != nil {
+		r.BeforePull()
+	}
 }
 
 func newID() (string, error) {

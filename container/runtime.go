@@ -78,6 +78,10 @@ type Runtime struct {
 	// anything (a --replace's removal, the claim of the run directory):
 	// the caller's signal handlers, which it sets up meanwhile.
 	BeforeChanges func()
+	// BeforePull, when set, is called before Create or Run pulls an
+	// image: the caller's turn to start a container (package prerun) is
+	// not held while the network is waited on.
+	BeforePull func()
 }
 
 // New returns a runtime over an open store.

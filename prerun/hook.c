@@ -30,6 +30,9 @@
 //	    namespace), and it is what a user runs when the keeper is stuck.
 //	    The command line says so, not the environment, so that no child
 //	    inherits it. Read from /proc/self/cmdline (its first 4 KiB).
+//	    Before it joins, a `sandbox [GLOBAL FLAGS] run ...` waits for its
+//	    turn to start a container while as many starts as the process has
+//	    CPUs are under way already (startslot.c).
 //	    Once joined, for `sandbox [GLOBAL FLAGS] run ...` the hook also
 //	    starts the monitor of the container to be made (early.c), whose
 //	    start then overlaps this process's; Go adopts it or ends it. For
@@ -322,6 +325,8 @@ __attribute__((constructor(101))) static void sandbox_hook(void) {
 	} else {
 		runtime_dir();
 		read_cmdline();
+		// First: a run that waits for its turn has done nothing yet.
+		sandbox_start_turn(args_after_argv0(), cmdline_end);
 		join_keeper(!command_is_check());
 		if (sandbox_hook_state == HOOK_JOINED) {
 			sandbox_short_exec(cmdline, cmdline_end, cmdline_whole);

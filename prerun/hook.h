@@ -52,4 +52,16 @@ void sandbox_prefault_self(void);
 // executed (shortexec.c).
 void sandbox_short_exec(const char *cmdline, const char *end, int whole);
 
+// sandbox_start_turn waits for a turn to start a container when the
+// arguments from args to end (as for sandbox_hook_command) are `run`: at
+// most one start under way per CPU (startslot.c). The turn is held by
+// sandbox_start_slot, -1 when the process holds none.
+void sandbox_start_turn(const char *args, const char *end);
+extern int sandbox_start_slot;
+
+// sandbox_take_start_slot takes one of slots turns in dir, waiting up to
+// wait_ms when all are taken: the descriptor that holds it, or -1 when it
+// has none (startslot.c).
+int sandbox_take_start_slot(const char *dir, int slots, int wait_ms);
+
 #endif

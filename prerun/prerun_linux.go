@@ -17,6 +17,8 @@ extern char sandbox_early_id[65];
 extern char sandbox_early_run_dir[4096];
 extern char sandbox_early_binary[4096];
 extern int sandbox_early_plan(const char *args, const char *end, const char **run_root, int *shape);
+extern int sandbox_start_slot;
+extern int sandbox_take_start_slot(const char *dir, int slots, int wait_ms);
 #include <stdlib.h>
 */
 import "C"
@@ -25,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -176,4 +179,31 @@ func earlyPlan(args []string) (early bool, runRoot string, earlyInit bool) {
 		runRoot = C.GoString(root)
 	}
 	return n != 0, runRoot, shape != 0
+}
+
+var slotReleased sync.Once
+
+// HoldsStartSlot reports whether this process holds a turn to start a
+// container (startslot.c): a `sandbox run` does from before its Go
+// runtime until ReleaseStartSlot.
+func HoldsStartSlot() bool { return C.sandbox_start_slot >= 0 }
+
+// ReleaseStartSlot gives back this process's turn to start a container,
+// if it holds one: once the container has started, and before anything
+// that waits on more than the CPUs (a pull). Later calls do nothing.
+func ReleaseStartSlot() {
+	slotReleased.Do(func() {
+		if fd := int(C.sandbox_start_slot); fd >= 0 {
+			C.sandbox_start_slot = -1
+			syscall.Close(fd)
+		}
+	})
+}
+
+// takeStartSlot is the hook's taking of one of slots turns in dir, waiting
+// up to wait: the descriptor that holds the turn, or -1. For tests.
+func takeStartSlot(dir string, slots int, wait time.Duration) int {
+	c := C.CString(dir)
+	defer C.free(unsafe.Pointer(c))
+	return int(C.sandbox_take_start_slot(c, C.int(slots), C.int(wait.Milliseconds())))
 }

@@ -11,6 +11,7 @@ import (
 	"sandbox/attach"
 	"sandbox/container"
 	"sandbox/internal/runflags"
+	"sandbox/prerun"
 	"sandbox/spec"
 
 	"github.com/spf13/cobra"
@@ -179,7 +180,12 @@ func runContainer(ctx context.Context, g *globals, o *container.CreateOptions, a
 	// A foreground run --rm removes its container itself (below).
 	rt.RemovesOnReturn = !a.detach
 	rt.BeforeChanges = func() { <-caught }
+	// The turn to start a container that the pre-runtime hook took
+	// (prerun/startslot.c) is given back before a pull and once the
+	// container runs: it covers the start, not the container's life.
+	rt.BeforePull = prerun.ReleaseStartSlot
 	c, started, err := rt.Run(ctx, o, !a.detach)
+	prerun.ReleaseStartSlot()
 	if err != nil {
 		var ee *spec.ExitError
 		if c != nil && !errors.As(err, &ee) {
