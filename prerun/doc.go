@@ -1,7 +1,9 @@
 // Package prerun is the C that runs in every sandbox process before the Go
 // runtime starts (hook.c, a constructor): it becomes the per-user keeper,
 // or joins the keeper's user and mount namespaces, and marks inherited
-// descriptors close-on-exec; for `sandbox run` it then starts the
+// descriptors close-on-exec; for `sandbox run` it first waits for a turn
+// to start a container (startslot.c: one start under way per CPU; the
+// command gives the turn back, ReleaseStartSlot) and then starts the
 // container's monitor (early.c), which the engine adopts
 // (TakeEarlyMonitor) or ends (EndEarlyMonitor); in the sandbox binary it
 // last maps the binary's code and constant data in one call
