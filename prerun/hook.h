@@ -58,6 +58,7 @@ void sandbox_short_exec(const char *cmdline, const char *end, int whole);
 // sandbox_start_slot, -1 when the process holds none.
 void sandbox_start_turn(const char *args, const char *end);
 extern int sandbox_start_slot;
+extern long sandbox_start_slot_waited_ms;
 
 // sandbox_take_start_slot takes one of slots turns in dir, waiting up to
 // wait_ms when all are taken: the descriptor that holds it, or -1 when it

@@ -18,6 +18,7 @@ extern char sandbox_early_run_dir[4096];
 extern char sandbox_early_binary[4096];
 extern int sandbox_early_plan(const char *args, const char *end, const char **run_root, int *shape);
 extern int sandbox_start_slot;
+extern long sandbox_start_slot_waited_ms;
 extern int sandbox_take_start_slot(const char *dir, int slots, int wait_ms);
 #include <stdlib.h>
 */
@@ -187,6 +188,18 @@ var slotReleased sync.Once
 // container (startslot.c): a `sandbox run` does from before its Go
 // runtime until ReleaseStartSlot.
 func HoldsStartSlot() bool { return C.sandbox_start_slot >= 0 }
+
+// StartSlotWait is how long the hook waited for this process's turn to
+// start a container, and whether it got one (asked before
+// ReleaseStartSlot): waited is negative when it did not wait (a turn was
+// free, or the command is not run).
+func StartSlotWait() (waited time.Duration, got bool) {
+	ms := int64(C.sandbox_start_slot_waited_ms)
+	if ms < 0 {
+		return -1, HoldsStartSlot()
+	}
+	return time.Duration(ms) * time.Millisecond, HoldsStartSlot()
+}
 
 // ReleaseStartSlot gives back this process's turn to start a container,
 // if it holds one: once the container has started, and before anything

@@ -51,6 +51,9 @@
 
 // The descriptor holding this process's turn, -1 when it holds none.
 int sandbox_start_slot = -1;
+// How long the last sandbox_take_start_slot waited for a turn, in
+// milliseconds: -1 when it found one free (or none to take).
+long sandbox_start_slot_waited_ms = -1;
 // How long a run waits for a turn at most.
 const int sandbox_start_slot_wait_ms = 5000;
 
@@ -156,9 +159,14 @@ int sandbox_take_start_slot(const char *dir, int slots, int wait_ms) {
 		fds[n++] = fd;
 	}
 	int got = -1;
+	sandbox_start_slot_waited_ms = -1;
 	if (n > 0) {
 		int mine = getpid() % n;
-		if (wait_lock(fds[mine], wait_ms) == 0) {
+		long long began = now_ms();
+		int rc = wait_lock(fds[mine], wait_ms);
+		if (wait_ms > 0)
+			sandbox_start_slot_waited_ms = now_ms() - began;
+		if (rc == 0) {
 			got = fds[mine];
 			fds[mine] = -1;
 		}

@@ -20,6 +20,9 @@ func TestStartSlotTurns(t *testing.T) {
 	if a < 0 || b < 0 {
 		t.Fatalf("two free turns of two: got descriptors %d and %d", a, b)
 	}
+	if waited, _ := StartSlotWait(); waited >= 0 {
+		t.Errorf("a free turn recorded a wait of %v", waited)
+	}
 	for i, fd := range []int{a, b} {
 		if flags, err := fcntl(fd, syscall.F_GETFD); err != nil || flags&syscall.FD_CLOEXEC == 0 {
 			t.Errorf("turn %d: descriptor %d not close-on-exec (flags %#x, %v)", i, fd, flags, err)
@@ -37,6 +40,9 @@ func TestStartSlotTurns(t *testing.T) {
 	}
 	if d := time.Since(begin); d < 150*time.Millisecond || d > 3*time.Second {
 		t.Errorf("the wait for a turn took %v, want its limit of 150ms", d)
+	}
+	if waited, _ := StartSlotWait(); waited < 150*time.Millisecond || waited > 3*time.Second {
+		t.Errorf("the wait recorded is %v, want about 150ms", waited)
 	}
 
 	// A turn given back ends the wait. The wait is on slot pid%2: give

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"sandbox/events"
 	"sandbox/storage"
@@ -50,12 +51,27 @@ func checkGlobals(p podmanGlobals) (notices []string, err error) {
 	if !contains(eventsBackends, p.eventsBackend) {
 		return nil, fmt.Errorf("%q is not a valid events backend: choose from %s", p.eventsBackend, strings.Join(eventsBackends, ", "))
 	}
-	if p.logLevel == "debug" || p.logLevel == "trace" {
+	if p.debug() {
 		if p.runtime != "" || len(p.runtimeFlags) > 0 {
 			notices = append(notices, "--runtime and --runtime-flag change nothing: sandbox runs containers with its own init")
 		}
 	}
 	return notices, nil
+}
+
+// debug reports whether --log-level asks for sandbox's notices.
+func (p podmanGlobals) debug() bool { return p.logLevel == "debug" || p.logLevel == "trace" }
+
+// turnNotice is the notice of a run that waited for its turn to start a
+// container (prerun.StartSlotWait), "" when it did not wait.
+func turnNotice(waited time.Duration, got bool) string {
+	if waited < 0 {
+		return ""
+	}
+	if !got {
+		return fmt.Sprintf("waited %v for a turn to start a container (one start under way per CPU), then went on without one", waited)
+	}
+	return fmt.Sprintf("waited %v for a turn to start a container (one start under way per CPU)", waited)
 }
 
 func contains(list []string, s string) bool {

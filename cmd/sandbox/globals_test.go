@@ -5,6 +5,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckGlobals(t *testing.T) {
@@ -40,5 +41,26 @@ func TestCheckGlobals(t *testing.T) {
 	}
 	if p := (podmanGlobals{eventsBackend: "none"}); p.journal("/run").Path != "" {
 		t.Error("--events-backend=none still records events")
+	}
+}
+
+// The debug notice of a run that waited for its turn to start a
+// container: none without a wait, the wait's length, and whether the run
+// went on without a turn. Unit tier.
+func TestTurnNotice(t *testing.T) {
+	for _, tc := range []struct {
+		waited time.Duration
+		got    bool
+		want   string
+	}{
+		{-1, true, ""},
+		{-1, false, ""},
+		{1500 * time.Millisecond, true, "waited 1.5s for a turn to start a container (one start under way per CPU)"},
+		{5 * time.Second, false, "waited 5s for a turn to start a container (one start under way per CPU), then went on without one"},
+		{0, true, "waited 0s for a turn to start a container (one start under way per CPU)"},
+	} {
+		if got := turnNotice(tc.waited, tc.got); got != tc.want {
+			t.Errorf("turnNotice(%v, %v) = %q, want %q", tc.waited, tc.got, got, tc.want)
+		}
 	}
 }

@@ -114,6 +114,11 @@ func newRootCommand(g *globals, args []string) *cobra.Command {
 		if err != nil {
 			return spec.NewExitError(spec.ExitSandbox, err)
 		}
+		if g.podman.debug() {
+			if n := turnNotice(prerun.StartSlotWait()); n != "" {
+				notices = append(notices, n)
+			}
+		}
 		for _, n := range notices {
 			fmt.Fprintln(os.Stderr, "DEBU:", n)
 		}

@@ -38,7 +38,7 @@ func TestRunTakesTurns(t *testing.T) {
 	// 1. All taken: a run waits, one thread, no child.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := command(ctx, nil, "run", "--rm", "--network", "none", "busybox", "true")
+	cmd := command(ctx, nil, "--log-level", "debug", "run", "--rm", "--network", "none", "busybox", "true")
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	begin := time.Now()
@@ -80,6 +80,10 @@ func TestRunTakesTurns(t *testing.T) {
 	}
 	if d := time.Since(begin); d < time.Second {
 		t.Errorf("run took %v: it did not wait for its turn", d)
+	}
+	// --log-level debug tells of the wait.
+	if !strings.Contains(out.String(), "for a turn to start a container") {
+		t.Errorf("run --log-level debug does not tell of its wait for a turn: %q", out.String())
 	}
 
 	// 4. A foreground run holds no turn once its container runs.
