@@ -92,7 +92,7 @@ static long long now_ms(void) {
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-// glibc before 2.35 names the field only.
+// Not every glibc defines the name of this field of struct sigevent.
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
