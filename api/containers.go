@@ -535,9 +535,11 @@ func (s *Server) waitExit(ctx context.Context, id, cond string, arrived time.Tim
 
 // waitRemoved waits for the container to be gone. A --rm container's
 // removal is the last work of its monitor, which has become its cleanup:
-// the wait hears of that process's end rather than looking every 20 ms
-// (docker run --rm waits so for every container). A removal made by
-// another process is looked for every 20 ms.
+// while that process lives, the wait sleeps on its pidfd (20 ms at a
+// time, so that a wait given up is seen) and looks again as soon as it
+// ends, not up to 20 ms later (docker run --rm waits so for every
+// container). A removal by another process, the monitor gone, is looked
+// for every 20 ms.
 func (s *Server) waitRemoved(ctx context.Context, id string) error {
 	for {
 		c, err := s.rt.Lookup(id)

@@ -184,21 +184,16 @@ func earlyPlan(args []string) (early bool, runRoot string, earlyInit bool) {
 
 var slotReleased sync.Once
 
-// HoldsStartSlot reports whether this process holds a turn to start a
-// container (startslot.c): a `sandbox run` does from before its Go
-// runtime until ReleaseStartSlot.
-func HoldsStartSlot() bool { return C.sandbox_start_slot >= 0 }
-
 // StartSlotWait is how long the hook waited for this process's turn to
-// start a container, and whether it got one (asked before
+// start a container, and whether it holds one (asked before
 // ReleaseStartSlot): waited is negative when it did not wait (a turn was
 // free, or the command is not run).
 func StartSlotWait() (waited time.Duration, got bool) {
-	ms := int64(C.sandbox_start_slot_waited_ms)
-	if ms < 0 {
-		return -1, HoldsStartSlot()
+	waited = -1
+	if ms := int64(C.sandbox_start_slot_waited_ms); ms >= 0 {
+		waited = time.Duration(ms) * time.Millisecond
 	}
-	return time.Duration(ms) * time.Millisecond, HoldsStartSlot()
+	return waited, C.sandbox_start_slot >= 0
 }
 
 // ReleaseStartSlot gives back this process's turn to start a container,

@@ -1,6 +1,7 @@
 package prerun
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -92,7 +93,7 @@ func TestStartSlotNotAFile(t *testing.T) {
 	}
 }
 
-func slotName(i int) string { return "start-slot." + string(rune('0'+i)) }
+func slotName(i int) string { return fmt.Sprintf("start-slot.%d", i) }
 
 func fcntl(fd, cmd int) (int, error) {
 	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), 0)
