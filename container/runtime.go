@@ -51,6 +51,9 @@ type Runtime struct {
 	opening chan struct{}
 	opened  *storage.Store
 	openErr error
+	// warmed, once openStoreAhead has started, is closed when the store
+	// opened has been warmed (storage.Store.Warm), or was not opened.
+	warmed chan struct{}
 	// Monitor is the sandbox-monitor binary; Self the sandbox binary (the
 	// user-mode network's helper runs it); Cleaner the sandbox-cleanup
 	// binary that a monitor becomes once its container has exited.
@@ -146,20 +149,30 @@ func (r *Runtime) openStoreAhead() {
 	if r.Store != nil || r.opening != nil || r.open == nil {
 		return
 	}
-	done := make(chan struct{})
-	r.opening = done
+	done, warmed := make(chan struct{}), make(chan struct{})
+	r.opening, r.warmed = done, warmed
 	go func() {
-		defer close(done)
-		r.opened, r.openErr = r.open()
+		defer close(warmed)
+		s, err := r.open()
+		r.opened, r.openErr = s, err
+		close(done)
+		if err == nil {
+			// While the caller looks for the image, so that making
+			// the container finds it done.
+			s.Warm()
+		}
 	}()
 }
 
-// settleStore waits for an opening that nothing waited for, so that a
-// command that fails early does not exit half-way through the store's
-// opening; the store opened is used no more.
+// settleStore waits for an opening that nothing waited for, and for the
+// warming that follows it, so that a command that fails early does not
+// exit half-way through either; the store opened is used no more.
 func (r *Runtime) settleStore() {
 	if r.opening != nil {
 		<-r.opening
+	}
+	if r.warmed != nil {
+		<-r.warmed
 	}
 }
 

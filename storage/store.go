@@ -20,6 +20,7 @@ import (
 
 	"sandbox/events"
 
+	jsoniter "github.com/json-iterator/go"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/lockfile"
 	"go.podman.io/storage/types"
@@ -243,4 +244,21 @@ func (s *Store) Status() ([][2]string, error) {
 // sends the reader back to ContainerDirectory. Nothing is created.
 func (s *Store) ContainerDataDir(id string) string {
 	return filepath.Join(s.GraphRoot(), s.GraphDriverName()+"-containers", id, "userdata")
+}
+
+// Warm does ahead what containers/storage does first when a container is
+// made, for a caller that has other work meanwhile (run, on a goroutine of
+// its own once the store is open): it reads the layer store's records,
+// which containers/storage reads at the first use of a layer and not when
+// the store opens, and builds json-iterator's encoders of the layer and
+// container records, which it builds by reflection at the first encoding
+// of each type and reuses after. Both were on the way to a container's
+// start, in its creation. A failure is met again, and told, by the use
+// that would have met it first.
+func (s *Store) Warm() {
+	_, _ = s.Store.Layers()
+	// The types containers/storage encodes (layers.json, containers.json),
+	// with the configuration it uses.
+	_, _ = jsoniter.ConfigCompatibleWithStandardLibrary.Marshal(&[]*cstorage.Layer{})
+	_, _ = jsoniter.ConfigCompatibleWithStandardLibrary.Marshal(&[]*cstorage.Container{})
 }

@@ -4,6 +4,8 @@
 package storage
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -31,5 +33,63 @@ func TestContainerDataDir(t *testing.T) {
 	}
 	if got := s.ContainerDataDir(c.ID); got != want {
 		t.Fatalf("ContainerDataDir = %s, ContainerDirectory = %s", got, want)
+	}
+}
+
+// TestWarmReadsLayers: Warm reads the layer store's records ahead of the
+// first use of a layer. Records spoiled after Warm, behind the store's
+// back, are not read again by the container's creation; without Warm,
+// that creation reads them and fails.
+func TestWarmReadsLayers(t *testing.T) {
+	for _, warm := range []bool{true, false} {
+		dir := t.TempDir()
+		o := Options{GraphRoot: filepath.Join(dir, "graph"), RunRoot: filepath.Join(dir, "run"), Driver: DriverVFS, SingleID: true}
+		s, err := Open(o)
+		if err != nil {
+			t.Skipf("no vfs store here: %v", err)
+		}
+		if _, err := s.CreateLayer("", "", nil, "", true, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Shutdown(true); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = Open(o); err != nil {
+			t.Fatal(err)
+		}
+		if warm {
+			s.Warm()
+		}
+		// Spoiled behind the store's back: its lock file and the records'
+		// modification time, which containers/storage also compares, are
+		// as they were.
+		records := filepath.Join(o.GraphRoot, "vfs-layers", "layers.json")
+		st, err := os.Stat(records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		good, err := os.ReadFile(records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(records, []byte("not json"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(records, st.ModTime(), st.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.CreateContainer("", []string{fmt.Sprintf("warm-%t", warm)}, "", "", "", nil)
+		if warm && err != nil {
+			t.Errorf("after Warm, the creation read the layer records again: %v", err)
+		}
+		if !warm && err == nil {
+			t.Errorf("without Warm, the creation did not read the spoiled layer records: the test shows nothing")
+		}
+		if err := os.WriteFile(records, good, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Shutdown(true); err != nil {
+			t.Error(err)
+		}
 	}
 }
