@@ -139,6 +139,9 @@ func preparePorts(f *netFlags, publishAll bool, img *v1.ImageConfig) error {
 			f.ports = append(f.ports, network.Port{ContainerPort: port, Protocol: proto})
 		}
 	}
+	if len(f.ports) == 0 {
+		return nil
+	}
 	lowest := unprivilegedPortStart()
 	seen := map[string]bool{}
 	for i := range f.ports {

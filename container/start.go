@@ -161,10 +161,11 @@ func (r *Runtime) adoptEarly(e *prerun.EarlyMonitor, o monitor.SpawnOptions) *la
 }
 
 // warmEncoders readies encoding/json for what the command encodes next on
-// the way to the container's start (the monitor's options, the
-// container's configuration), whose first encoding of a type reflects on
-// it: run on a goroutine of its own once the monitor is there.
+// the way to the container's start (the claim's state, the monitor's
+// options, the container's configuration), whose first encoding of a type
+// reflects on it: run on a goroutine of its own once the monitor is there.
 func warmEncoders() {
+	_, _ = json.Marshal(&spec.State{})
 	_, _ = json.Marshal(&monitor.Options{})
 	_, _ = json.Marshal(&spec.Config{})
 }
