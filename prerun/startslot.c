@@ -145,6 +145,7 @@ static int wait_lock(int fd, int wait_ms) {
 int sandbox_take_start_slot(const char *dir, int slots, int wait_ms) {
 	int fds[CPU_SETSIZE];
 	int n = 0;
+	sandbox_start_slot_waited_ms = -1;
 	if (slots > CPU_SETSIZE)
 		slots = CPU_SETSIZE;
 	for (int i = 0; i < slots; i++) {
@@ -159,7 +160,6 @@ int sandbox_take_start_slot(const char *dir, int slots, int wait_ms) {
 		fds[n++] = fd;
 	}
 	int got = -1;
-	sandbox_start_slot_waited_ms = -1;
 	if (n > 0) {
 		int mine = getpid() % n;
 		long long began = now_ms();
