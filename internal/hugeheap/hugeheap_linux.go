@@ -29,27 +29,69 @@ const (
 	madvHugepage = 14 // MADV_HUGEPAGE
 	madvCollapse = 25 // MADV_COLLAPSE
 	hugePage     = 2 << 20
-	// window is how much of the heap from the page the runtime allocates
-	// from at the call is asked for: the runtime maps its heap in chunks
-	// of 4 MiB from a random offset, and a command of sandbox uses 2-3
-	// MiB; what is not mapped is skipped by the kernel.
+	// chunk is the runtime's unit of heap growth: it maps its heap in
+	// chunks of 4 MiB, aligned to 4 MiB, each a mapping of its own. A
+	// mapping made after the hint lacks it, so the hint covers the chunk
+	// the heap is in at the call and, when too little of it is left, the
+	// next (see reserve).
+	chunk = 4 << 20
+	// reserve is the least room left in the heap's chunk at the call that
+	// a short-lived process is trusted to finish in: a run's command
+	// allocates about 1.1 MiB after it. The runtime (Go 1.26) starts its
+	// heap at a random page of the first chunk, so in some starts less than
+	// this is left; then the rest is filled with an object that is never
+	// touched, the runtime maps the next chunk at once, and the hint covers
+	// it too. The filler is at most this much, which keeps a run's heap
+	// under the size of the runtime's first collection (4 MiB).
+	reserve = 2 << 20
+	// window is how much of the heap from the huge page at the frontier
+	// is asked for: what is not mapped is skipped by the kernel.
 	window = 8 << 20
 )
 
-// probe is an object large enough to get pages of its own: the runtime
-// takes them at the lowest free address, which before the first
-// collection is the end of what the heap has used. It is not written, so
-// its pages stay untouched.
-var probe []byte
+// probe and filler are kept so that the places they took are not handed
+// out again before a collection. Neither is written, so their pages stay
+// untouched. filler takes the rest of a chunk (see reserve); probe is an
+// object large enough (probeSize) to be taken from the runtime's page
+// allocator rather than a processor's cache of free pages, and so at the
+// lowest free address, which before the first collection is the end of
+// what the heap has used.
+var probe, filler []byte
+
+// probeSize is the least size the runtime takes from its page allocator
+// directly (16 pages of 8 KiB); a smaller object may land in a hole below
+// the frontier, in the pages a processor keeps.
+const probeSize = 128 << 10
 
 // Back asks for huge pages for the heap the process allocates from now
-// and collapses the huge page its allocations so far lie in.
+// and collapses the huge pages its allocations so far lie in.
 func Back() {
-	probe = make([]byte, 64<<10)
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(probe))) &^ (hugePage - 1)
-	probe = nil
+	at := frontier()
+	advise(at)
+	if room := (at+chunk)&^(chunk-1) - at; room < reserve {
+		filler = make([]byte, room)
+		// Past the filler: the next chunk, which the runtime has just
+		// mapped.
+		advise(frontier())
+	}
+}
+
+// frontier is the address the heap allocates its next pages from.
+func frontier() uintptr {
+	probe = make([]byte, probeSize)
+	return uintptr(unsafe.Pointer(unsafe.SliceData(probe)))
+}
+
+// advise asks for huge pages from the huge page holding at, and collapses
+// that one and the next: a huge page whose range already has a page
+// touched is not taken at a fault (the faults there stay 4 KiB each), and
+// the pages the runtime hands out lie a little past the frontier too. A
+// range with nothing touched is not collapsed (EINVAL, a few µs).
+func advise(at uintptr) {
+	base := at &^ (hugePage - 1)
 	syscall.RawSyscall(syscall.SYS_MADVISE, base, window, madvHugepage)
-	// A collapse copies the touched pages and may compact memory first:
-	// a system call the runtime is told of, as one that may take long.
+	// A collapse copies the touched pages and may compact memory first: a
+	// system call the runtime is told of, as one that may take long.
 	syscall.Syscall(syscall.SYS_MADVISE, base, hugePage, madvCollapse)
+	syscall.Syscall(syscall.SYS_MADVISE, base+hugePage, hugePage, madvCollapse)
 }
