@@ -29,8 +29,9 @@ func init() { runtime.MemProfileRate = 0 }
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "init" {
 		// The init's memory goes with its execve: huge pages cost it
-		// nothing. The monitor lives on, and keeps its heap small.
-		hugeheap.Back()
+		// nothing. The monitor lives on, and keeps its heap small. The
+		// init allocates little after this (a few pages): no filler.
+		hugeheap.Back(0)
 		nsinit.Run()
 	}
 	if len(os.Args) != 3 {

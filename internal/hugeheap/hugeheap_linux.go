@@ -33,17 +33,8 @@ const (
 	// chunks of 4 MiB, aligned to 4 MiB, each a mapping of its own. A
 	// mapping made after the hint lacks it, so the hint covers the chunk
 	// the heap is in at the call and, when too little of it is left, the
-	// next (see reserve).
+	// next (see Back's need).
 	chunk = 4 << 20
-	// reserve is the least room left in the heap's chunk at the call that
-	// a short-lived process is trusted to finish in: a run's command
-	// allocates about 1.1 MiB after it. The runtime (Go 1.26) starts its
-	// heap at a random page of the first chunk, so in some starts less than
-	// this is left; then the rest is filled with an object that is never
-	// touched, the runtime maps the next chunk at once, and the hint covers
-	// it too. The filler is at most this much, which keeps a run's heap
-	// under the size of the runtime's first collection (4 MiB).
-	reserve = 2 << 20
 	// window is how much of the heap from the huge page at the frontier
 	// is asked for: what is not mapped is skipped by the kernel.
 	window = 8 << 20
@@ -51,7 +42,7 @@ const (
 
 // probe and filler are kept so that the places they took are not handed
 // out again before a collection. Neither is written, so their pages stay
-// untouched. filler takes the rest of a chunk (see reserve); probe is an
+// untouched. filler takes the rest of a chunk (see Back); probe is an
 // object large enough (probeSize) to be taken from the runtime's page
 // allocator rather than a processor's cache of free pages, and so at the
 // lowest free address, which before the first collection is the end of
@@ -65,10 +56,20 @@ const probeSize = 128 << 10
 
 // Back asks for huge pages for the heap the process allocates from now
 // and collapses the huge pages its allocations so far lie in.
-func Back() {
+//
+// need is how much heap the process goes on to allocate. The runtime (Go
+// 1.26) starts its heap at a random page of its first chunk, so in some
+// starts less than that is left in the chunk. Then the rest of the chunk
+// is filled with an object that is never touched: the runtime maps the
+// next chunk at once, and the hint covers it too. Filling costs a growth
+// of the heap the process may not have needed (0.2-0.3 ms here), so a
+// process that allocates little asks for none. The filler is less than
+// need, which stays well under the heap at which the runtime first
+// collects (4 MiB).
+func Back(need uintptr) {
 	at := frontier()
 	advise(at)
-	if room := (at+chunk)&^(chunk-1) - at; room < reserve {
+	if room := (at+chunk)&^(chunk-1) - at; room < need {
 		filler = make([]byte, room)
 		// Past the filler: the next chunk, which the runtime has just
 		// mapped.

@@ -48,7 +48,7 @@ func TestBack(t *testing.T) {
 			t.Fatalf("AnonHugePages %d kB before Back, want 0 (huge pages are %q)", n, mode)
 		}
 	}
-	Back()
+	Back(2 << 20)
 	// What a command allocates next: 3 MiB, touched.
 	var keep [][]byte
 	for i := 0; i < 48; i++ {
@@ -86,7 +86,7 @@ func spilled() int {
 	if room := (at+chunk)&^(chunk-1) - at - probeSize; room > 256<<10 {
 		filler = make([]byte, room-256<<10)
 	}
-	Back()
+	Back(2 << 20)
 	var before, after syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &before); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -15,6 +15,11 @@ import (
 // (usernet.HolderRole; a test holds the two the same).
 var LongLived = []string{"__usernet-holder"}
 
+// need is the heap a short-lived process allocates after its package
+// initialisations, at most: a run's command about 1.1 MiB, the cleanup and
+// sandbox-exec less (hugeheap.Back).
+const need = 2 << 20
+
 func init() {
 	if len(os.Args) > 1 {
 		for _, r := range LongLived {
@@ -23,5 +28,5 @@ func init() {
 			}
 		}
 	}
-	hugeheap.Back()
+	hugeheap.Back(need)
 }
