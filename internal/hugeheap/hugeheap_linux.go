@@ -40,18 +40,17 @@ const (
 	window = 8 << 20
 )
 
-// probe and filler are kept so that the places they took are not handed
-// out again before a collection. Neither is written, so their pages stay
-// untouched. filler takes the rest of a chunk (see Back); probe is an
-// object large enough (probeSize) to be taken from the runtime's page
-// allocator rather than a processor's cache of free pages, and so at the
-// lowest free address, which before the first collection is the end of
-// what the heap has used.
-var probe, filler []byte
+// sink holds what Back allocates while it looks at it, so that the
+// compiler puts it on the heap; dropped at once, it goes at the first
+// collection, and nothing reuses its pages before. It is never written, so
+// its pages stay untouched.
+var sink []byte
 
-// probeSize is the least size the runtime takes from its page allocator
-// directly (16 pages of 8 KiB); a smaller object may land in a hole below
-// the frontier, in the pages a processor keeps.
+// probeSize is the size of the object that finds the frontier: the least
+// the runtime takes from its page allocator directly (16 pages of 8 KiB),
+// at the lowest free address, which before the first collection is the
+// end of what the heap has used. A smaller object may land in a hole below
+// it, in the pages a processor keeps.
 const probeSize = 128 << 10
 
 // Back asks for huge pages for the heap the process allocates from now
@@ -70,7 +69,8 @@ func Back(need uintptr) {
 	at := frontier()
 	advise(at)
 	if room := (at+chunk)&^(chunk-1) - at; room < need {
-		filler = make([]byte, room)
+		sink = make([]byte, room)
+		sink = nil
 		// Past the filler: the next chunk, which the runtime has just
 		// mapped.
 		advise(frontier())
@@ -79,8 +79,10 @@ func Back(need uintptr) {
 
 // frontier is the address the heap allocates its next pages from.
 func frontier() uintptr {
-	probe = make([]byte, probeSize)
-	return uintptr(unsafe.Pointer(unsafe.SliceData(probe)))
+	sink = make([]byte, probeSize)
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(sink)))
+	sink = nil
+	return at
 }
 
 // advise asks for huge pages from the huge page holding at, and collapses

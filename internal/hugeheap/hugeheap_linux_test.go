@@ -64,6 +64,9 @@ func TestBack(t *testing.T) {
 	_ = keep
 }
 
+// spacer puts the frontier of spilled's heap near the end of its chunk.
+var spacer []byte
+
 // spilledChild is set in the environment of the process TestBackNearChunkEnd
 // starts.
 const spilledChild = "HUGEHEAP_TEST_SPILLED_CHILD"
@@ -84,7 +87,7 @@ func spilled() int {
 	debug.SetGCPercent(-1)
 	at := frontier()
 	if room := (at+chunk)&^(chunk-1) - at - probeSize; room > 256<<10 {
-		filler = make([]byte, room-256<<10)
+		spacer = make([]byte, room-256<<10)
 	}
 	Back(2 << 20)
 	var before, after syscall.Rusage
