@@ -58,6 +58,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -309,6 +310,15 @@ __attribute__((constructor(101))) static void sandbox_hook(void) {
 	const char *role = getenv("_SANDBOX_ROLE");
 	if (role && strcmp(role, "keeper") == 0)
 		keeper_main();
+	// One malloc arena for every thread. The Go runtime starts each of its
+	// threads through the C library when cgo is linked, and the first
+	// free() of a new thread (of the runtime's start-up record) gives it
+	// an arena of its own: a 64 MiB mapping made, trimmed and protected,
+	// and its first pages faulted in. For the six arenas of a run's
+	// command that was 17 system calls and 15 page faults, about 0.2 ms
+	// here. The C code here and the runtime's thread starts allocate
+	// little, and rarely at once.
+	mallopt(M_ARENA_MAX, 1);
 	while (sandbox_hook_inherited_fds < 1024 && fcntl(3 + sandbox_hook_inherited_fds, F_GETFD) >= 0)
 		sandbox_hook_inherited_fds++;
 	cloexec_inherited();
