@@ -10,6 +10,7 @@ import (
 
 	"sandbox/spec"
 
+	"github.com/moby/sys/capability"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,15 +25,17 @@ import (
 //     effective again, the filter loaded, then the final capabilities set
 //     (capset, which docker's profile allows).
 func finishPrivileges(p *spec.Process, filter []byte) error {
-	caps, err := capList(p.Capabilities)
+	last, err := capability.LastCap()
+	if err != nil {
+		return fmt.Errorf("read last capability: %w", err)
+	}
+	caps, err := capMask(p.Capabilities, last)
 	if err != nil {
 		return err
 	}
 	var final uint64
 	if p.UID == 0 {
-		for _, c := range caps {
-			final |= 1 << uint(c)
-		}
+		final = caps
 	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {

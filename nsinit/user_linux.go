@@ -19,21 +19,16 @@ import (
 // to the calling thread only, as capabilities always do: the caller must
 // be locked to its thread and go on to execve from it.
 func setUser(p *spec.Process) error {
-	caps, err := capability.NewPid2(0)
+	last, err := capability.LastCap()
 	if err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
+		return fmt.Errorf("read last capability: %w", err)
 	}
-	if err := caps.Load(); err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
-	}
-	want, err := capList(p.Capabilities)
+	want, err := capMask(p.Capabilities, last)
 	if err != nil {
 		return err
 	}
-	caps.Clear(capability.BOUNDING)
-	caps.Set(capability.BOUNDING, want...)
-	if err := caps.Apply(capability.BOUNDING); err != nil {
-		return fmt.Errorf("limit bounding set: %w", err)
+	if err := limitBounding(want, last); err != nil {
+		return err
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
@@ -55,28 +50,42 @@ func setUser(p *spec.Process) error {
 	return nil
 }
 
-// capList turns names like "CAP_CHOWN" into the capabilities this kernel
-// knows; names it does not know are skipped, as runc does.
-func capList(names []string) ([]capability.Cap, error) {
-	last, err := capability.LastCap()
-	if err != nil {
-		return nil, fmt.Errorf("read last capability: %w", err)
+// limitBounding drops from the bounding set every capability up to last
+// that want (a mask, bit n for capability n) does not hold. It reads
+// nothing first: a capability already out of the set drops again without
+// error. One the kernel does not know (EINVAL) is skipped; any other
+// failure (EPERM without CAP_SETPCAP) is an error, never a set left whole.
+func limitBounding(want uint64, last capability.Cap) error {
+	for c := capability.Cap(0); c <= last; c++ {
+		if c < 64 && want&(1<<uint(c)) != 0 {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("limit bounding set: drop %s: %w", c, err)
+		}
 	}
+	return nil
+}
+
+// capMask turns names like "CAP_CHOWN" into a mask, bit n for capability
+// n; names of capabilities above last (the kernel's) are skipped, as runc
+// does, and a name no kernel has is an error.
+func capMask(names []string, last capability.Cap) (uint64, error) {
 	byName := map[string]capability.Cap{}
 	for _, c := range capability.List() {
 		byName["CAP_"+strings.ToUpper(c.String())] = c
 	}
-	var out []capability.Cap
+	var mask uint64
 	for _, n := range names {
 		c, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf("unknown capability %q", n)
+			return 0, fmt.Errorf("unknown capability %q", n)
 		}
-		if c <= last {
-			out = append(out, c)
+		if c <= last && c < 64 {
+			mask |= 1 << uint(c)
 		}
 	}
-	return out, nil
+	return mask, nil
 }
 
 func setgroupsDenied() bool {

@@ -301,6 +301,27 @@ func TestCapabilities(t *testing.T) {
 	if got := capEff("--cap-drop", "ALL", "--cap-add", "CAP_KILL"); got != "0000000000000020" {
 		t.Errorf("--cap-drop ALL --cap-add CAP_KILL: %s", got)
 	}
+	// The bounding set holds what was granted and nothing more, for root
+	// and for any other user: it caps what an execve can give back, and a
+	// set left whole would let a set-user-ID root binary of the image
+	// regain every capability (CAP_SYS_ADMIN among them).
+	capBnd := func(args ...string) string {
+		out := run(t, append(args, "busybox", "grep", "CapBnd", "/proc/self/status")...)
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "CapBnd:"))
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "00000000a80425fb"},
+		{[]string{"-u", "nobody"}, "00000000a80425fb"},
+		{[]string{"--cap-drop", "CHOWN"}, "00000000a80425fa"},
+		{[]string{"--cap-drop", "ALL", "--cap-add", "CAP_KILL", "-u", "1234"}, "0000000000000020"},
+	} {
+		if got := capBnd(tc.args...); got != tc.want {
+			t.Errorf("%q: bounding set %s, want %s", tc.args, got, tc.want)
+		}
+	}
 	priv := capEff("--privileged")
 	if priv == "00000000a80425fb" || !strings.HasPrefix(priv, "000001ff") && !strings.HasPrefix(priv, "000000ff") && !strings.HasPrefix(priv, "0000003f") {
 		t.Errorf("--privileged: %s", priv)
