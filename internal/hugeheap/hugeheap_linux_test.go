@@ -50,14 +50,7 @@ func TestBack(t *testing.T) {
 	}
 	Back(2 << 20)
 	// What a command allocates next: 3 MiB, touched.
-	var keep [][]byte
-	for i := 0; i < 48; i++ {
-		b := make([]byte, 64<<10)
-		for j := range b {
-			b[j] = 1
-		}
-		keep = append(keep, b)
-	}
+	keep := touched(48)
 	if n := anonHuge(t); n < 2048 {
 		t.Errorf("AnonHugePages %d kB after Back and 3 MiB allocated, want at least one huge page (2048 kB)", n)
 	}
@@ -95,20 +88,26 @@ func spilled() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	var keep [][]byte
-	for i := 0; i < 24; i++ {
-		b := make([]byte, 64<<10)
-		for j := range b {
-			b[j] = 1
-		}
-		keep = append(keep, b)
-	}
+	touched(24)
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &after); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println(after.Minflt - before.Minflt)
 	return 0
+}
+
+// touched allocates n objects of 64 KiB and writes every byte of them.
+func touched(n int) [][]byte {
+	var keep [][]byte
+	for i := 0; i < n; i++ {
+		b := make([]byte, 64<<10)
+		for j := range b {
+			b[j] = 1
+		}
+		keep = append(keep, b)
+	}
+	return keep
 }
 
 // TestBackNearChunkEnd: a heap that starts near the end of the runtime's

@@ -15,9 +15,9 @@ import (
 // (usernet.HolderRole; a test holds the two the same).
 var LongLived = []string{"__usernet-holder"}
 
-// need is the heap a short-lived process allocates after its package
-// initialisations, at most: a run's command about 1.1 MiB, the cleanup and
-// sandbox-exec less (hugeheap.Back).
+// need bounds the heap a short-lived process allocates after its package
+// initialisations: a run's command allocates about 1.1 MiB in all, the
+// cleanup and sandbox-exec less (hugeheap.Back).
 const need = 2 << 20
 
 func init() {
