@@ -86,15 +86,15 @@ func frontier() uintptr {
 }
 
 // advise asks for huge pages from the huge page holding at, and collapses
-// that one and the next: a huge page whose range already has a page
-// touched is not taken at a fault (the faults there stay 4 KiB each), and
-// the pages the runtime hands out lie a little past the frontier too. A
-// range with nothing touched is not collapsed (EINVAL, about 12 µs here).
+// that one: a huge page whose range already has a page touched is not
+// taken at a fault (the faults there stay 4 KiB each). Nothing past it is
+// touched yet: the processors' caches of free pages were taken below the
+// frontier. A range with nothing touched is not collapsed (EINVAL, about
+// 12 µs here).
 func advise(at uintptr) {
 	base := at &^ (hugePage - 1)
 	syscall.RawSyscall(syscall.SYS_MADVISE, base, window, madvHugepage)
 	// A collapse copies the touched pages and may compact memory first: a
 	// system call the runtime is told of, as one that may take long.
 	syscall.Syscall(syscall.SYS_MADVISE, base, hugePage, madvCollapse)
-	syscall.Syscall(syscall.SYS_MADVISE, base+hugePage, hugePage, madvCollapse)
 }
