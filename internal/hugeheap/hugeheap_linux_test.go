@@ -113,9 +113,9 @@ func touched(n int) [][]byte {
 // TestBackNearChunkEnd: a heap that starts near the end of the runtime's
 // chunk grows into the next one; Back gets that one huge pages too, so 1.5
 // MiB allocated after it take far fewer faults than one per 4 KiB page
-// (384; at least 320 when the next chunk has no huge pages, as the child
-// leaves 256 KiB in its chunk). A few land in the runtime's free pages
-// below the frontier, 4 KiB each: up to about 120 were seen here.
+// (384: 250-380 were seen here when the next chunk had no huge pages). A
+// few land in the runtime's free pages below the frontier, 4 KiB each: up
+// to about 120 were seen here.
 func TestBackNearChunkEnd(t *testing.T) {
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil || bytes.Contains(mode, []byte("[never]")) {
