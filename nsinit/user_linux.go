@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"sandbox/spec"
 
@@ -71,10 +72,7 @@ func limitBounding(want uint64, last capability.Cap) error {
 // n; names of capabilities above last (the kernel's) are skipped, as runc
 // does, and a name no kernel has is an error.
 func capMask(names []string, last capability.Cap) (uint64, error) {
-	byName := map[string]capability.Cap{}
-	for _, c := range capability.List() {
-		byName["CAP_"+strings.ToUpper(c.String())] = c
-	}
+	byName := capsByName()
 	var mask uint64
 	for _, n := range names {
 		c, ok := byName[n]
@@ -87,6 +85,17 @@ func capMask(names []string, last capability.Cap) (uint64, error) {
 	}
 	return mask, nil
 }
+
+// capsByName maps "CAP_CHOWN" and the like to their capability, built
+// once: the init reads it twice, for the bounding set and for the final
+// capabilities.
+var capsByName = sync.OnceValue(func() map[string]capability.Cap {
+	byName := map[string]capability.Cap{}
+	for _, c := range capability.List() {
+		byName["CAP_"+strings.ToUpper(c.String())] = c
+	}
+	return byName
+})
 
 func setgroupsDenied() bool {
 	data, err := os.ReadFile("/proc/self/setgroups")

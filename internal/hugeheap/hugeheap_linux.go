@@ -54,7 +54,7 @@ var sink []byte
 const probeSize = 128 << 10
 
 // Back asks for huge pages for the heap the process allocates from now
-// and collapses the huge pages its allocations so far lie in.
+// and collapses the huge page the heap's frontier lies in.
 //
 // need is how much heap the process goes on to allocate. The runtime (Go
 // 1.26) starts its heap at a random page of its first chunk, so in some
